@@ -1,0 +1,21 @@
+//! `safespace`: score text for self-harm risk, harassment and health misinformation from the command
+//! line, one sentence at a time or whole JSONL/CSV files and pipes.
+
+mod options;
+mod records;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = options::Cli::parse();
+    match run::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Command-line options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Score text for self-harm risk, harassment and health misinformation, on this machine.
+#[derive(Debug, Parser)]
+#[command(name = "safespace", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score one text (pretty JSON) or a JSONL/CSV file or pipe (JSONL out, input order kept).
+    ///
+    /// Examples:
+    ///   safespace score "I can't do this anymore"
+    ///   safespace score --input posts.jsonl > reports.jsonl
+    ///   cat posts.csv | safespace score --input - --format csv --column body
+    Score(ScoreArgs),
+    /// List the ids of all rules and context modifiers (for --disable).
+    Rules(DetectorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The text to score. Omit it and use --input to score a file.
+    #[arg(conflicts_with = "input")]
+    pub text: Option<String>,
+
+    /// A JSONL or CSV file of records to score; `-` reads standard input.
+    #[arg(short, long, value_name = "FILE|-")]
+    pub input: Option<PathBuf>,
+
+    /// Input format; by default CSV for `.csv` files, JSONL otherwise.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// The field (JSONL) or column (CSV) holding the text.
+    #[arg(long, default_value = "text")]
+    pub column: String,
+
+    /// What to do with a bad record (invalid UTF-8, bad JSON, missing field): `fail` stops with the
+    /// line number; `skip` writes an error record in its place and goes on.
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub on_error: OnError,
+
+    /// Worker threads for file scoring (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+
+    /// Print one-line JSON for a single text.
+    #[arg(long)]
+    pub compact: bool,
+
+    #[command(flatten)]
+    pub detector: DetectorArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectorArgs {
+    /// Policy preset: thresholds and actions.
+    #[arg(long, default_value = "peer_support", value_parser = ["peer_support", "general", "strict"])]
+    pub policy: String,
+
+    /// Override one category's threshold, e.g. `--threshold harassment=0.8` (repeatable).
+    #[arg(long, value_name = "CATEGORY=VALUE")]
+    pub threshold: Vec<String>,
+
+    /// Region whose crisis resources are shown: US, UK, IE, CA or AU.
+    #[arg(long, default_value = "US")]
+    pub locale: String,
+
+    /// Extra rule file in the built-in TOML format (repeatable).
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rule_files: Vec<PathBuf>,
+
+    /// Switch off a rule or context modifier by id (repeatable; see `safespace rules`).
+    #[arg(long = "disable", value_name = "ID")]
+    pub disabled: Vec<String>,
+
+    /// Use the rule engine only. This build ships no model yet, so scoring is always rules-only.
+    #[arg(long)]
+    pub rules_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnError {
+    Fail,
+    Skip,
+}

@@ -1,0 +1,176 @@
+//! What each subcommand does.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use safespace::{Category, Detector, Locale, Preset};
+use serde_json::{Map, Value};
+
+use crate::options::{Cli, Command, DetectorArgs, Format, OnError, ScoreArgs};
+use crate::records::{CsvReader, JsonlReader, Record};
+
+/// Records scored together; bounds memory whatever the input size.
+const CHUNK: usize = 1024;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Score(args) => score(args),
+        Command::Rules(args) => {
+            let detector = build_detector(&args)?;
+            let mut out = io::stdout().lock();
+            for id in detector.rule_ids() {
+                writeln!(out, "{id}")?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn build_detector(args: &DetectorArgs) -> Result<Detector> {
+    let mut builder = Detector::builder()
+        .preset(args.policy.parse::<Preset>()?)
+        .locale(args.locale.parse::<Locale>()?);
+    for setting in &args.threshold {
+        let (category, value) = setting
+            .split_once('=')
+            .with_context(|| format!("--threshold `{setting}` should look like harassment=0.8"))?;
+        let category: Category = category.trim().parse().map_err(anyhow::Error::msg)?;
+        let value: f32 = value
+            .trim()
+            .parse()
+            .with_context(|| format!("--threshold `{setting}`: `{value}` is not a number"))?;
+        builder = builder.threshold(category, value);
+    }
+    for path in &args.rule_files {
+        builder = builder.add_rules_file(path);
+    }
+    for id in &args.disabled {
+        builder = builder.disable_rule(id);
+    }
+    Ok(builder.build()?)
+}
+
+fn score(args: ScoreArgs) -> Result<ExitCode> {
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global()
+            .context("cannot start the worker threads")?;
+    }
+    let detector = build_detector(&args.detector)?;
+    match (&args.text, &args.input) {
+        (Some(text), _) => {
+            let report = detector.score(text);
+            let mut out = io::stdout().lock();
+            if args.compact {
+                serde_json::to_writer(&mut out, &report)?;
+            } else {
+                serde_json::to_writer_pretty(&mut out, &report)?;
+            }
+            writeln!(out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        (None, Some(path)) => score_file(&detector, &args, path),
+        (None, None) => bail!("give a text to score, or --input FILE (or - for standard input)"),
+    }
+}
+
+fn score_file(detector: &Detector, args: &ScoreArgs, path: &Path) -> Result<ExitCode> {
+    let input: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(BufReader::new(io::stdin().lock()))
+    } else {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Box::new(BufReader::new(file))
+    };
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let format = args
+        .format
+        .unwrap_or(if is_csv { Format::Csv } else { Format::Jsonl });
+    let records: Box<dyn Iterator<Item = Result<Record>>> = match format {
+        Format::Jsonl => Box::new(JsonlReader::new(input, &args.column)),
+        Format::Csv => Box::new(CsvReader::new(input, &args.column)?),
+    };
+    let progress = if io::stderr().is_terminal() {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} records scored ({per_sec})")
+                .expect("valid progress template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut summary = Summary::default();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut records = records.peekable();
+    while records.peek().is_some() {
+        chunk.clear();
+        for record in records.by_ref().take(CHUNK) {
+            chunk.push(record?);
+        }
+        write_chunk(detector, &chunk, args.on_error, &mut out, &mut summary)?;
+        progress.inc(chunk.len() as u64);
+    }
+    out.flush()?;
+    progress.finish_and_clear();
+    if summary.skipped > 0 {
+        eprintln!(
+            "warning: {} of {} records could not be scored; their lines hold an \"error\" field instead of a \"report\"",
+            summary.skipped, summary.total
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Default)]
+struct Summary {
+    total: usize,
+    skipped: usize,
+}
+
+fn write_chunk(
+    detector: &Detector,
+    chunk: &[Record],
+    on_error: OnError,
+    out: &mut impl Write,
+    summary: &mut Summary,
+) -> Result<()> {
+    let texts: Vec<&str> = chunk
+        .iter()
+        .filter_map(|r| r.text.as_deref().ok())
+        .collect();
+    let mut reports = detector.score_batch(&texts).into_iter();
+    for record in chunk {
+        summary.total += 1;
+        let mut line: Map<String, Value> = record.passthrough.clone();
+        line.insert("line".to_owned(), Value::from(record.line));
+        match &record.text {
+            Ok(_) => {
+                let report = reports.next().expect("one report per scored text");
+                line.insert("report".to_owned(), serde_json::to_value(report)?);
+            }
+            Err(problem) if on_error == OnError::Fail => {
+                out.flush()?;
+                bail!(
+                    "line {}: {problem} (use --on-error skip to go on past bad records)",
+                    record.line
+                );
+            }
+            Err(problem) => {
+                eprintln!("warning: line {}: {problem}", record.line);
+                summary.skipped += 1;
+                line.insert("error".to_owned(), Value::from(problem.as_str()));
+            }
+        }
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,411 @@
+//! [`Detector`]: owns the pipeline stages and turns text into a [`Report`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::normalize::{NormalizedText, Normalizer};
+use crate::offsets::utf16_offsets;
+use crate::policy::{Policy, Preset};
+use crate::report::{Action, CategoryScores, EngineInfo, Evidence, Report, Severity};
+use crate::resources::Locale;
+use crate::rules::{Hit, RuleEngine, RuleSource};
+use crate::{Category, Label};
+
+/// Reports list at most this many evidence items (the strongest); the rest are counted.
+const MAX_EVIDENCE: usize = 64;
+
+/// Scores text for self-harm risk, harassment and health misinformation.
+///
+/// Build once and share: a `Detector` is `Send + Sync`, and scoring takes `&self`.
+///
+/// ```
+/// use safespace::{Action, Category, Detector, Severity};
+///
+/// let detector = Detector::default();
+/// let report = detector.score("I bought the pills, tonight's the night");
+/// assert!(report.is_flagged(Category::SelfHarm));
+/// assert_eq!(report.severity, Severity::Critical);
+/// assert!(report.resources.iter().any(|r| r.how == "Call or text 988"));
+///
+/// let calm = detector.score("this homework is killing me lol");
+/// assert!(calm.flagged.is_empty());
+/// assert_eq!(calm.action, Action::Allow);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Detector {
+    normalizer: Normalizer,
+    rules: Arc<RuleEngine>,
+    policy: Policy,
+    locale: Locale,
+}
+
+impl Default for Detector {
+    fn default() -> Self {
+        Detector {
+            normalizer: Normalizer::default(),
+            rules: builtin_engine(),
+            policy: Policy::default(),
+            locale: Locale::default(),
+        }
+    }
+}
+
+/// The built-in rule set, compiled once per process.
+fn builtin_engine() -> Arc<RuleEngine> {
+    static ENGINE: OnceLock<Arc<RuleEngine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            Arc::new(RuleEngine::new(&[], &BTreeSet::new()).expect("built-in rules are valid"))
+        })
+        .clone()
+}
+
+impl Detector {
+    /// Starts configuring a detector.
+    ///
+    /// ```
+    /// use safespace::{Detector, Locale, Policy};
+    /// let detector = Detector::builder().policy(Policy::strict()).locale(Locale::Uk).build()?;
+    /// assert_eq!(detector.locale(), Locale::Uk);
+    /// # Ok::<(), safespace::Error>(())
+    /// ```
+    pub fn builder() -> DetectorBuilder {
+        DetectorBuilder::default()
+    }
+
+    /// The policy in force.
+    ///
+    /// ```
+    /// assert_eq!(safespace::Detector::default().policy().name(), safespace::Preset::PeerSupport);
+    /// ```
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The locale whose crisis resources reports carry.
+    ///
+    /// ```
+    /// assert_eq!(safespace::Detector::default().locale(), safespace::Locale::Us);
+    /// ```
+    pub fn locale(&self) -> Locale {
+        self.locale
+    }
+
+    /// Ids of every active rule and context modifier, for listing and for [`DetectorBuilder::disable_rule`].
+    ///
+    /// ```
+    /// let detector = safespace::Detector::default();
+    /// assert!(detector.rule_ids().any(|id| id == "negation.before"));
+    /// ```
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        self.rules.ids()
+    }
+
+    /// Scores one text. Never fails and never panics: any string gives a report.
+    ///
+    /// ```
+    /// let report = safespace::Detector::default().score("");
+    /// assert!(report.flagged.is_empty());
+    /// assert_eq!(report.engine.mode, "rules");
+    /// ```
+    pub fn score(&self, text: &str) -> Report {
+        let normalized = self.normalizer.normalize(text);
+        let hits = self.rules.find(normalized.as_str());
+        self.report(text, &normalized, &hits)
+    }
+
+    /// Scores many texts in parallel on the rayon thread pool. The result has one report per input,
+    /// in input order.
+    ///
+    /// ```
+    /// let reports = safespace::Detector::default().score_batch(&["kys", "have a nice day"]);
+    /// assert_eq!(reports.len(), 2);
+    /// assert!(!reports[0].flagged.is_empty());
+    /// assert!(reports[1].flagged.is_empty());
+    /// ```
+    pub fn score_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Report> {
+        texts.par_iter().map(|t| self.score(t.as_ref())).collect()
+    }
+
+    fn report(&self, original: &str, normalized: &NormalizedText, hits: &[Hit]) -> Report {
+        let mut category_miss = [1.0f32; 3];
+        let mut label_miss: BTreeMap<Label, f32> = BTreeMap::new();
+        let mut category_severity = [Severity::None; 3];
+        let mut warnings = BTreeSet::new();
+        for hit in hits {
+            if self.rules.warnings_apply(hit) {
+                warnings.extend(self.rules.rule(hit.rule).warnings.iter().copied());
+            }
+            let Some(label) = hit.label else { continue };
+            let c = label.category().index();
+            category_miss[c] *= 1.0 - hit.weight;
+            *label_miss.entry(label).or_insert(1.0) *= 1.0 - hit.weight;
+            category_severity[c] = category_severity[c].max(hit.severity);
+        }
+        let scores = CategoryScores::from_array(category_miss.map(|miss| 1.0 - miss));
+        let flagged: Vec<Category> = Category::ALL
+            .into_iter()
+            .filter(|&c| scores.get(c) >= self.policy.threshold(c))
+            .collect();
+        let severity_of = |c: Category| category_severity[c.index()].max(Severity::Low);
+        let severity = flagged
+            .iter()
+            .map(|&c| severity_of(c))
+            .max()
+            .unwrap_or_default();
+        let action = flagged
+            .iter()
+            .map(|&c| self.policy.action_for(c, severity_of(c)))
+            .max()
+            .unwrap_or(if warnings.is_empty() {
+                Action::Allow
+            } else {
+                Action::SuggestContentWarning
+            });
+        let resources = if flagged.contains(&Category::SelfHarm) {
+            self.locale.resources()
+        } else {
+            Vec::new()
+        };
+        let (evidence, evidence_omitted) = self.evidence(original, normalized, hits);
+        Report {
+            scores,
+            labels: label_miss
+                .into_iter()
+                .map(|(l, miss)| (l, 1.0 - miss))
+                .collect(),
+            flagged,
+            severity,
+            action,
+            evidence,
+            evidence_omitted,
+            content_warnings: warnings.into_iter().collect(),
+            resources,
+            engine: EngineInfo {
+                mode: "rules".to_owned(),
+                model: None,
+                rules: self.rules.description(),
+            },
+        }
+    }
+
+    /// Evidence items in text order, keeping the strongest [`MAX_EVIDENCE`] when there are more.
+    fn evidence(
+        &self,
+        original: &str,
+        normalized: &NormalizedText,
+        hits: &[Hit],
+    ) -> (Vec<Evidence>, usize) {
+        let mut labelled: Vec<(&Hit, Label)> = hits
+            .iter()
+            .filter_map(|h| h.label.map(|l| (h, l)))
+            .collect();
+        let omitted = labelled.len().saturating_sub(MAX_EVIDENCE);
+        if omitted > 0 {
+            labelled.sort_by(|a, b| b.0.weight.total_cmp(&a.0.weight));
+            labelled.truncate(MAX_EVIDENCE);
+            labelled.sort_by_key(|(h, _)| (h.range.start, h.range.end, h.rule));
+        }
+        let spans: Vec<_> = labelled
+            .iter()
+            .map(|(h, _)| normalized.original_range(h.range.clone()))
+            .collect();
+        let byte_offsets: Vec<usize> = spans.iter().flat_map(|s| [s.start, s.end]).collect();
+        let utf16 = utf16_offsets(original, &byte_offsets);
+        let evidence = labelled
+            .iter()
+            .zip(&spans)
+            .enumerate()
+            .map(|(i, ((hit, label), span))| Evidence {
+                category: label.category(),
+                subcategory: label.name().to_owned(),
+                rule: self.rules.rule(hit.rule).id.clone(),
+                text: original[span.clone()].to_owned(),
+                start: span.start,
+                end: span.end,
+                utf16_start: utf16[2 * i],
+                utf16_end: utf16[2 * i + 1],
+                weight: hit.weight,
+                severity: hit.severity,
+                context: hit
+                    .contexts
+                    .iter()
+                    .map(|&c| self.rules.context(c).id.clone())
+                    .collect(),
+            })
+            .collect();
+        (evidence, omitted)
+    }
+}
+
+/// Configures a [`Detector`]. Options are validated by [`DetectorBuilder::build`].
+///
+/// ```
+/// use safespace::{Category, Detector, Preset};
+/// let detector = Detector::builder()
+///     .preset(Preset::General)
+///     .threshold(Category::Harassment, 0.8)
+///     .disable_rule("harassment.insult.term")
+///     .add_rules_str("ours.toml", r#"
+///         [[rule]]
+///         id = "ours.pile_on"
+///         labels = ["harassment/bullying"]
+///         weight = 0.9
+///         severity = "medium"
+///         terms = ["ratio plus you fell off"]
+///     "#)
+///     .build()?;
+/// assert!(detector.score("Ratio plus you fell off").is_flagged(Category::Harassment));
+/// # Ok::<(), safespace::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct DetectorBuilder {
+    policy: Policy,
+    thresholds: Vec<(Category, f32)>,
+    locale: Locale,
+    extra_rules: Vec<RuleSource>,
+    disabled: BTreeSet<String>,
+    deferred_error: Option<Error>,
+}
+
+impl DetectorBuilder {
+    /// Sets the policy (thresholds and actions). Thresholds set with [`threshold`](Self::threshold)
+    /// still apply on top.
+    ///
+    /// ```
+    /// let d = safespace::Detector::builder().policy(safespace::Policy::strict()).build().unwrap();
+    /// assert_eq!(d.policy().name(), safespace::Preset::Strict);
+    /// ```
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets the policy to a preset's defaults.
+    ///
+    /// ```
+    /// let d = safespace::Detector::builder().preset(safespace::Preset::General).build().unwrap();
+    /// assert_eq!(d.policy().name(), safespace::Preset::General);
+    /// ```
+    pub fn preset(self, preset: Preset) -> Self {
+        self.policy(Policy::preset(preset))
+    }
+
+    /// Overrides the threshold of one category, in `(0, 1]`.
+    ///
+    /// ```
+    /// use safespace::{Category, Detector};
+    /// assert!(Detector::builder().threshold(Category::SelfHarm, 1.5).build().is_err());
+    /// ```
+    pub fn threshold(mut self, category: Category, threshold: f32) -> Self {
+        self.thresholds.push((category, threshold));
+        self
+    }
+
+    /// Chooses the crisis resources shown with self-harm reports.
+    ///
+    /// ```
+    /// let d = safespace::Detector::builder().locale(safespace::Locale::Ca).build().unwrap();
+    /// assert_eq!(d.score("i want to die").resources[0].region, "CA");
+    /// ```
+    pub fn locale(mut self, locale: Locale) -> Self {
+        self.locale = locale;
+        self
+    }
+
+    /// Adds a rule file (same format as the built-in `rules/*.toml`). Read now; errors surface from
+    /// [`build`](Self::build) with the file, line and problem.
+    ///
+    /// ```
+    /// let err = safespace::Detector::builder().add_rules_file("no/such/file.toml").build().unwrap_err();
+    /// assert!(err.to_string().contains("no/such/file.toml"));
+    /// ```
+    pub fn add_rules_file(mut self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        match std::fs::read_to_string(path) {
+            Ok(contents) => self.extra_rules.push(RuleSource {
+                name: path.display().to_string(),
+                contents,
+            }),
+            Err(source) => {
+                self.deferred_error.get_or_insert(Error::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        }
+        self
+    }
+
+    /// Adds rules from a string; `name` identifies it in error messages.
+    ///
+    /// ```
+    /// let d = safespace::Detector::builder()
+    ///     .add_rules_str("mine.toml", "[[rule]]\nid = 'mine.x'\nlabels = ['harassment/insult']\nweight = 0.9\nterms = ['bozo']")
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(d.score("what a BOZO").scores.harassment > 0.8);
+    /// ```
+    pub fn add_rules_str(mut self, name: impl Into<String>, contents: impl Into<String>) -> Self {
+        self.extra_rules.push(RuleSource {
+            name: name.into(),
+            contents: contents.into(),
+        });
+        self
+    }
+
+    /// Switches off a rule or context modifier by id (see [`Detector::rule_ids`]). Unknown ids are an
+    /// error at build time.
+    ///
+    /// ```
+    /// use safespace::{Category, Detector};
+    /// let d = Detector::builder().disable_rule("idiom.figurative").build().unwrap();
+    /// assert!(d.score("this exam is killing me").evidence.is_empty());
+    /// ```
+    pub fn disable_rule(mut self, id: impl Into<String>) -> Self {
+        self.disabled.insert(id.into());
+        self
+    }
+
+    /// Validates the options and compiles the rules.
+    ///
+    /// ```
+    /// let detector = safespace::Detector::builder().build()?;
+    /// # Ok::<(), safespace::Error>(())
+    /// ```
+    pub fn build(self) -> Result<Detector> {
+        if let Some(error) = self.deferred_error {
+            return Err(error);
+        }
+        let mut policy = self.policy;
+        for (category, threshold) in self.thresholds {
+            policy = policy.with_threshold(category, threshold)?;
+        }
+        let rules = if self.extra_rules.is_empty() && self.disabled.is_empty() {
+            builtin_engine()
+        } else {
+            Arc::new(RuleEngine::new(&self.extra_rules, &self.disabled)?)
+        };
+        Ok(Detector {
+            normalizer: Normalizer::default(),
+            rules,
+            policy,
+            locale: self.locale,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detector_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Detector>();
+    }
+}

@@ -1,0 +1,43 @@
+//! The one error type of the crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while building a [`Detector`](crate::Detector).
+///
+/// Scoring itself never fails: any input text gives a report.
+///
+/// ```
+/// let err = safespace::Detector::builder()
+///     .add_rules_str("community.toml", "[[rule]]\nid = 'x'\nlabels = ['self_harm/sadness']\npatterns = ['sad']")
+///     .build()
+///     .unwrap_err();
+/// assert!(err.to_string().starts_with("community.toml:3:"), "{err}");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A rule file has a problem; the message names the file, line and what is wrong.
+    #[error("{file}:{line}: {message}")]
+    Rules {
+        /// The file name as given to the builder.
+        file: String,
+        /// 1-based line of the problem.
+        line: usize,
+        /// What is wrong and, where possible, how to fix it.
+        message: String,
+    },
+    /// A rule file could not be read.
+    #[error("cannot read rule file {}: {source}", path.display())]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// A builder option is out of range or unknown.
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+}
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,506 @@
+//! Text normalization with an offset map back to the original.
+//!
+//! Writers disguise risky words to slip past filters, and so do people in distress who have learned that
+//! platforms hide certain words. The normalizer undoes the common tricks so that rules can be written once
+//! against plain lower-case English:
+//!
+//! 1. **Characters**: zero-width and bidi control characters are dropped; compatibility forms (fullwidth,
+//!    mathematical alphanumerics, ligatures) are decomposed and accents stripped; text is lower-cased;
+//!    homoglyphs from Cyrillic, Greek and other scripts become Latin letters; curly quotes become straight;
+//!    runs of white space collapse to one space (or one newline, keeping line breaks as boundaries).
+//! 2. **Words**: symbols inside words become letters (`k1ll`, `sh!t`), apostrophes inside words go
+//!    (`don't` → `dont`), runs of three or more identical letters collapse to one (`diiiie` → `die`).
+//! 3. **Lexicon**: letters split by spaces or punctuation are joined when they spell a known word
+//!    (`k y s`, `s.u.i.c.i.d.e`), and platform euphemisms become plain words (`unalive`, `kms`).
+//!
+//! Every character of the normalized text remembers the byte range of the original text it came from, so
+//! a match in the normalized text maps back to exactly what the writer typed.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+const DEFAULT_TABLES: &str = include_str!("../rules/normalizer.toml");
+
+/// Separators that may be inserted between the letters of one word (`k.y.s`, `self-harm`).
+const SOFT_SEPARATORS: &[char] = &[' ', '.', '-', '_', '*', '/', '~', ',', '+', '\''];
+
+/// The normalized form of a text plus a map from each normalized character to the original bytes.
+///
+/// ```
+/// use safespace::Normalizer;
+/// let original = "I want to ᴜɴᴀʟɪᴠᴇ mysеlf";
+/// let normalized = Normalizer::default().normalize(original);
+/// assert_eq!(normalized.as_str(), "i want to kill myself");
+/// let span = normalized.original_range(10..14);
+/// assert_eq!(&original[span], "ᴜɴᴀʟɪᴠᴇ");
+/// ```
+#[derive(Debug, Clone)]
+pub struct NormalizedText {
+    text: String,
+    map: Vec<Origin>,
+}
+
+/// Where one normalized character came from.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    /// Byte offset of the character in the normalized text.
+    normalized: u32,
+    /// Byte range in the original text.
+    start: u32,
+    end: u32,
+}
+
+impl NormalizedText {
+    /// The normalized text that rules match against.
+    ///
+    /// ```
+    /// let n = safespace::Normalizer::default().normalize("K Y S");
+    /// assert_eq!(n.as_str(), "kill yourself");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Maps a byte range of the normalized text to the byte range of the original text it came from.
+    ///
+    /// The result always lies on character boundaries of the original. An empty or out-of-range input
+    /// gives an empty range at the nearest position.
+    ///
+    /// ```
+    /// let original = "ur a l0000ser";
+    /// let n = safespace::Normalizer::default().normalize(original);
+    /// assert_eq!(n.as_str(), "your a loser");
+    /// assert_eq!(&original[n.original_range(7..12)], "l0000ser");
+    /// ```
+    pub fn original_range(&self, range: Range<usize>) -> Range<usize> {
+        let first = self
+            .map
+            .partition_point(|o| (o.normalized as usize) < range.start);
+        let last = self
+            .map
+            .partition_point(|o| (o.normalized as usize) < range.end);
+        match (
+            self.map.get(first),
+            last.checked_sub(1).and_then(|i| self.map.get(i)),
+        ) {
+            (Some(a), Some(b)) if first < last => a.start as usize..b.end as usize,
+            (Some(a), _) => a.start as usize..a.start as usize,
+            (None, _) => {
+                let end = self.map.last().map_or(0, |o| o.end as usize);
+                end..end
+            }
+        }
+    }
+}
+
+/// Undoes spelling tricks while keeping a map back to the original text. Cheap to clone; build once.
+///
+/// ```
+/// use safespace::Normalizer;
+/// let n = Normalizer::default();
+/// assert_eq!(n.normalize("s.u.i.c.i.d.e").as_str(), "suicide");
+/// assert_eq!(n.normalize("K1ll mys3lf").as_str(), "kill myself");
+/// assert_eq!(n.normalize("call 988").as_str(), "call 988");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Normalizer {
+    tables: &'static Tables,
+}
+
+#[derive(Debug, Deserialize)]
+struct Tables {
+    confusables: HashMap<char, String>,
+    leet: HashMap<char, char>,
+    words: HashMap<String, String>,
+    #[serde(skip)]
+    longest_word: usize,
+}
+
+impl Default for Normalizer {
+    fn default() -> Self {
+        static TABLES: OnceLock<Tables> = OnceLock::new();
+        let tables = TABLES.get_or_init(|| {
+            let mut tables: Tables =
+                toml::from_str(DEFAULT_TABLES).expect("embedded normalizer tables are valid TOML");
+            tables.longest_word = tables.words.keys().map(String::len).max().unwrap_or(0);
+            tables
+        });
+        Normalizer { tables }
+    }
+}
+
+/// One character of text in flight, with the original byte range it stands for.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    ch: char,
+    start: u32,
+    end: u32,
+}
+
+impl Normalizer {
+    /// Normalizes `text`. Never fails: any Unicode input gives a (possibly empty) normalized text.
+    ///
+    /// ```
+    /// let n = safespace::Normalizer::default().normalize("");
+    /// assert_eq!(n.as_str(), "");
+    /// ```
+    pub fn normalize(&self, text: &str) -> NormalizedText {
+        let folded = self.fold_characters(text);
+        let words = self.repair_words(&folded);
+        let units = self.apply_lexicon(&words);
+        let mut out = String::with_capacity(units.len());
+        let mut map = Vec::with_capacity(units.len());
+        for unit in units {
+            map.push(Origin {
+                normalized: out.len() as u32,
+                start: unit.start,
+                end: unit.end,
+            });
+            out.push(unit.ch);
+        }
+        NormalizedText { text: out, map }
+    }
+
+    /// Step 1: per-character folding and white-space collapsing.
+    fn fold_characters(&self, text: &str) -> Vec<Unit> {
+        let mut units: Vec<Unit> = Vec::with_capacity(text.len());
+        for (offset, ch) in text.char_indices() {
+            let (start, end) = (offset as u32, (offset + ch.len_utf8()) as u32);
+            let mut push = |ch: char| units.push(Unit { ch, start, end });
+            if ch.is_ascii() {
+                match ch {
+                    '\n' | '\r' | '\x0b' | '\x0c' => push('\n'),
+                    c if c.is_ascii_whitespace() || c.is_ascii_control() => push(' '),
+                    '`' => push('\''),
+                    c => push(c.to_ascii_lowercase()),
+                }
+                continue;
+            }
+            if is_invisible(ch) {
+                continue;
+            }
+            match ch {
+                '\u{2028}' | '\u{2029}' | '\u{85}' => push('\n'),
+                c if c.is_whitespace() || c.is_control() => push(' '),
+                '“' | '”' | '„' | '‟' | '«' | '»' | '〝' | '〞' | '＂' => push('"'),
+                '‘' | '’' | '‚' | '‛' | '´' | '′' => push('\''),
+                c if is_decomposable(c) => decompose_compatible(c, |part| {
+                    if !is_combining_mark(part) {
+                        self.fold_letter(part, &mut push);
+                    }
+                }),
+                c => self.fold_letter(c, &mut push),
+            }
+        }
+        collapse_whitespace(units)
+    }
+
+    fn fold_letter(&self, ch: char, push: &mut impl FnMut(char)) {
+        for lower in ch.to_lowercase() {
+            match self.tables.confusables.get(&lower) {
+                Some(latin) => latin.chars().for_each(&mut *push),
+                None => push(lower),
+            }
+        }
+    }
+
+    /// Step 2: symbols inside words, apostrophes, repeated letters.
+    fn repair_words(&self, units: &[Unit]) -> Vec<Unit> {
+        let mut out: Vec<Unit> = Vec::with_capacity(units.len());
+        let mut i = 0;
+        while i < units.len() {
+            if !is_word_char(units[i].ch) {
+                out.push(units[i]);
+                i += 1;
+                continue;
+            }
+            let end = i + units[i..].iter().take_while(|u| is_word_char(u.ch)).count();
+            self.repair_token(&units[i..end], &mut out);
+            i = end;
+        }
+        out
+    }
+
+    fn repair_token(&self, token: &[Unit], out: &mut Vec<Unit>) {
+        let letters = token.iter().filter(|u| u.ch.is_alphabetic()).count();
+        let has_letter = letters > 0;
+        let plain_number = token
+            .iter()
+            .any(|u| u.ch.is_ascii_digit() && !self.tables.leet.contains_key(&u.ch));
+        let decode_leet = has_letter && !plain_number;
+        let token_start = out.len();
+        for (k, unit) in token.iter().enumerate() {
+            let prev_letter = out[token_start..]
+                .last()
+                .is_some_and(|u| u.ch.is_alphabetic());
+            let next = token.get(k + 1).map(|u| u.ch);
+            let next_is_letter = next.is_some_and(char::is_alphabetic);
+            let next_letter =
+                next_is_letter || next.is_some_and(|c| self.tables.leet.contains_key(&c));
+            let ch = match unit.ch {
+                '\'' if prev_letter => continue,
+                c if decode_leet => match self.tables.leet.get(&c) {
+                    Some(&letter) if leet_applies(c, prev_letter, next_letter) => letter,
+                    // A word may start with a look-alike digit ("1d10t") if it has letters enough
+                    // not to be a unit ("5g" stays).
+                    Some(&letter) if k == 0 && next_is_letter && letters >= 2 => letter,
+                    _ => c,
+                },
+                c => c,
+            };
+            out.push(Unit { ch, ..*unit });
+        }
+        squash_repeated_letters(out, token_start);
+    }
+
+    /// Step 3: join split letters that spell a known word, and replace euphemisms.
+    fn apply_lexicon(&self, units: &[Unit]) -> Vec<Unit> {
+        let mut out: Vec<Unit> = Vec::with_capacity(units.len());
+        let mut i = 0;
+        let mut previous_word_numeric = false;
+        while i < units.len() {
+            if !units[i].ch.is_alphabetic() {
+                if !units[i].ch.is_whitespace() {
+                    previous_word_numeric = units[i].ch.is_ascii_digit();
+                }
+                out.push(units[i]);
+                i += 1;
+                continue;
+            }
+            match self.longest_known_word(units, i) {
+                Some((end, replacement)) if !previous_word_numeric => {
+                    let (start_byte, end_byte) = (units[i].start, units[end - 1].end);
+                    out.extend(replacement.chars().map(|ch| Unit {
+                        ch,
+                        start: start_byte,
+                        end: end_byte,
+                    }));
+                    i = end;
+                }
+                _ => {
+                    let end = word_end(units, i);
+                    out.extend_from_slice(&units[i..end]);
+                    i = end;
+                }
+            }
+            previous_word_numeric = false;
+        }
+        out
+    }
+
+    /// Finds the longest lexicon word starting at `start`, allowing soft separators between letters
+    /// when every piece is one letter (`k y s`) or no piece is separated by a space (`sui-cide`).
+    /// Returns the end index (exclusive) and the replacement.
+    fn longest_known_word(&self, units: &[Unit], start: usize) -> Option<(usize, &'static str)> {
+        let mut skeleton = String::new();
+        let mut best = None;
+        let mut i = start;
+        let mut pieces = 0;
+        let mut spaced = false;
+        let mut all_single = true;
+        loop {
+            let end = word_end(units, i);
+            pieces += 1;
+            all_single &= end - i == 1;
+            skeleton.extend(units[i..end].iter().map(|u| u.ch));
+            if skeleton.len() > self.tables.longest_word {
+                break;
+            }
+            // Spaced letters join only as three or more single letters ("k y s", not "u r").
+            let joinable = !spaced || (all_single && pieces >= 3);
+            let next_piece = joined_piece_after(units, end);
+            if joinable && next_piece.is_none_or(|sep| sep == ' ') {
+                if let Some(replacement) = self.tables.words.get(skeleton.as_str()) {
+                    best = Some((end, replacement.as_str()));
+                }
+            }
+            let Some(sep) = next_piece else { break };
+            spaced |= sep == ' ';
+            if spaced && !all_single {
+                break;
+            }
+            i = end + 1;
+        }
+        best
+    }
+}
+
+/// The soft separator at `end` if one letter follows it, i.e. the word may continue past it.
+fn joined_piece_after(units: &[Unit], end: usize) -> Option<char> {
+    let sep = units.get(end)?.ch;
+    let next = units.get(end + 1)?.ch;
+    (SOFT_SEPARATORS.contains(&sep) && next.is_alphabetic()).then_some(sep)
+}
+
+/// Folds each run of three or more identical letters in `out[from..]` into one unit spanning the run.
+fn squash_repeated_letters(out: &mut Vec<Unit>, from: usize) {
+    let mut write = from;
+    let mut read = from;
+    while read < out.len() {
+        let unit = out[read];
+        let run = out[read..].iter().take_while(|u| u.ch == unit.ch).count();
+        if run >= 3 && unit.ch.is_alphabetic() {
+            out[write] = Unit {
+                end: out[read + run - 1].end,
+                ..unit
+            };
+            write += 1;
+        } else {
+            out.copy_within(read..read + run, write);
+            write += run;
+        }
+        read += run;
+    }
+    out.truncate(write);
+}
+
+fn word_end(units: &[Unit], start: usize) -> usize {
+    start
+        + units[start..]
+            .iter()
+            .take_while(|u| u.ch.is_alphabetic())
+            .count()
+}
+
+/// Letters, digits and the symbols writers use in place of letters.
+fn is_word_char(ch: char) -> bool {
+    ch.is_alphanumeric() || matches!(ch, '!' | '|' | '$' | '@' | '+' | '\'')
+}
+
+/// Whether a look-alike symbol stands for a letter here. Digits need a letter before them (`k1ll`, not
+/// `100mg`); `!`, `|` and `+` need letters on both sides (`sh!t`, not `help!`); `$` and `@` need one.
+fn leet_applies(symbol: char, prev_letter: bool, next_letter: bool) -> bool {
+    match symbol {
+        '0'..='9' => prev_letter,
+        '!' | '|' | '+' => prev_letter && next_letter,
+        _ => prev_letter || next_letter,
+    }
+}
+
+/// Characters that render as nothing (or only reorder text) and are used to split words invisibly.
+fn is_invisible(ch: char) -> bool {
+    matches!(ch,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+        || is_combining_mark(ch)
+}
+
+/// Characters whose compatibility decomposition yields plain letters: Latin, Greek and Cyrillic with
+/// accents, and the fullwidth, styled and enclosed letter blocks. Other scripts are kept as written.
+fn is_decomposable(ch: char) -> bool {
+    matches!(ch,
+        '\u{00A0}'..='\u{052F}' | '\u{1D00}'..='\u{1EFF}' | '\u{2070}'..='\u{24FF}'
+        | '\u{FB00}'..='\u{FB06}' | '\u{FF00}'..='\u{FFEF}' | '\u{1D400}'..='\u{1D7FF}'
+        | '\u{1F100}'..='\u{1F1FF}')
+}
+
+/// Collapses runs of white space to one character: a newline if the run had one, else a space.
+fn collapse_whitespace(units: Vec<Unit>) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::with_capacity(units.len());
+    for unit in units {
+        match out.last_mut() {
+            Some(last) if last.ch.is_whitespace() && unit.ch.is_whitespace() => {
+                if unit.ch == '\n' {
+                    last.ch = '\n';
+                }
+                last.end = unit.end;
+            }
+            _ => out.push(unit),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(text: &str) -> String {
+        Normalizer::default().normalize(text).as_str().to_owned()
+    }
+
+    #[test]
+    fn folds_case_accents_and_compatibility_forms() {
+        assert_eq!(norm("ＫＩＬＬ Myself"), "kill myself");
+        assert_eq!(norm("𝐤𝐢𝐥𝐥 𝓂𝓎𝓈𝑒𝓁𝒻"), "kill myself");
+        assert_eq!(norm("sùïçîdé"), "suicide");
+    }
+
+    #[test]
+    fn maps_homoglyphs_to_latin() {
+        assert_eq!(norm("ѕuісіdе"), "suicide");
+        assert_eq!(norm("κιll yοurself"), "kill yourself");
+    }
+
+    #[test]
+    fn drops_invisible_and_bidi_characters() {
+        assert_eq!(norm("ki\u{200B}ll my\u{200D}self"), "kill myself");
+        assert_eq!(norm("\u{202E}kill\u{202C} myself"), "kill myself");
+        assert_eq!(norm("k\u{0}y\u{0}s"), "kill yourself");
+    }
+
+    #[test]
+    fn reads_symbols_inside_words_as_letters_only() {
+        assert_eq!(norm("k1ll mys3lf"), "kill myself");
+        assert_eq!(norm("su1c1de"), "suicide");
+        assert_eq!(norm("sh!t"), "shit");
+        assert_eq!(norm("$uicide"), "suicide");
+        assert_eq!(norm("call 988 or text 741741"), "call 988 or text 741741");
+        assert_eq!(norm("take 100mg"), "take 100mg");
+        assert_eq!(norm("help!"), "help!");
+        assert_eq!(norm("covid19"), "covid19");
+        assert_eq!(norm("1d10t"), "idiot");
+        assert_eq!(norm("5g causes"), "5g causes");
+    }
+
+    #[test]
+    fn joins_spaced_and_dotted_letters_that_spell_a_known_word() {
+        assert_eq!(norm("k y s"), "kill yourself");
+        assert_eq!(norm("s.u.i.c.i.d.e"), "suicide");
+        assert_eq!(norm("self-harm"), "self harm");
+        assert_eq!(norm("i.e. a b c"), "i.e. a b c");
+        assert_eq!(norm("u r a loser"), "you r a loser");
+    }
+
+    #[test]
+    fn collapses_repeated_letters() {
+        assert_eq!(norm("diiiiie"), "die");
+        assert_eq!(norm("noooo"), "no");
+        assert_eq!(norm("killl"), "kil");
+        assert_eq!(norm("kill"), "kill");
+    }
+
+    #[test]
+    fn expands_euphemisms_but_not_units() {
+        assert_eq!(norm("i want to unalive"), "i want to kill");
+        assert_eq!(norm("kms"), "kill myself");
+        assert_eq!(norm("sewerslide"), "suicide");
+        assert_eq!(norm("it is 5 kms away"), "it is 5 kms away");
+    }
+
+    #[test]
+    fn removes_apostrophes_and_straightens_quotes() {
+        assert_eq!(norm("I don’t “care”"), "i dont \"care\"");
+    }
+
+    #[test]
+    fn collapses_whitespace_keeping_line_breaks() {
+        assert_eq!(norm("a  \t b\n\n c"), "a b\nc");
+    }
+
+    #[test]
+    fn maps_every_match_back_to_what_was_typed() {
+        let original = "ok.  K\u{200B}Y\u{200B}S now";
+        let n = Normalizer::default().normalize(original);
+        assert_eq!(n.as_str(), "ok. kill yourself now");
+        let at = n.as_str().find("kill yourself").unwrap();
+        let range = n.original_range(at..at + "kill yourself".len());
+        assert_eq!(&original[range], "K\u{200B}Y\u{200B}S");
+    }
+}

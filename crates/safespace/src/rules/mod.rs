@@ -1,0 +1,535 @@
+//! The rule engine: data-driven patterns for each sub-label plus context modifiers.
+//!
+//! Built-in rules live in `crates/safespace/rules/*.toml` and are embedded in the binary. Users add
+//! their own files through [`DetectorBuilder::add_rules_file`](crate::DetectorBuilder::add_rules_file)
+//! and switch rules off by id with [`DetectorBuilder::disable_rule`](crate::DetectorBuilder::disable_rule).
+//!
+//! Scoring a text:
+//! 1. every rule's patterns are matched against the normalized text (one [`RegexSet`] pass picks the
+//!    rules that match at all);
+//! 2. each match becomes a [`Hit`] per label, and the context modifiers around it (negation before it,
+//!    "years ago" in its sentence, a third-person subject, quotation marks, an idiom overlapping it, ...)
+//!    multiply its weight per category and may cap its severity;
+//! 3. rules marked `requires` (a time like "tonight", possession of pills) only count when other evidence
+//!    of their category stands near them.
+
+mod segment;
+mod spec;
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use regex::{Regex, RegexSet, RegexSetBuilder};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::report::{ContentWarning, Severity};
+use crate::{Category, Label};
+use segment::Segments;
+
+/// Built-in rule files, embedded at compile time: (file name, contents).
+const BUILTIN_RULES: &[(&str, &str)] = &[
+    ("self_harm.toml", include_str!("../../rules/self_harm.toml")),
+    (
+        "harassment.toml",
+        include_str!("../../rules/harassment.toml"),
+    ),
+    (
+        "misinformation.toml",
+        include_str!("../../rules/misinformation.toml"),
+    ),
+    ("topics.toml", include_str!("../../rules/topics.toml")),
+    ("context.toml", include_str!("../../rules/context.toml")),
+];
+
+/// Minimum weight an evidence item keeps for its content warnings to apply.
+const WARNING_FLOOR: f32 = 0.2;
+/// Minimum weight of the evidence that a `requires` rule leans on.
+const REQUIREMENT_FLOOR: f32 = 0.3;
+/// Evidence weights stay below certainty: rules are never the last word.
+const MAX_WEIGHT: f32 = 0.99;
+
+/// A compiled rule: patterns that are evidence for some labels and content warnings.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub id: String,
+    pub labels: Vec<Label>,
+    pub weight: f32,
+    pub severity: Severity,
+    pub warnings: Vec<ContentWarning>,
+    pub regex: Regex,
+    pub requires: Option<Requirement>,
+}
+
+/// A rule that only counts next to other evidence of a category (`requires = { category = ..., within = ... }`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Requirement {
+    category: Category,
+    within: Within,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Within {
+    Sentence,
+    Text,
+}
+
+/// A compiled context modifier.
+#[derive(Debug)]
+pub(crate) struct Context {
+    pub id: String,
+    pub kind: String,
+    pub scope: Scope,
+    pub window: usize,
+    pub regex: Option<Regex>,
+    pub unless: Option<Regex>,
+    pub effect: Effect,
+    pub cap: Option<Severity>,
+}
+
+/// Where a context match must lie, relative to the evidence, to apply to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Scope {
+    /// Ends before the evidence, in the same clause, at most `window` words away.
+    Before,
+    /// Starts after the evidence, in the same clause, at most `window` words away.
+    After,
+    /// Before or after, as above.
+    Around,
+    /// Overlaps the evidence span (idioms such as "killing it").
+    Overlap,
+    /// Anywhere in the same clause.
+    Clause,
+    /// Anywhere in the same sentence.
+    Sentence,
+    /// Anywhere in the text.
+    Text,
+    /// The evidence is inside quotation marks (no patterns).
+    Quoted,
+}
+
+/// Multipliers a context applies to evidence weights, per category, and to content warnings.
+/// A missing entry means 1 (no change); 0 removes the evidence.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Effect {
+    self_harm: Option<f32>,
+    harassment: Option<f32>,
+    misinformation: Option<f32>,
+    warnings: Option<f32>,
+}
+
+impl Effect {
+    fn factor(&self, category: Category) -> f32 {
+        match category {
+            Category::SelfHarm => self.self_harm,
+            Category::Harassment => self.harassment,
+            Category::Misinformation => self.misinformation,
+        }
+        .unwrap_or(1.0)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let values = [
+            self.self_harm,
+            self.harassment,
+            self.misinformation,
+            self.warnings,
+        ];
+        if values.iter().flatten().all(|v| (0.0..=4.0).contains(v)) {
+            Ok(())
+        } else {
+            Err("effect multipliers lie in [0, 4]".to_owned())
+        }
+    }
+}
+
+/// One rule match for one label (or for content warnings only, when the rule has no label), after
+/// context modifiers.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Hit {
+    pub rule: usize,
+    pub label: Option<Label>,
+    /// Byte range in the normalized text.
+    pub range: Range<usize>,
+    pub weight: f32,
+    pub severity: Severity,
+    /// Indices of the contexts that applied.
+    pub contexts: Vec<usize>,
+}
+
+/// The compiled rule set. Build once; matching is read-only and thread-safe.
+#[derive(Debug)]
+pub(crate) struct RuleEngine {
+    rules: Vec<Rule>,
+    rule_set: RegexSet,
+    contexts: Vec<Context>,
+    /// Contexts that have patterns, in the order of `context_set`.
+    patterned_contexts: Vec<usize>,
+    context_set: RegexSet,
+    user_files: usize,
+}
+
+/// A user rule file, by name and contents.
+#[derive(Debug, Clone)]
+pub(crate) struct RuleSource {
+    pub name: String,
+    pub contents: String,
+}
+
+impl RuleEngine {
+    /// Compiles the built-in rules plus `extra` files, minus the rules and contexts whose ids are in
+    /// `disabled`.
+    pub(crate) fn new(extra: &[RuleSource], disabled: &BTreeSet<String>) -> Result<RuleEngine> {
+        let mut rules = Vec::new();
+        let mut contexts = Vec::new();
+        let builtin = BUILTIN_RULES.iter().map(|&(n, c)| (n, c));
+        let user = extra.iter().map(|s| (s.name.as_str(), s.contents.as_str()));
+        for (name, contents) in builtin.chain(user) {
+            let parsed = spec::parse(name, contents)?;
+            for rule in parsed.rules {
+                if rules.iter().any(|r: &Rule| r.id == rule.id) {
+                    return Err(duplicate(name, contents, &rule.id));
+                }
+                rules.push(rule);
+            }
+            for context in parsed.contexts {
+                if contexts.iter().any(|c: &Context| c.id == context.id) {
+                    return Err(duplicate(name, contents, &context.id));
+                }
+                contexts.push(context);
+            }
+        }
+        for id in disabled {
+            if !rules.iter().any(|r| &r.id == id) && !contexts.iter().any(|c| &c.id == id) {
+                return Err(Error::InvalidOption(format!(
+                    "cannot disable `{id}`: no rule or context has that id"
+                )));
+            }
+        }
+        rules.retain(|r| !disabled.contains(&r.id));
+        contexts.retain(|c| !disabled.contains(&c.id));
+        let rule_set = regex_set(rules.iter().map(|r| r.regex.as_str()))?;
+        let patterned_contexts: Vec<usize> = (0..contexts.len())
+            .filter(|&i| contexts[i].regex.is_some())
+            .collect();
+        let context_set = regex_set(
+            patterned_contexts
+                .iter()
+                .filter_map(|&i| contexts[i].regex.as_ref().map(Regex::as_str)),
+        )?;
+        Ok(RuleEngine {
+            rules,
+            rule_set,
+            contexts,
+            patterned_contexts,
+            context_set,
+            user_files: extra.len(),
+        })
+    }
+
+    /// Describes the rule set for reports: `builtin@<version>` plus user files.
+    pub(crate) fn description(&self) -> String {
+        let base = format!("builtin@{}", env!("CARGO_PKG_VERSION"));
+        match self.user_files {
+            0 => base,
+            n => format!("{base}+{n} user file{}", if n == 1 { "" } else { "s" }),
+        }
+    }
+
+    pub(crate) fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+
+    pub(crate) fn context(&self, index: usize) -> &Context {
+        &self.contexts[index]
+    }
+
+    /// Ids of every active rule and context.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
+        let rules = self.rules.iter().map(|r| r.id.as_str());
+        rules.chain(self.contexts.iter().map(|c| c.id.as_str()))
+    }
+
+    /// Matches every rule against a normalized text and applies context modifiers.
+    pub(crate) fn find(&self, text: &str) -> Vec<Hit> {
+        let matched_rules = self.rule_set.matches(text);
+        if !matched_rules.matched_any() {
+            return Vec::new();
+        }
+        let segments = Segments::new(text);
+        let contexts = self.context_matches(text, &segments);
+        let quotes = quoted_regions(text);
+        let mut hits = Vec::new();
+        for rule_index in matched_rules.iter() {
+            let rule = &self.rules[rule_index];
+            for m in rule.regex.find_iter(text) {
+                let applied =
+                    self.applicable_contexts(m.range(), &contexts, &quotes, &segments, text);
+                self.push_hits(rule_index, m.range(), &applied, &mut hits);
+            }
+        }
+        self.enforce_requirements(&mut hits, &segments);
+        hits.sort_by_key(|h| (h.range.start, h.range.end, h.rule));
+        hits
+    }
+
+    /// All context matches, sorted by start, with `unless` exceptions already removed.
+    fn context_matches(&self, text: &str, segments: &Segments) -> Vec<(usize, Range<usize>)> {
+        let mut found = Vec::new();
+        for set_index in self.context_set.matches(text).iter() {
+            let index = self.patterned_contexts[set_index];
+            let context = &self.contexts[index];
+            let Some(regex) = &context.regex else {
+                continue;
+            };
+            for m in regex.find_iter(text) {
+                let excepted = context.unless.as_ref().is_some_and(|unless| {
+                    let (start, end) = segments.sentence_range(m.start(), text.len());
+                    unless.is_match(&text[start..end])
+                });
+                if !excepted {
+                    found.push((index, m.range()));
+                }
+            }
+        }
+        found.sort_by_key(|(i, r)| (r.start, *i));
+        found
+    }
+
+    /// Contexts that apply to evidence at `range`, at most one per kind (the first found).
+    fn applicable_contexts(
+        &self,
+        range: Range<usize>,
+        found: &[(usize, Range<usize>)],
+        quotes: &[Range<usize>],
+        segments: &Segments,
+        text: &str,
+    ) -> Vec<usize> {
+        let (sentence_start, sentence_end) = segments.sentence_range(range.start, text.len());
+        let in_sentence = {
+            let from = found.partition_point(|(_, r)| r.start < sentence_start);
+            let to = found.partition_point(|(_, r)| r.start < sentence_end.max(range.end));
+            &found[from..to]
+        };
+        let text_wide = found
+            .iter()
+            .filter(|(i, _)| self.contexts[*i].scope == Scope::Text);
+        let mut applied: Vec<usize> = Vec::new();
+        let add = |index: usize, applied: &mut Vec<usize>| {
+            let kind = &self.contexts[index].kind;
+            if !applied.iter().any(|&a| &self.contexts[a].kind == kind) {
+                applied.push(index);
+            }
+        };
+        for (index, context_range) in in_sentence.iter().chain(text_wide) {
+            if self.context_applies(*index, context_range, &range, segments, text) {
+                add(*index, &mut applied);
+            }
+        }
+        if quotes
+            .iter()
+            .any(|q| q.start <= range.start && range.end <= q.end)
+        {
+            for (index, context) in self.contexts.iter().enumerate() {
+                if context.scope == Scope::Quoted {
+                    add(index, &mut applied);
+                }
+            }
+        }
+        applied
+    }
+
+    fn context_applies(
+        &self,
+        index: usize,
+        context_range: &Range<usize>,
+        evidence: &Range<usize>,
+        segments: &Segments,
+        text: &str,
+    ) -> bool {
+        let context = &self.contexts[index];
+        let before = || {
+            context_range.end <= evidence.start
+                && segments.same_clause(context_range.end.saturating_sub(1), evidence.start)
+                && words_between(text, context_range.end, evidence.start) <= context.window
+        };
+        let after = || {
+            context_range.start >= evidence.end
+                && segments.same_clause(evidence.end.saturating_sub(1), context_range.start)
+                && words_between(text, evidence.end, context_range.start) <= context.window
+        };
+        match context.scope {
+            Scope::Before => before(),
+            Scope::After => after(),
+            Scope::Around => before() || after(),
+            Scope::Overlap => {
+                context_range.start < evidence.end && evidence.start < context_range.end
+            }
+            Scope::Clause => segments.same_clause(context_range.start, evidence.start),
+            Scope::Sentence => segments.same_sentence(context_range.start, evidence.start),
+            Scope::Text => true,
+            Scope::Quoted => false,
+        }
+    }
+
+    fn push_hits(
+        &self,
+        rule_index: usize,
+        range: Range<usize>,
+        applied: &[usize],
+        hits: &mut Vec<Hit>,
+    ) {
+        let rule = &self.rules[rule_index];
+        let cap = applied
+            .iter()
+            .filter_map(|&i| self.contexts[i].cap)
+            .min()
+            .unwrap_or(Severity::Critical);
+        let hit = |label: Option<Label>, weight: f32| Hit {
+            rule: rule_index,
+            label,
+            range: range.clone(),
+            weight,
+            severity: rule.severity.min(cap),
+            contexts: applied.to_vec(),
+        };
+        if rule.labels.is_empty() {
+            let factor: f32 = applied
+                .iter()
+                .map(|&i| self.contexts[i].effect.warnings.unwrap_or(1.0))
+                .product();
+            if rule.weight * factor >= WARNING_FLOOR {
+                hits.push(hit(None, (rule.weight * factor).min(MAX_WEIGHT)));
+            }
+            return;
+        }
+        for &label in &rule.labels {
+            let factor: f32 = applied
+                .iter()
+                .map(|&i| self.contexts[i].effect.factor(label.category()))
+                .product();
+            let weight = (rule.weight * factor).min(MAX_WEIGHT);
+            if weight > 0.0 {
+                hits.push(hit(Some(label), weight));
+            }
+        }
+    }
+
+    /// Whether content warnings of the rule behind `hit` apply (contexts such as negation remove them).
+    pub(crate) fn warnings_apply(&self, hit: &Hit) -> bool {
+        let rule = &self.rules[hit.rule];
+        let factor: f32 = hit
+            .contexts
+            .iter()
+            .map(|&i| self.contexts[i].effect.warnings.unwrap_or(1.0))
+            .product();
+        rule.weight * factor >= WARNING_FLOOR
+    }
+
+    /// Drops hits of `requires` rules that have no supporting evidence near them.
+    fn enforce_requirements(&self, hits: &mut Vec<Hit>, segments: &Segments) {
+        let supported: Vec<bool> = hits
+            .iter()
+            .map(|hit| {
+                let Some(requirement) = self.rules[hit.rule].requires else {
+                    return true;
+                };
+                hits.iter().any(|other| {
+                    self.rules[other.rule].requires.is_none()
+                        && other.weight >= REQUIREMENT_FLOOR
+                        && other.label.map(Label::category) == Some(requirement.category)
+                        && (requirement.within == Within::Text
+                            || segments.same_sentence(other.range.start, hit.range.start))
+                })
+            })
+            .collect();
+        let mut keep = supported.into_iter();
+        hits.retain(|_| keep.next().unwrap_or(true));
+    }
+}
+
+fn duplicate(file: &str, contents: &str, id: &str) -> Error {
+    let line = contents
+        .lines()
+        .position(|l| l.contains(&format!("'{id}'")) || l.contains(&format!("\"{id}\"")))
+        .map_or(1, |i| i + 1);
+    Error::Rules {
+        file: file.to_owned(),
+        line,
+        message: format!("id `{id}` is already used by another rule or context"),
+    }
+}
+
+fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<RegexSet> {
+    RegexSetBuilder::new(patterns)
+        .size_limit(64 << 20)
+        .dfa_size_limit(16 << 20)
+        .build()
+        .map_err(|e| Error::InvalidOption(format!("the combined rule set does not compile: {e}")))
+}
+
+fn words_between(text: &str, from: usize, to: usize) -> usize {
+    text.get(from..to)
+        .map_or(usize::MAX, |s| s.split_whitespace().count())
+}
+
+/// Ranges between pairs of straight double quotes (the normalizer straightens curly ones).
+fn quoted_regions(text: &str) -> Vec<Range<usize>> {
+    let marks: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
+    marks
+        .chunks_exact(2)
+        .map(|pair| pair[0]..pair[1] + 1)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> RuleEngine {
+        RuleEngine::new(&[], &BTreeSet::new()).expect("built-in rules compile")
+    }
+
+    #[test]
+    fn builtin_rules_compile_with_unique_ids() {
+        let engine = engine();
+        let ids: Vec<&str> = engine.ids().collect();
+        let unique: BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(ids.len(), unique.len());
+        for label in Label::ALL {
+            assert!(
+                engine.rules.iter().any(|r| r.labels.contains(label)),
+                "no built-in rule for {label}"
+            );
+        }
+    }
+
+    #[test]
+    fn disabling_an_unknown_id_is_an_error() {
+        let disabled = BTreeSet::from(["no.such.rule".to_owned()]);
+        let err = RuleEngine::new(&[], &disabled).unwrap_err();
+        assert!(err.to_string().contains("no.such.rule"));
+    }
+
+    #[test]
+    fn user_rule_ids_may_not_shadow_builtin_ones() {
+        let id = engine().ids().next().unwrap().to_owned();
+        let source = RuleSource {
+            name: "mine.toml".into(),
+            contents: format!(
+                "[[rule]]\nid = '{id}'\nlabels = ['harassment/insult']\nterms = ['x']\n"
+            ),
+        };
+        let err = RuleEngine::new(&[source], &BTreeSet::new()).unwrap_err();
+        assert!(err.to_string().starts_with("mine.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn quoted_regions_pair_marks_in_order() {
+        assert_eq!(quoted_regions(r#"a "b" c "d"#), vec![2..5]);
+    }
+}
