@@ -363,8 +363,10 @@ impl DetectorBuilder {
     ///
     /// ```
     /// use safespace::{Category, Detector};
-    /// let d = Detector::builder().disable_rule("idiom.figurative").build().unwrap();
-    /// assert!(d.score("this exam is killing me").evidence.is_empty());
+    /// let joke = "I'll kill you if you spoil the ending";
+    /// assert!(Detector::default().score(joke).evidence.is_empty());
+    /// let literal = Detector::builder().disable_rule("idiom.figurative").build().unwrap();
+    /// assert!(literal.score(joke).is_flagged(Category::Harassment));
     /// ```
     pub fn disable_rule(mut self, id: impl Into<String>) -> Self {
         self.disabled.insert(id.into());

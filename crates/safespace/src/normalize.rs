@@ -17,6 +17,7 @@
 //! a match in the normalized text maps back to exactly what the writer typed.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -111,23 +112,83 @@ pub struct Normalizer {
     tables: &'static Tables,
 }
 
+/// FNV-1a: the lexicon is hashed once per word of every text, and its keys are short.
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Lexicon = HashMap<String, String, BuildHasherDefault<Fnv>>;
+
+/// The tables of `rules/normalizer.toml` as written.
 #[derive(Debug, Deserialize)]
-struct Tables {
+struct TableFile {
     confusables: HashMap<char, String>,
     leet: HashMap<char, char>,
-    words: HashMap<String, String>,
-    #[serde(skip)]
+    words: Lexicon,
+}
+
+/// The tables in the shapes lookups want.
+#[derive(Debug)]
+struct Tables {
+    confusables: HashMap<char, String>,
+    /// Letter for each ASCII look-alike symbol, indexed by byte.
+    leet: [Option<char>; 128],
+    words: Lexicon,
     longest_word: usize,
+    /// Bit `n` is set when some lexicon word starts with the letter `'a' + n`.
+    first_letters: u32,
+}
+
+impl Tables {
+    fn may_start_word(&self, ch: char) -> bool {
+        ch.is_ascii_lowercase() && self.first_letters & (1 << (ch as u32 - 'a' as u32)) != 0
+    }
+
+    fn leet(&self, ch: char) -> Option<char> {
+        self.leet.get(ch as usize).copied().flatten()
+    }
 }
 
 impl Default for Normalizer {
     fn default() -> Self {
         static TABLES: OnceLock<Tables> = OnceLock::new();
         let tables = TABLES.get_or_init(|| {
-            let mut tables: Tables =
+            let file: TableFile =
                 toml::from_str(DEFAULT_TABLES).expect("embedded normalizer tables are valid TOML");
-            tables.longest_word = tables.words.keys().map(String::len).max().unwrap_or(0);
-            tables
+            let mut leet = [None; 128];
+            for (&symbol, &letter) in &file.leet {
+                leet[symbol as usize] = Some(letter);
+            }
+            let first_letters = file
+                .words
+                .keys()
+                .filter_map(|w| w.chars().next())
+                .filter(char::is_ascii_lowercase)
+                .fold(0, |mask, c| mask | 1 << (c as u32 - 'a' as u32));
+            Tables {
+                first_letters,
+                longest_word: file.words.keys().map(String::len).max().unwrap_or(0),
+                confusables: file.confusables,
+                leet,
+                words: file.words,
+            }
         });
         Normalizer { tables }
     }
@@ -168,18 +229,36 @@ impl Normalizer {
     /// Step 1: per-character folding and white-space collapsing.
     fn fold_characters(&self, text: &str) -> Vec<Unit> {
         let mut units: Vec<Unit> = Vec::with_capacity(text.len());
-        for (offset, ch) in text.char_indices() {
-            let (start, end) = (offset as u32, (offset + ch.len_utf8()) as u32);
-            let mut push = |ch: char| units.push(Unit { ch, start, end });
-            if ch.is_ascii() {
-                match ch {
-                    '\n' | '\r' | '\x0b' | '\x0c' => push('\n'),
-                    c if c.is_ascii_whitespace() || c.is_ascii_control() => push(' '),
-                    '`' => push('\''),
-                    c => push(c.to_ascii_lowercase()),
-                }
+        let bytes = text.as_bytes();
+        let mut offset = 0;
+        while offset < bytes.len() {
+            let byte = bytes[offset];
+            if byte.is_ascii() {
+                let start = offset as u32;
+                offset += 1;
+                let ch = match byte {
+                    b'\n' | b'\r' | b'\x0b' | b'\x0c' => '\n',
+                    b if b.is_ascii_whitespace() || b.is_ascii_control() => ' ',
+                    b'`' => '\'',
+                    b => char::from(b.to_ascii_lowercase()),
+                };
+                push_collapsing(
+                    &mut units,
+                    Unit {
+                        ch,
+                        start,
+                        end: offset as u32,
+                    },
+                );
                 continue;
             }
+            let ch = text[offset..]
+                .chars()
+                .next()
+                .expect("offset is on a char boundary");
+            let (start, end) = (offset as u32, (offset + ch.len_utf8()) as u32);
+            offset += ch.len_utf8();
+            let mut push = |ch: char| push_collapsing(&mut units, Unit { ch, start, end });
             if is_invisible(ch) {
                 continue;
             }
@@ -196,7 +275,7 @@ impl Normalizer {
                 c => self.fold_letter(c, &mut push),
             }
         }
-        collapse_whitespace(units)
+        units
     }
 
     fn fold_letter(&self, ch: char, push: &mut impl FnMut(char)) {
@@ -226,11 +305,22 @@ impl Normalizer {
     }
 
     fn repair_token(&self, token: &[Unit], out: &mut Vec<Unit>) {
+        if token.iter().all(|u| u.ch.is_ascii_lowercase()) {
+            let token_start = out.len();
+            out.extend_from_slice(token);
+            if token
+                .windows(3)
+                .any(|w| w[0].ch == w[1].ch && w[1].ch == w[2].ch)
+            {
+                squash_repeated_letters(out, token_start);
+            }
+            return;
+        }
         let letters = token.iter().filter(|u| u.ch.is_alphabetic()).count();
         let has_letter = letters > 0;
         let plain_number = token
             .iter()
-            .any(|u| u.ch.is_ascii_digit() && !self.tables.leet.contains_key(&u.ch));
+            .any(|u| u.ch.is_ascii_digit() && self.tables.leet(u.ch).is_none());
         let decode_leet = has_letter && !plain_number;
         let token_start = out.len();
         for (k, unit) in token.iter().enumerate() {
@@ -239,15 +329,14 @@ impl Normalizer {
                 .is_some_and(|u| u.ch.is_alphabetic());
             let next = token.get(k + 1).map(|u| u.ch);
             let next_is_letter = next.is_some_and(char::is_alphabetic);
-            let next_letter =
-                next_is_letter || next.is_some_and(|c| self.tables.leet.contains_key(&c));
+            let next_letter = next_is_letter || next.is_some_and(|c| self.tables.leet(c).is_some());
             let ch = match unit.ch {
                 '\'' if prev_letter => continue,
-                c if decode_leet => match self.tables.leet.get(&c) {
-                    Some(&letter) if leet_applies(c, prev_letter, next_letter) => letter,
+                c if decode_leet => match self.tables.leet(c) {
+                    Some(letter) if leet_applies(c, prev_letter, next_letter) => letter,
                     // A word may start with a look-alike digit ("1d10t") if it has letters enough
                     // not to be a unit ("5g" stays).
-                    Some(&letter) if k == 0 && next_is_letter && letters >= 2 => letter,
+                    Some(letter) if k == 0 && next_is_letter && letters >= 2 => letter,
                     _ => c,
                 },
                 c => c,
@@ -260,6 +349,7 @@ impl Normalizer {
     /// Step 3: join split letters that spell a known word, and replace euphemisms.
     fn apply_lexicon(&self, units: &[Unit]) -> Vec<Unit> {
         let mut out: Vec<Unit> = Vec::with_capacity(units.len());
+        let mut skeleton = String::new();
         let mut i = 0;
         let mut previous_word_numeric = false;
         while i < units.len() {
@@ -271,7 +361,7 @@ impl Normalizer {
                 i += 1;
                 continue;
             }
-            match self.longest_known_word(units, i) {
+            match self.longest_known_word(units, i, &mut skeleton) {
                 Some((end, replacement)) if !previous_word_numeric => {
                     let (start_byte, end_byte) = (units[i].start, units[end - 1].end);
                     out.extend(replacement.chars().map(|ch| Unit {
@@ -295,8 +385,16 @@ impl Normalizer {
     /// Finds the longest lexicon word starting at `start`, allowing soft separators between letters
     /// when every piece is one letter (`k y s`) or no piece is separated by a space (`sui-cide`).
     /// Returns the end index (exclusive) and the replacement.
-    fn longest_known_word(&self, units: &[Unit], start: usize) -> Option<(usize, &'static str)> {
-        let mut skeleton = String::new();
+    fn longest_known_word(
+        &self,
+        units: &[Unit],
+        start: usize,
+        skeleton: &mut String,
+    ) -> Option<(usize, &'static str)> {
+        if !self.tables.may_start_word(units[start].ch) {
+            return None;
+        }
+        skeleton.clear();
         let mut best = None;
         let mut i = start;
         let mut pieces = 0;
@@ -400,21 +498,18 @@ fn is_decomposable(ch: char) -> bool {
         | '\u{1F100}'..='\u{1F1FF}')
 }
 
-/// Collapses runs of white space to one character: a newline if the run had one, else a space.
-fn collapse_whitespace(units: Vec<Unit>) -> Vec<Unit> {
-    let mut out: Vec<Unit> = Vec::with_capacity(units.len());
-    for unit in units {
-        match out.last_mut() {
-            Some(last) if last.ch.is_whitespace() && unit.ch.is_whitespace() => {
-                if unit.ch == '\n' {
-                    last.ch = '\n';
-                }
-                last.end = unit.end;
+/// Appends a unit, folding a run of white space into one: a newline if the run had one, else a space.
+fn push_collapsing(units: &mut Vec<Unit>, unit: Unit) {
+    if unit.ch == ' ' || unit.ch == '\n' {
+        if let Some(last) = units.last_mut().filter(|l| l.ch == ' ' || l.ch == '\n') {
+            if unit.ch == '\n' {
+                last.ch = '\n';
             }
-            _ => out.push(unit),
+            last.end = unit.end;
+            return;
         }
     }
-    out
+    units.push(unit);
 }
 
 #[cfg(test)]

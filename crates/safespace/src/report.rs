@@ -104,6 +104,41 @@ pub enum ContentWarning {
     TraumaAbuse,
 }
 
+impl ContentWarning {
+    /// The snake_case name used in JSON.
+    ///
+    /// ```
+    /// assert_eq!(safespace::ContentWarning::TraumaAbuse.as_str(), "trauma_abuse");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentWarning::Suicide => "suicide",
+            ContentWarning::SelfHarm => "self_harm",
+            ContentWarning::EatingDisorder => "eating_disorder",
+            ContentWarning::SubstanceUse => "substance_use",
+            ContentWarning::TraumaAbuse => "trauma_abuse",
+        }
+    }
+}
+
+impl fmt::Display for ContentWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::None => "none",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        })
+    }
+}
+
 /// Per-category probabilities in `[0, 1]`.
 ///
 /// ```

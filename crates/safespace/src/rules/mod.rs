@@ -167,9 +167,12 @@ pub(crate) struct RuleEngine {
     rules: Vec<Rule>,
     rule_set: RegexSet,
     contexts: Vec<Context>,
-    /// Contexts that have patterns, in the order of `context_set`.
-    patterned_contexts: Vec<usize>,
-    context_set: RegexSet,
+    /// Contexts matched only in sentences that hold evidence, in the order of `local_set`.
+    local_contexts: Vec<usize>,
+    local_set: RegexSet,
+    /// Contexts whose scope is the whole text, in the order of `text_set`.
+    text_contexts: Vec<usize>,
+    text_set: RegexSet,
     user_files: usize,
 }
 
@@ -213,20 +216,29 @@ impl RuleEngine {
         rules.retain(|r| !disabled.contains(&r.id));
         contexts.retain(|c| !disabled.contains(&c.id));
         let rule_set = regex_set(rules.iter().map(|r| r.regex.as_str()))?;
-        let patterned_contexts: Vec<usize> = (0..contexts.len())
-            .filter(|&i| contexts[i].regex.is_some())
-            .collect();
-        let context_set = regex_set(
-            patterned_contexts
-                .iter()
-                .filter_map(|&i| contexts[i].regex.as_ref().map(Regex::as_str)),
-        )?;
+        let with_scope = |text_wide: bool| -> Vec<usize> {
+            (0..contexts.len())
+                .filter(|&i| contexts[i].regex.is_some())
+                .filter(|&i| (contexts[i].scope == Scope::Text) == text_wide)
+                .collect()
+        };
+        let (local_contexts, text_contexts) = (with_scope(false), with_scope(true));
+        let set_of = |indices: &[usize]| {
+            regex_set(
+                indices
+                    .iter()
+                    .filter_map(|&i| contexts[i].regex.as_ref().map(Regex::as_str)),
+            )
+        };
+        let (local_set, text_set) = (set_of(&local_contexts)?, set_of(&text_contexts)?);
         Ok(RuleEngine {
             rules,
             rule_set,
             contexts,
-            patterned_contexts,
-            context_set,
+            local_contexts,
+            local_set,
+            text_contexts,
+            text_set,
             user_files: extra.len(),
         })
     }
@@ -261,38 +273,67 @@ impl RuleEngine {
             return Vec::new();
         }
         let segments = Segments::new(text);
-        let contexts = self.context_matches(text, &segments);
+        let matches: Vec<(usize, Range<usize>)> = matched_rules
+            .iter()
+            .flat_map(|r| {
+                self.rules[r]
+                    .regex
+                    .find_iter(text)
+                    .map(move |m| (r, m.range()))
+            })
+            .collect();
+        let mut sentences: Vec<(usize, usize)> = matches
+            .iter()
+            .map(|(_, range)| segments.sentence_range(range.start, text.len()))
+            .collect();
+        sentences.sort_unstable();
+        sentences.dedup();
+        let contexts = self.context_matches(text, &sentences, &segments);
         let quotes = quoted_regions(text);
         let mut hits = Vec::new();
-        for rule_index in matched_rules.iter() {
-            let rule = &self.rules[rule_index];
-            for m in rule.regex.find_iter(text) {
-                let applied =
-                    self.applicable_contexts(m.range(), &contexts, &quotes, &segments, text);
-                self.push_hits(rule_index, m.range(), &applied, &mut hits);
-            }
+        for (rule_index, range) in matches {
+            let applied =
+                self.applicable_contexts(range.clone(), &contexts, &quotes, &segments, text);
+            self.push_hits(rule_index, range, &applied, &mut hits);
         }
         self.enforce_requirements(&mut hits, &segments);
         hits.sort_by_key(|h| (h.range.start, h.range.end, h.rule));
         hits
     }
 
-    /// All context matches, sorted by start, with `unless` exceptions already removed.
-    fn context_matches(&self, text: &str, segments: &Segments) -> Vec<(usize, Range<usize>)> {
+    /// Context matches, sorted by start, with `unless` exceptions already removed: text-wide contexts
+    /// anywhere, the others only inside `sentences` (the sentences that hold evidence).
+    fn context_matches(
+        &self,
+        text: &str,
+        sentences: &[(usize, usize)],
+        segments: &Segments,
+    ) -> Vec<(usize, Range<usize>)> {
         let mut found = Vec::new();
-        for set_index in self.context_set.matches(text).iter() {
-            let index = self.patterned_contexts[set_index];
-            let context = &self.contexts[index];
-            let Some(regex) = &context.regex else {
-                continue;
-            };
-            for m in regex.find_iter(text) {
-                let excepted = context.unless.as_ref().is_some_and(|unless| {
-                    let (start, end) = segments.sentence_range(m.start(), text.len());
-                    unless.is_match(&text[start..end])
-                });
-                if !excepted {
-                    found.push((index, m.range()));
+        let local = sentences.iter().map(|&(start, end)| {
+            (
+                start,
+                &self.local_set,
+                &self.local_contexts[..],
+                &text[start..end],
+            )
+        });
+        let whole = std::iter::once((0, &self.text_set, &self.text_contexts[..], text));
+        for (offset, set, indices, haystack) in local.chain(whole) {
+            for set_index in set.matches(haystack).iter() {
+                let context = &self.contexts[indices[set_index]];
+                let Some(regex) = &context.regex else {
+                    continue;
+                };
+                for m in regex.find_iter(haystack) {
+                    let range = m.start() + offset..m.end() + offset;
+                    let excepted = context.unless.as_ref().is_some_and(|unless| {
+                        let (start, end) = segments.sentence_range(range.start, text.len());
+                        unless.is_match(&text[start..end])
+                    });
+                    if !excepted {
+                        found.push((indices[set_index], range));
+                    }
                 }
             }
         }

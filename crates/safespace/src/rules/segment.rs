@@ -18,7 +18,7 @@ impl Segments {
     pub(crate) fn new(text: &str) -> Segments {
         static CONJUNCTIONS: OnceLock<Regex> = OnceLock::new();
         let conjunctions = CONJUNCTIONS.get_or_init(|| {
-            Regex::new(r"\b(?:but|however|although|though|except|whereas|yet)\b")
+            Regex::new(r"(?-u:\b)(?:but|however|although|though|except|whereas|yet)(?-u:\b)")
                 .expect("valid conjunction pattern")
         });
         let bytes = text.as_bytes();

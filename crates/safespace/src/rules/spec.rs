@@ -248,10 +248,32 @@ fn compile_all(
 }
 
 fn build_regex(source: &str) -> Result<Regex, String> {
-    RegexBuilder::new(source)
+    RegexBuilder::new(&ascii_word_boundaries(source))
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// Rewrites `\b` to the ASCII word boundary `(?-u:\b)`. Rules are written against ASCII text, and a
+/// Unicode boundary would stop the fast DFA engines on any text containing non-ASCII characters.
+fn ascii_word_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('b') => out.push_str("(?-u:\\b)"),
+            Some(next) => {
+                out.push(c);
+                out.push(next);
+            }
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 /// A plain phrase as a whole-word pattern: `"waste of space"` → `\bwaste of space\b`.

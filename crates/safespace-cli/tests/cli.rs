@@ -1,0 +1,182 @@
+//! Runs the `safespace` binary as a user would.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn safespace(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_safespace"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout_lines(output: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn scores_one_sentence_as_pretty_json() {
+    let output = safespace(&["score", "I bought the pills, tonight's the night"], b"");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["severity"], "critical");
+    assert_eq!(report["engine"]["mode"], "rules");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\n  \"scores\""));
+}
+
+#[test]
+fn scores_jsonl_from_stdin_in_order_with_passthrough_fields() {
+    let input = b"{\"id\":\"a\",\"text\":\"kys\"}\n{\"id\":\"b\",\"text\":\"have a lovely day\",\"meta\":{\"x\":1}}\n";
+    let output = safespace(&["score", "--input", "-", "--threads", "2"], input);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines = stdout_lines(&output);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], "a");
+    assert_eq!(lines[0]["line"], 1);
+    assert_eq!(lines[0]["report"]["flagged"][0], "self_harm");
+    assert_eq!(lines[1]["meta"]["x"], 1);
+    assert_eq!(lines[1]["report"]["action"], "allow");
+}
+
+#[test]
+fn a_bad_record_fails_with_its_line_number_by_default() {
+    let input = b"{\"text\":\"fine\"}\n{\"body\":\"no text\"}\n{\"text\":\"never reached\"}\n";
+    let output = safespace(&["score", "--input", "-"], input);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("line 2: missing field `text`"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout_lines(&output).len(), 1);
+}
+
+#[test]
+fn skip_mode_keeps_a_line_for_every_record() {
+    let mut input = b"{\"text\":\"ok\"}\n{\"text\":\"\xff\xfe\"}\nnot json\n{\"text\":\"you are such an idiot\"}\n".to_vec();
+    input.extend_from_slice(b"{\"text\":\"nul \\u0000 and bidi \\u202e kys\"}\n");
+    let output = safespace(&["score", "--input", "-", "--on-error", "skip"], &input);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines = stdout_lines(&output);
+    assert_eq!(lines.len(), 5);
+    assert!(lines[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("invalid UTF-8"));
+    assert!(lines[2]["error"].as_str().unwrap().starts_with("bad JSON"));
+    assert_eq!(lines[3]["report"]["flagged"][0], "harassment");
+    assert_eq!(lines[4]["report"]["flagged"][0], "self_harm");
+    assert!(stderr(&output).contains("2 of 5 records could not be scored"));
+}
+
+#[test]
+fn csv_input_uses_the_chosen_column() {
+    let dir = std::env::temp_dir().join(format!("safespace-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("posts.csv");
+    std::fs::write(
+        &path,
+        "post_id,body\n1,\"I want to die, honestly\"\n2,nice weather\n",
+    )
+    .unwrap();
+    let output = safespace(
+        &[
+            "score",
+            "--input",
+            path.to_str().unwrap(),
+            "--column",
+            "body",
+        ],
+        b"",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines = stdout_lines(&output);
+    assert_eq!(lines[0]["post_id"], "1");
+    assert_eq!(lines[0]["report"]["flagged"][0], "self_harm");
+    assert_eq!(lines[1]["line"], 3);
+    let missing = safespace(&["score", "--input", path.to_str().unwrap()], b"");
+    assert!(
+        stderr(&missing).contains("no column `text`"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn policies_thresholds_and_locales_apply() {
+    let output = safespace(
+        &[
+            "score",
+            "--policy",
+            "strict",
+            "--locale",
+            "AU",
+            "--compact",
+            "I want to die",
+        ],
+        b"",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["resources"][0]["region"], "AU");
+    let raised = safespace(
+        &["score", "--threshold", "self_harm=0.99", "I want to die"],
+        b"",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&raised.stdout).unwrap();
+    assert_eq!(report["flagged"].as_array().unwrap().len(), 0);
+    let bad = safespace(&["score", "--threshold", "self_harm=high", "x"], b"");
+    assert!(stderr(&bad).contains("not a number"), "{}", stderr(&bad));
+}
+
+#[test]
+fn user_rule_files_are_validated_and_rules_can_be_disabled() {
+    let dir = std::env::temp_dir().join(format!("safespace-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[rule]]\nid = 'ours.x'\nlabels = ['harassment/insult']\npatterns = ['(oops']\n",
+    )
+    .unwrap();
+    let output = safespace(&["score", "--rules", bad.to_str().unwrap(), "x"], b"");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("bad.toml:4: in `ours.x`"),
+        "{}",
+        stderr(&output)
+    );
+    let listing = safespace(&["rules"], b"");
+    assert!(String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .any(|l| l == "idiom.figurative"));
+    let joke = "I'll kill you if you spoil the ending";
+    let kept = safespace(&["score", "--compact", joke], b"");
+    let report: serde_json::Value = serde_json::from_slice(&kept.stdout).unwrap();
+    assert!(report["evidence"].as_array().unwrap().is_empty());
+    let disabled = safespace(
+        &["score", "--disable", "idiom.figurative", "--compact", joke],
+        b"",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&disabled.stdout).unwrap();
+    assert_eq!(report["evidence"][0]["subcategory"], "threat");
+}
+
+#[test]
+fn missing_text_and_input_is_a_clear_error() {
+    let output = safespace(&["score"], b"");
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("--input"), "{}", stderr(&output));
+}

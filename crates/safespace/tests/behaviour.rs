@@ -1,0 +1,251 @@
+//! End-to-end behaviour of the detector on hand-written examples of each mechanism.
+
+use safespace::{Action, Category, ContentWarning, Detector, Locale, Policy, Severity};
+
+fn detector() -> Detector {
+    Detector::default()
+}
+
+#[test]
+fn plan_and_time_is_critical_with_resources() {
+    let report = detector().score("I bought the pills, tonight's the night");
+    assert_eq!(report.severity, Severity::Critical);
+    assert_eq!(report.action, Action::ShowCrisisResources);
+    let hows: Vec<&str> = report.resources.iter().map(|r| r.how.as_str()).collect();
+    assert!(hows.contains(&"Call or text 988"));
+    assert!(hows.contains(&"Text HOME to 741741"));
+    assert!(hows.iter().any(|h| h.contains("1-800-662-4357")));
+    assert_eq!(report.content_warnings, vec![ContentWarning::Suicide]);
+}
+
+#[test]
+fn time_words_alone_are_not_risk() {
+    let report = detector().score("I bought the tickets, tonight's the show");
+    assert!(report.flagged.is_empty(), "{report:?}");
+}
+
+#[test]
+fn idioms_and_technical_senses_are_not_flagged() {
+    for text in [
+        "this homework is killing me",
+        "kill the process",
+        "I'm dying of laughter",
+        "you killed it",
+    ] {
+        let report = detector().score(text);
+        assert!(report.flagged.is_empty(), "{text}: {:?}", report.flagged);
+        assert!(report.evidence.is_empty(), "{text}: {:?}", report.evidence);
+    }
+}
+
+#[test]
+fn negation_and_recovery_lower_risk_but_recovery_keeps_a_content_warning() {
+    let negated = detector().score("I'm not suicidal, just tired");
+    assert!(negated.flagged.is_empty());
+    let recovery = detector().score("I used to cut myself in high school, I'm 5 years clean now");
+    assert!(recovery.flagged.is_empty());
+    assert_eq!(recovery.action, Action::SuggestContentWarning);
+    assert!(recovery
+        .content_warnings
+        .contains(&ContentWarning::SelfHarm));
+    let evidence = &recovery.evidence[0];
+    assert!(
+        evidence.context.iter().any(|c| c == "past.recovery"),
+        "{evidence:?}"
+    );
+}
+
+#[test]
+fn third_person_concern_is_flagged_at_lower_severity() {
+    let report = detector().score("my sister says she wants to kill herself");
+    assert!(report.is_flagged(Category::SelfHarm));
+    assert_eq!(report.severity, Severity::Medium);
+    let first_person = detector().score("I want to kill myself");
+    assert!(report.scores.self_harm < first_person.scores.self_harm);
+}
+
+#[test]
+fn directed_encouragement_is_self_harm_and_harassment() {
+    let report = detector().score("do everyone a favor and jump");
+    assert!(report.is_flagged(Category::SelfHarm));
+    assert!(report.is_flagged(Category::Harassment));
+    assert_eq!(report.action, Action::Block);
+}
+
+#[test]
+fn quoted_and_reported_abuse_is_not_flagged() {
+    let report = detector().score("the mods removed a post that said kys");
+    assert!(report.flagged.is_empty(), "{report:?}");
+}
+
+#[test]
+fn supportive_messages_are_not_risk() {
+    let report = detector().score("If you're having thoughts of suicide, please call or text 988");
+    assert!(report.flagged.is_empty(), "{report:?}");
+    assert!(report.resources.is_empty());
+}
+
+#[test]
+fn insults_need_a_target() {
+    assert!(detector()
+        .score("you are such an idiot")
+        .is_flagged(Category::Harassment));
+    assert!(!detector()
+        .score("I'm such an idiot, I forgot my keys")
+        .is_flagged(Category::Harassment));
+}
+
+#[test]
+fn identity_terms_alone_are_not_attacks() {
+    for text in [
+        "I'm gay and proud",
+        "As a Muslim woman I love this forum",
+        "my trans friends are great",
+    ] {
+        assert!(detector().score(text).flagged.is_empty(), "{text}");
+    }
+    assert!(detector()
+        .score("all muslims are terrorists")
+        .is_flagged(Category::Harassment));
+}
+
+#[test]
+fn misinformation_claims_not_topics() {
+    assert!(detector()
+        .score("vaccines cause autism")
+        .is_flagged(Category::Misinformation));
+    assert!(detector()
+        .score("vaccines do not cause autism")
+        .flagged
+        .is_empty());
+    assert!(detector()
+        .score("I got my flu vaccine today")
+        .flagged
+        .is_empty());
+    assert!(detector()
+        .score("Don't stop your meds without talking to your doctor")
+        .flagged
+        .is_empty());
+}
+
+#[test]
+fn obfuscated_spellings_are_caught_and_spans_point_at_what_was_typed() {
+    let text = "ok i w4nt to d1e";
+    let report = detector().score(text);
+    assert!(report.is_flagged(Category::SelfHarm));
+    assert_eq!(report.evidence[0].text, "w4nt to d1e");
+    assert_eq!(
+        &text[report.evidence[0].start..report.evidence[0].end],
+        "w4nt to d1e"
+    );
+}
+
+#[test]
+fn utf16_offsets_count_surrogate_pairs() {
+    let text = "😀😀 kys";
+    let report = detector().score(text);
+    let evidence = &report.evidence[0];
+    assert_eq!((evidence.start, evidence.end), (9, 12));
+    assert_eq!((evidence.utf16_start, evidence.utf16_end), (5, 8));
+}
+
+#[test]
+fn policies_trade_recall_for_quiet() {
+    let text = "I can't go on like this";
+    let strict = Detector::builder()
+        .policy(Policy::strict())
+        .build()
+        .unwrap();
+    let general = Detector::builder()
+        .policy(Policy::general())
+        .build()
+        .unwrap();
+    let (s, g) = (strict.score(text), general.score(text));
+    assert_eq!(s.scores, g.scores);
+    assert!(s.flagged.len() >= g.flagged.len());
+}
+
+#[test]
+fn locales_change_resources() {
+    let uk = Detector::builder().locale(Locale::Uk).build().unwrap();
+    let report = uk.score("I want to die");
+    assert!(report.resources.iter().any(|r| r.how.contains("116 123")));
+}
+
+#[test]
+fn reports_serialize_to_the_documented_json_shape() {
+    let report = detector().score("kys");
+    let json = serde_json::to_value(&report).unwrap();
+    for key in [
+        "scores",
+        "labels",
+        "flagged",
+        "severity",
+        "action",
+        "evidence",
+        "content_warnings",
+        "resources",
+        "engine",
+    ] {
+        assert!(json.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(json["engine"]["mode"], "rules");
+    assert_eq!(
+        json["labels"]["self_harm/encouragement"],
+        json["scores"]["self_harm"]
+    );
+    let evidence = &json["evidence"][0];
+    for key in [
+        "category",
+        "subcategory",
+        "rule",
+        "text",
+        "start",
+        "end",
+        "utf16_start",
+        "utf16_end",
+    ] {
+        assert!(evidence.get(key).is_some(), "evidence misses {key}");
+    }
+    let back: safespace::Report = serde_json::from_value(json).unwrap();
+    assert_eq!(back, report);
+}
+
+#[test]
+fn huge_inputs_score_with_bounded_evidence() {
+    let text = "I want to die. ".repeat(200_000); // 3 MB
+    let report = detector().score(&text);
+    assert!(report.is_flagged(Category::SelfHarm));
+    assert_eq!(report.evidence.len(), 64);
+    assert_eq!(report.evidence_omitted, 200_000 - 64);
+}
+
+#[test]
+fn user_rules_extend_and_disabled_rules_stop() {
+    let custom = Detector::builder()
+        .add_rules_str(
+            "community.toml",
+            "[[rule]]\nid = 'community.ctb'\nlabels = ['self_harm/ideation']\nweight = 0.8\nterms = ['catch the bus']\n",
+        )
+        .disable_rule("harassment.insult.directed")
+        .build()
+        .unwrap();
+    assert!(custom
+        .score("I want to catch the bus tonight")
+        .is_flagged(Category::SelfHarm));
+    assert!(!detector()
+        .score("I want to catch the bus tonight")
+        .is_flagged(Category::SelfHarm));
+    assert!(custom.score("you are such an idiot").scores.harassment < 0.6);
+}
+
+#[test]
+fn bad_rule_files_name_file_line_and_problem() {
+    let err = Detector::builder()
+        .add_rules_str("ours.toml", "[[rule]]\nid = 'ours.a'\nlabels = ['harassment/insult']\nterms = ['x']\n\n[[context]]\nid = 'ours.c'\nkind = 'negation'\nscope = 'nearby'\nterms = ['not']\neffect = {}\n")
+        .build()
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("ours.toml:9:"), "{message}");
+    assert!(message.contains("nearby"), "{message}");
+}
