@@ -142,6 +142,12 @@ struct TableFile {
     confusables: HashMap<char, String>,
     leet: HashMap<char, char>,
     words: Lexicon,
+    contractions: Contractions,
+}
+
+#[derive(Debug, Deserialize)]
+struct Contractions {
+    words: Vec<String>,
 }
 
 /// The tables in the shapes lookups want.
@@ -151,6 +157,8 @@ struct Tables {
     /// Letter for each ASCII look-alike symbol, indexed by byte.
     leet: [Option<char>; 128],
     words: Lexicon,
+    /// Contractions written with a space for the apostrophe ("don t"), joined.
+    contractions: Vec<String>,
     longest_word: usize,
     /// Bit `n` is set when some lexicon word starts with the letter `'a' + n`.
     first_letters: u32,
@@ -188,6 +196,7 @@ impl Default for Normalizer {
                 confusables: file.confusables,
                 leet,
                 words: file.words,
+                contractions: file.contractions.words,
             }
         });
         Normalizer { tables }
@@ -361,6 +370,12 @@ impl Normalizer {
                 i += 1;
                 continue;
             }
+            if let Some(end) = self.spaced_contraction(units, i) {
+                out.extend(units[i..end].iter().filter(|u| u.ch != ' '));
+                i = end;
+                previous_word_numeric = false;
+                continue;
+            }
             match self.longest_known_word(units, i, &mut skeleton) {
                 Some((end, replacement)) if !previous_word_numeric => {
                     let (start_byte, end_byte) = (units[i].start, units[end - 1].end);
@@ -380,6 +395,26 @@ impl Normalizer {
             previous_word_numeric = false;
         }
         out
+    }
+
+    /// The end of a contraction written with a space for its apostrophe ("don t", "i m") starting at
+    /// `start`, if there is one.
+    fn spaced_contraction(&self, units: &[Unit], start: usize) -> Option<usize> {
+        let first_end = word_end(units, start);
+        if units.get(first_end)?.ch != ' ' {
+            return None;
+        }
+        let second_end = word_end(units, first_end + 1);
+        let (first, second) = (&units[start..first_end], &units[first_end + 1..second_end]);
+        if !(1..=2).contains(&second.len()) || first.len() + second.len() > 8 {
+            return None;
+        }
+        let joined = first.iter().chain(second).map(|u| u.ch);
+        self.tables
+            .contractions
+            .iter()
+            .any(|c| c.len() == first.len() + second.len() && c.chars().eq(joined.clone()))
+            .then_some(second_end)
     }
 
     /// Finds the longest lexicon word starting at `start`, allowing soft separators between letters
@@ -582,6 +617,8 @@ mod tests {
     #[test]
     fn removes_apostrophes_and_straightens_quotes() {
         assert_eq!(norm("I don’t “care”"), "i dont \"care\"");
+        assert_eq!(norm("i don t know, i m fine"), "i dont know, im fine");
+        assert_eq!(norm("a t b"), "a t b");
     }
 
     #[test]
