@@ -9,8 +9,12 @@ TEXT ?= I bought the pills, tonight's the night
 
 test: tools lint rust-tests docs
 
+ORT_VERSION := 1.32.0
+
 tools:
 	@$(CARGO) nextest --version >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
+	@python3 -c "import onnxruntime, sys; sys.exit(onnxruntime.__version__ != '$(ORT_VERSION)')" 2>/dev/null \
+		|| python3 -m pip install --quiet --disable-pip-version-check onnxruntime==$(ORT_VERSION)
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -24,7 +28,7 @@ rust-tests:
 docs:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 
-score:
+score: tools
 	$(CARGO) run -q --release -p safespace-cli -- score "$(TEXT)"
 
 bench:

@@ -82,9 +82,17 @@ pub struct DetectorArgs {
     #[arg(long = "disable", value_name = "ID")]
     pub disabled: Vec<String>,
 
-    /// Use the rule engine only. This build ships no model yet, so scoring is always rules-only.
+    /// Use the rule engine only (no ONNX Runtime needed).
     #[arg(long)]
     pub rules_only: bool,
+
+    /// A model folder (model.onnx, tokenizer.json, manifest.json) instead of the bundled model.
+    #[arg(long, value_name = "DIR", conflicts_with = "rules_only")]
+    pub model: Option<PathBuf>,
+
+    /// Fail instead of falling back to rules when the model cannot be loaded.
+    #[arg(long, conflicts_with = "rules_only")]
+    pub require_model: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

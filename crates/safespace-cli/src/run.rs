@@ -51,7 +51,19 @@ fn build_detector(args: &DetectorArgs) -> Result<Detector> {
     for id in &args.disabled {
         builder = builder.disable_rule(id);
     }
-    Ok(builder.build()?)
+    if let Some(dir) = &args.model {
+        builder = builder.model_dir(dir);
+    }
+    let detector = builder
+        .rules_only(args.rules_only)
+        .require_model(args.require_model)
+        .build()?;
+    if !args.rules_only && !detector.uses_model() {
+        let report = detector.score("");
+        let why = report.engine.note.unwrap_or_default();
+        eprintln!("warning: scoring with rules only: {why}");
+    }
+    Ok(detector)
 }
 
 fn score(args: ScoreArgs) -> Result<ExitCode> {

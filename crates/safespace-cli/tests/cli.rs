@@ -33,8 +33,35 @@ fn scores_one_sentence_as_pretty_json() {
     assert!(output.status.success(), "{}", stderr(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["severity"], "critical");
-    assert_eq!(report["engine"]["mode"], "rules");
+    assert_eq!(report["engine"]["mode"], "model+rules");
     assert!(String::from_utf8_lossy(&output.stdout).contains("\n  \"scores\""));
+}
+
+#[test]
+fn rules_only_needs_no_model_and_a_missing_model_is_reported() {
+    let output = safespace(&["score", "--rules-only", "--compact", "kys"], b"");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["engine"]["mode"], "rules");
+    assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+    let missing = safespace(
+        &["score", "--model", "/nonexistent", "--compact", "kys"],
+        b"",
+    );
+    assert!(
+        stderr(&missing).contains("warning: scoring with rules only"),
+        "{}",
+        stderr(&missing)
+    );
+    let required = safespace(
+        &["score", "--model", "/nonexistent", "--require-model", "kys"],
+        b"",
+    );
+    assert!(!required.status.success());
+    assert!(
+        stderr(&required).contains("the model could not be loaded"),
+        "{}",
+        stderr(&required)
+    );
 }
 
 #[test]

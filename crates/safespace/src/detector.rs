@@ -7,6 +7,9 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::fusion::{fuse, model_only_severity};
+#[cfg(feature = "model")]
+use crate::model::{Model, ModelSource};
 use crate::normalize::{NormalizedText, Normalizer};
 use crate::offsets::utf16_offsets;
 use crate::policy::{Policy, Preset};
@@ -20,7 +23,9 @@ const MAX_EVIDENCE: usize = 64;
 
 /// Scores text for self-harm risk, harassment and health misinformation.
 ///
-/// Build once and share: a `Detector` is `Send + Sync`, and scoring takes `&self`.
+/// Build once and share: a `Detector` is `Send + Sync`, and scoring takes `&self`. By default it runs
+/// the bundled model through ONNX Runtime fused with the rule engine; when ONNX Runtime is not installed
+/// it runs the rules alone and says so in `engine.mode` and `engine.note`.
 ///
 /// ```
 /// use safespace::{Action, Category, Detector, Severity};
@@ -41,17 +46,106 @@ pub struct Detector {
     rules: Arc<RuleEngine>,
     policy: Policy,
     locale: Locale,
+    #[cfg(feature = "model")]
+    model: Option<Arc<Model>>,
+    /// Why the model is not in use, when it was wanted.
+    model_note: Option<String>,
 }
 
 impl Default for Detector {
+    /// The bundled model fused with the built-in rules, `peer_support` policy, US resources; rules alone
+    /// if ONNX Runtime cannot be loaded.
     fn default() -> Self {
+        let (model, model_note) = ModelChoice::Bundled.load_cached();
         Detector {
             normalizer: Normalizer::default(),
             rules: builtin_engine(),
             policy: Policy::default(),
             locale: Locale::default(),
+            #[cfg(feature = "model")]
+            model,
+            model_note,
         }
     }
+}
+
+/// Which model a detector should run.
+#[derive(Debug, Clone, Default)]
+enum ModelChoice {
+    /// The model shipped with the crate (embedded with the `bundled-model` feature).
+    #[default]
+    Bundled,
+    /// A model folder chosen by the user.
+    Dir(std::path::PathBuf),
+    /// The rule engine alone.
+    None,
+}
+
+#[cfg(feature = "model")]
+type LoadedModel = Option<Arc<Model>>;
+#[cfg(not(feature = "model"))]
+type LoadedModel = ();
+
+impl ModelChoice {
+    /// The bundled model with default settings is loaded once per process and shared.
+    fn load_cached(&self) -> (LoadedModel, Option<String>) {
+        #[cfg(feature = "model")]
+        {
+            static BUNDLED: OnceLock<std::result::Result<Arc<Model>, String>> = OnceLock::new();
+            if let ModelChoice::Bundled = self {
+                return match BUNDLED.get_or_init(|| self.load(None, default_sessions())) {
+                    Ok(model) => (Some(model.clone()), None),
+                    Err(e) => (None, Some(e.clone())),
+                };
+            }
+        }
+        self.load_fresh(None, 1)
+    }
+
+    #[cfg(feature = "model")]
+    fn load(
+        &self,
+        runtime: Option<&std::path::Path>,
+        sessions: usize,
+    ) -> std::result::Result<Arc<Model>, String> {
+        let source = match self {
+            ModelChoice::Bundled => ModelSource::default(),
+            ModelChoice::Dir(dir) => ModelSource::Dir(dir.clone()),
+            ModelChoice::None => return Err("rules only".to_owned()),
+        };
+        Model::load(&source, runtime, sessions).map(Arc::new)
+    }
+
+    fn load_fresh(
+        &self,
+        runtime: Option<&std::path::Path>,
+        sessions: usize,
+    ) -> (LoadedModel, Option<String>) {
+        if let ModelChoice::None = self {
+            #[cfg(feature = "model")]
+            return (None, None);
+            #[cfg(not(feature = "model"))]
+            return ((), None);
+        }
+        #[cfg(feature = "model")]
+        return match self.load(runtime, sessions) {
+            Ok(model) => (Some(model), None),
+            Err(e) => (None, Some(e)),
+        };
+        #[cfg(not(feature = "model"))]
+        {
+            let _ = (runtime, sessions);
+            (
+                (),
+                Some("this build has no model support (feature `model`)".to_owned()),
+            )
+        }
+    }
+}
+
+#[cfg(feature = "model")]
+fn default_sessions() -> usize {
+    rayon::current_num_threads().clamp(1, 4)
 }
 
 /// The built-in rule set, compiled once per process.
@@ -105,17 +199,30 @@ impl Detector {
         self.rules.ids()
     }
 
+    /// Whether the model runs (`engine.mode == "model+rules"`) or only the rules.
+    ///
+    /// ```
+    /// let rules_only = safespace::Detector::builder().rules_only(true).build().unwrap();
+    /// assert!(!rules_only.uses_model());
+    /// ```
+    pub fn uses_model(&self) -> bool {
+        #[cfg(feature = "model")]
+        return self.model.is_some();
+        #[cfg(not(feature = "model"))]
+        false
+    }
+
     /// Scores one text. Never fails and never panics: any string gives a report.
     ///
     /// ```
     /// let report = safespace::Detector::default().score("");
     /// assert!(report.flagged.is_empty());
-    /// assert_eq!(report.engine.mode, "rules");
     /// ```
     pub fn score(&self, text: &str) -> Report {
         let normalized = self.normalizer.normalize(text);
         let hits = self.rules.find(normalized.as_str());
-        self.report(text, &normalized, &hits)
+        let model = self.model_probabilities(&[text]);
+        self.report(text, &normalized, &hits, model.map(|m| m.map(|v| v[0])))
     }
 
     /// Scores many texts in parallel on the rayon thread pool. The result has one report per input,
@@ -128,10 +235,72 @@ impl Detector {
     /// assert!(reports[1].flagged.is_empty());
     /// ```
     pub fn score_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Report> {
-        texts.par_iter().map(|t| self.score(t.as_ref())).collect()
+        let rules: Vec<(NormalizedText, Vec<Hit>)> = texts
+            .par_iter()
+            .map(|t| {
+                let normalized = self.normalizer.normalize(t.as_ref());
+                let hits = self.rules.find(normalized.as_str());
+                (normalized, hits)
+            })
+            .collect();
+        let model = self.model_probabilities(texts);
+        texts
+            .par_iter()
+            .zip(rules.par_iter())
+            .enumerate()
+            .map(|(i, (text, (normalized, hits)))| {
+                let probabilities = model
+                    .as_ref()
+                    .map(|m| m.as_ref().map(|all| all[i]).map_err(Clone::clone));
+                self.report(text.as_ref(), normalized, hits, probabilities)
+            })
+            .collect()
     }
 
-    fn report(&self, original: &str, normalized: &NormalizedText, hits: &[Hit]) -> Report {
+    /// Model probabilities per text; `None` when no model runs, `Some(Err)` when the run failed.
+    fn model_probabilities<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+    ) -> Option<std::result::Result<Vec<[f32; 3]>, String>> {
+        #[cfg(feature = "model")]
+        return self.model.as_ref().map(|m| m.predict(texts));
+        #[cfg(not(feature = "model"))]
+        {
+            let _ = texts;
+            None
+        }
+    }
+
+    fn engine(&self, model_scores: Option<[f32; 3]>, run_error: Option<String>) -> EngineInfo {
+        #[cfg(feature = "model")]
+        let model = self
+            .model
+            .as_ref()
+            .filter(|_| model_scores.is_some())
+            .map(|m| m.id());
+        #[cfg(not(feature = "model"))]
+        let model: Option<String> = None;
+        EngineInfo {
+            mode: if model.is_some() {
+                "model+rules"
+            } else {
+                "rules"
+            }
+            .to_owned(),
+            model,
+            rules: self.rules.description(),
+            model_scores: model_scores.map(CategoryScores::from_array),
+            note: run_error.or_else(|| self.model_note.clone()),
+        }
+    }
+
+    fn report(
+        &self,
+        original: &str,
+        normalized: &NormalizedText,
+        hits: &[Hit],
+        model: Option<std::result::Result<[f32; 3], String>>,
+    ) -> Report {
         let mut category_miss = [1.0f32; 3];
         let mut label_miss: BTreeMap<Label, f32> = BTreeMap::new();
         let mut category_severity = [Severity::None; 3];
@@ -146,12 +315,32 @@ impl Detector {
             *label_miss.entry(label).or_insert(1.0) *= 1.0 - hit.weight;
             category_severity[c] = category_severity[c].max(hit.severity);
         }
-        let scores = CategoryScores::from_array(category_miss.map(|miss| 1.0 - miss));
+        let rule_scores = category_miss.map(|miss| 1.0 - miss);
+        let (scores, model_scores, run_error) = match model {
+            Some(Ok(probabilities)) => {
+                let damping = self.rules.model_damping(normalized.as_str(), hits);
+                (
+                    fuse(rule_scores, probabilities, damping),
+                    Some(probabilities),
+                    None,
+                )
+            }
+            Some(Err(e)) => (
+                rule_scores,
+                None,
+                Some(format!("the model failed, rules only: {e}")),
+            ),
+            None => (rule_scores, None, None),
+        };
+        let scores = CategoryScores::from_array(scores);
         let flagged: Vec<Category> = Category::ALL
             .into_iter()
             .filter(|&c| scores.get(c) >= self.policy.threshold(c))
             .collect();
-        let severity_of = |c: Category| category_severity[c.index()].max(Severity::Low);
+        let severity_of = |c: Category| match category_severity[c.index()] {
+            Severity::None => model_only_severity(c),
+            found => found,
+        };
         let severity = flagged
             .iter()
             .map(|&c| severity_of(c))
@@ -185,11 +374,7 @@ impl Detector {
             evidence_omitted,
             content_warnings: warnings.into_iter().collect(),
             resources,
-            engine: EngineInfo {
-                mode: "rules".to_owned(),
-                model: None,
-                rules: self.rules.description(),
-            },
+            engine: self.engine(model_scores, run_error),
         }
     }
 
@@ -270,6 +455,9 @@ pub struct DetectorBuilder {
     extra_rules: Vec<RuleSource>,
     disabled: BTreeSet<String>,
     deferred_error: Option<Error>,
+    model: ModelChoice,
+    require_model: bool,
+    onnxruntime: Option<std::path::PathBuf>,
 }
 
 impl DetectorBuilder {
@@ -373,6 +561,57 @@ impl DetectorBuilder {
         self
     }
 
+    /// Runs the rule engine alone: no ONNX Runtime needed, microseconds per post.
+    ///
+    /// ```
+    /// let d = safespace::Detector::builder().rules_only(true).build().unwrap();
+    /// assert_eq!(d.score("kys").engine.mode, "rules");
+    /// ```
+    pub fn rules_only(mut self, rules_only: bool) -> Self {
+        if rules_only {
+            self.model = ModelChoice::None;
+        } else if let ModelChoice::None = self.model {
+            self.model = ModelChoice::Bundled;
+        }
+        self
+    }
+
+    /// Loads the model from a folder holding `model.onnx`, `tokenizer.json` and `manifest.json` instead
+    /// of the bundled one. The files are checked against the manifest's sha256.
+    ///
+    /// ```
+    /// let d = safespace::Detector::builder().model_dir("no/such/model").build().unwrap();
+    /// assert!(!d.uses_model()); // falls back to rules; `require_model(true)` makes this an error
+    /// ```
+    pub fn model_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.model = ModelChoice::Dir(dir.into());
+        self
+    }
+
+    /// Fails [`build`](Self::build) if the model cannot be loaded, instead of falling back to rules.
+    ///
+    /// ```
+    /// let err = safespace::Detector::builder().model_dir("no/such/model").require_model(true).build();
+    /// assert!(err.is_err());
+    /// ```
+    pub fn require_model(mut self, required: bool) -> Self {
+        self.require_model = required;
+        self
+    }
+
+    /// The ONNX Runtime shared library to load. Without it: `ORT_DYLIB_PATH`, then an installed
+    /// Python `onnxruntime` package, then the system library path. A process loads one ONNX Runtime;
+    /// the first detector that loads it decides which.
+    ///
+    /// ```
+    /// let d = safespace::Detector::builder().onnxruntime_library("/opt/ort/libonnxruntime.so").build();
+    /// assert!(d.is_ok());
+    /// ```
+    pub fn onnxruntime_library(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.onnxruntime = Some(path.into());
+        self
+    }
+
     /// Validates the options and compiles the rules.
     ///
     /// ```
@@ -392,11 +631,24 @@ impl DetectorBuilder {
         } else {
             Arc::new(RuleEngine::new(&self.extra_rules, &self.disabled)?)
         };
+        let (model, model_note) = match (&self.model, &self.onnxruntime) {
+            (ModelChoice::Bundled, None) => self.model.load_cached(),
+            #[cfg(feature = "model")]
+            (choice, runtime) => choice.load_fresh(runtime.as_deref(), default_sessions()),
+            #[cfg(not(feature = "model"))]
+            (choice, runtime) => choice.load_fresh(runtime.as_deref(), 1),
+        };
+        if let (true, Some(note)) = (self.require_model, &model_note) {
+            return Err(Error::Model(note.clone()));
+        }
         Ok(Detector {
             normalizer: Normalizer::default(),
             rules,
             policy,
             locale: self.locale,
+            #[cfg(feature = "model")]
+            model,
+            model_note,
         })
     }
 }

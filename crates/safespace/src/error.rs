@@ -37,6 +37,9 @@ pub enum Error {
     /// A builder option is out of range or unknown.
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// The model was required (`require_model(true)`) but could not be loaded.
+    #[error("the model could not be loaded: {0}")]
+    Model(String),
 }
 
 /// Shorthand for results whose error is [`Error`].

@@ -22,6 +22,9 @@
 mod category;
 mod detector;
 mod error;
+mod fusion;
+#[cfg(feature = "model")]
+mod model;
 mod normalize;
 mod offsets;
 mod policy;

@@ -244,7 +244,7 @@ pub struct Resource {
 }
 
 /// Which engine produced the scores.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineInfo {
     /// `"rules"` when only the rule engine ran, `"model+rules"` when a model was fused in.
     pub mode: String,
@@ -252,6 +252,12 @@ pub struct EngineInfo {
     pub model: Option<String>,
     /// The rule set: built-in version plus the number of user rule files.
     pub rules: String,
+    /// The model's calibrated probabilities before fusion with the rules, when the model ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_scores: Option<CategoryScores>,
+    /// Why the model did not run, when it was wanted but unavailable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The full result of scoring one text.
@@ -261,8 +267,9 @@ pub struct EngineInfo {
 /// assert_eq!(report.severity, safespace::Severity::Critical);
 /// assert_eq!(report.action, safespace::Action::ShowCrisisResources);
 /// let json = serde_json::to_value(&report).unwrap();
-/// assert_eq!(json["engine"]["mode"], "rules");
 /// assert_eq!(json["flagged"][0], "self_harm");
+/// // "model+rules" when ONNX Runtime is installed, "rules" (with a note saying why) when not.
+/// assert!(json["engine"]["mode"].as_str().unwrap().ends_with("rules"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {

@@ -1,9 +1,16 @@
-//! End-to-end behaviour of the detector on hand-written examples of each mechanism.
+//! End-to-end behaviour of the rule engine on hand-written examples of each mechanism. The model path
+//! has its own tests in `model.rs`.
 
-use safespace::{Action, Category, ContentWarning, Detector, Locale, Policy, Severity};
+use safespace::{
+    Action, Category, ContentWarning, Detector, DetectorBuilder, Locale, Policy, Severity,
+};
+
+fn rules() -> DetectorBuilder {
+    Detector::builder().rules_only(true)
+}
 
 fn detector() -> Detector {
-    Detector::default()
+    rules().build().unwrap()
 }
 
 #[test]
@@ -152,14 +159,8 @@ fn utf16_offsets_count_surrogate_pairs() {
 #[test]
 fn policies_trade_recall_for_quiet() {
     let text = "I can't go on like this";
-    let strict = Detector::builder()
-        .policy(Policy::strict())
-        .build()
-        .unwrap();
-    let general = Detector::builder()
-        .policy(Policy::general())
-        .build()
-        .unwrap();
+    let strict = rules().policy(Policy::strict()).build().unwrap();
+    let general = rules().policy(Policy::general()).build().unwrap();
     let (s, g) = (strict.score(text), general.score(text));
     assert_eq!(s.scores, g.scores);
     assert!(s.flagged.len() >= g.flagged.len());
@@ -167,7 +168,7 @@ fn policies_trade_recall_for_quiet() {
 
 #[test]
 fn locales_change_resources() {
-    let uk = Detector::builder().locale(Locale::Uk).build().unwrap();
+    let uk = rules().locale(Locale::Uk).build().unwrap();
     let report = uk.score("I want to die");
     assert!(report.resources.iter().any(|r| r.how.contains("116 123")));
 }
@@ -222,7 +223,7 @@ fn huge_inputs_score_with_bounded_evidence() {
 
 #[test]
 fn user_rules_extend_and_disabled_rules_stop() {
-    let custom = Detector::builder()
+    let custom = rules()
         .add_rules_str(
             "community.toml",
             "[[rule]]\nid = 'community.ctb'\nlabels = ['self_harm/ideation']\nweight = 0.8\nterms = ['catch the bus']\n",
@@ -241,7 +242,7 @@ fn user_rules_extend_and_disabled_rules_stop() {
 
 #[test]
 fn bad_rule_files_name_file_line_and_problem() {
-    let err = Detector::builder()
+    let err = rules()
         .add_rules_str("ours.toml", "[[rule]]\nid = 'ours.a'\nlabels = ['harassment/insult']\nterms = ['x']\n\n[[context]]\nid = 'ours.c'\nkind = 'negation'\nscope = 'nearby'\nterms = ['not']\neffect = {}\n")
         .build()
         .unwrap_err();

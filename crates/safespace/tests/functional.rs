@@ -90,7 +90,7 @@ fn load() -> Vec<Case> {
 fn per_tag_accuracy_meets_floors() {
     let cases = load();
     assert!(cases.len() >= 400, "the suite has {} cases", cases.len());
-    let detector = Detector::default();
+    let detector = Detector::builder().rules_only(true).build().unwrap();
     let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
     let reports = detector.score_batch(&texts);
     let mut per_tag: BTreeMap<&str, (usize, usize)> = BTreeMap::new();

@@ -1,5 +1,5 @@
-//! Property tests: arbitrary Unicode never panics, evidence spans always map back to what was typed,
-//! and batch scoring equals one-by-one scoring.
+//! Property tests of the rule engine: arbitrary Unicode never panics, evidence spans always map back to
+//! what was typed, and batch scoring equals one-by-one scoring.
 
 use proptest::prelude::*;
 use safespace::{Detector, Normalizer};
@@ -26,6 +26,10 @@ fn fragment() -> impl Strategy<Value = String> {
     ]
 }
 
+fn rules_only() -> Detector {
+    Detector::builder().rules_only(true).build().unwrap()
+}
+
 fn text() -> impl Strategy<Value = String> {
     prop::collection::vec(fragment(), 0..8).prop_map(|parts| parts.join(" "))
 }
@@ -35,7 +39,7 @@ proptest! {
 
     #[test]
     fn scoring_never_panics_and_scores_are_probabilities(text in text()) {
-        let report = Detector::default().score(&text);
+        let report = rules_only().score(&text);
         for score in report.scores.to_array() {
             prop_assert!((0.0..=1.0).contains(&score));
         }
@@ -46,7 +50,7 @@ proptest! {
 
     #[test]
     fn spans_lie_on_char_boundaries_and_match_in_utf16(text in text()) {
-        let report = Detector::default().score(&text);
+        let report = rules_only().score(&text);
         let utf16: Vec<u16> = text.encode_utf16().collect();
         for evidence in &report.evidence {
             prop_assert!(evidence.start <= evidence.end && evidence.end <= text.len());
@@ -69,7 +73,7 @@ proptest! {
 
     #[test]
     fn batch_scoring_equals_scoring_one_by_one(texts in prop::collection::vec(text(), 0..12)) {
-        let detector = Detector::default();
+        let detector = rules_only();
         let batch = detector.score_batch(&texts);
         prop_assert_eq!(batch.len(), texts.len());
         for (text, report) in texts.iter().zip(&batch) {

@@ -87,6 +87,7 @@ pub(crate) struct Context {
     pub unless: Option<Regex>,
     pub effect: Effect,
     pub cap: Option<Severity>,
+    pub damps_model: bool,
 }
 
 /// Where a context match must lie, relative to the evidence, to apply to it.
@@ -173,6 +174,9 @@ pub(crate) struct RuleEngine {
     /// Contexts whose scope is the whole text, in the order of `text_set`.
     text_contexts: Vec<usize>,
     text_set: RegexSet,
+    /// Contexts that also lower model probabilities, in the order of `model_set`.
+    model_contexts: Vec<usize>,
+    model_set: RegexSet,
     user_files: usize,
 }
 
@@ -231,6 +235,10 @@ impl RuleEngine {
             )
         };
         let (local_set, text_set) = (set_of(&local_contexts)?, set_of(&text_contexts)?);
+        let model_contexts: Vec<usize> = (0..contexts.len())
+            .filter(|&i| contexts[i].damps_model && contexts[i].regex.is_some())
+            .collect();
+        let model_set = set_of(&model_contexts)?;
         Ok(RuleEngine {
             rules,
             rule_set,
@@ -239,6 +247,8 @@ impl RuleEngine {
             local_set,
             text_contexts,
             text_set,
+            model_contexts,
+            model_set,
             user_files: extra.len(),
         })
     }
@@ -469,6 +479,58 @@ impl RuleEngine {
             .map(|&i| self.contexts[i].effect.warnings.unwrap_or(1.0))
             .product();
         rule.weight * factor >= WARNING_FLOOR
+    }
+
+    /// How much to lower the model's probability per category in this text (1 = not at all): the
+    /// product, over context kinds marked `model = true` found anywhere in the text, of their effect; and,
+    /// where every hit of a category was lowered by its context, the mildest of those reductions.
+    pub(crate) fn model_damping(&self, text: &str, hits: &[Hit]) -> [f32; 3] {
+        let segments = Segments::new(text);
+        let mut per_kind: Vec<(&str, [f32; 3])> = Vec::new();
+        for set_index in self.model_set.matches(text).iter() {
+            let context = &self.contexts[self.model_contexts[set_index]];
+            let Some(regex) = &context.regex else {
+                continue;
+            };
+            let stands = regex.find_iter(text).any(|m| {
+                context.unless.as_ref().is_none_or(|unless| {
+                    let (start, end) = segments.sentence_range(m.start(), text.len());
+                    !unless.is_match(&text[start..end])
+                })
+            });
+            if !stands {
+                continue;
+            }
+            let factors = Category::ALL.map(|c| context.effect.factor(c).min(1.0));
+            match per_kind.iter_mut().find(|(kind, _)| *kind == context.kind) {
+                Some((_, existing)) => {
+                    for (e, f) in existing.iter_mut().zip(factors) {
+                        *e = e.min(f);
+                    }
+                }
+                None => per_kind.push((&context.kind, factors)),
+            }
+        }
+        let mut damping = [1.0f32; 3];
+        for (_, factors) in &per_kind {
+            for (d, f) in damping.iter_mut().zip(factors) {
+                *d *= f;
+            }
+        }
+        for category in Category::ALL {
+            let kept = hits
+                .iter()
+                .filter(|h| h.label.map(Label::category) == Some(category))
+                .map(|h| h.weight / self.rules[h.rule].weight.max(f32::EPSILON))
+                .fold(None, |best: Option<f32>, r| {
+                    Some(best.map_or(r, |b| b.max(r)))
+                });
+            if let Some(kept) = kept {
+                let d = &mut damping[category.index()];
+                *d = d.min(kept.min(1.0));
+            }
+        }
+        damping
     }
 
     /// Drops hits of `requires` rules that have no supporting evidence near them.

@@ -71,6 +71,9 @@ struct ContextSpec {
     effect: Effect,
     #[serde(default)]
     cap: Option<Severity>,
+    /// Whether the context, found anywhere in the text, also lowers the model's probabilities.
+    #[serde(default)]
+    model: bool,
 }
 
 fn default_weight() -> Spanned<f32> {
@@ -189,6 +192,7 @@ pub(crate) fn parse(file: &str, source: &str) -> Result<ParsedRules> {
             unless,
             effect: spec.effect,
             cap: spec.cap,
+            damps_model: spec.model,
         });
     }
     Ok(out)

@@ -1,0 +1,59 @@
+//! Fusing the model's calibrated probabilities with the rule engine's evidence.
+//!
+//! The rule: for each category, `score = max(rules, model × damping)`.
+//!
+//! - `rules` is the noisy-OR of the rule evidence after its context modifiers. Rules are precise and
+//!   explain themselves, so they are never lowered by the model.
+//! - `model` is the calibrated probability (maximum over windows). The model cannot see context, so it is
+//!   multiplied by `damping`: the strongest reduction that context modifiers marked `model = true` found
+//!   anywhere in the text (support messages, prevention news, recovery, debunking, fiction, denial), and,
+//!   when every piece of rule evidence in the category was itself lowered by context (negation, quotation,
+//!   idiom...), the weakest of those reductions. Boosting contexts never raise the model.
+//! - Severity and action still come from the policy. Evidence and severity come from the rules; a category
+//!   that only the model flags gets `medium` for self_harm and harassment and `low` for misinformation.
+
+use crate::Category;
+
+/// Severity given to a category the model flags without any rule evidence.
+pub(crate) fn model_only_severity(category: Category) -> crate::Severity {
+    match category {
+        Category::SelfHarm | Category::Harassment => crate::Severity::Medium,
+        Category::Misinformation => crate::Severity::Low,
+    }
+}
+
+/// How far the model's probability is trusted per category (self_harm, harassment, misinformation).
+///
+/// The shipped model over-flags forum text that merely mentions its topics: on team-written held-out
+/// posts its self_harm precision was about 0.4 at its own threshold, and its misinformation score is
+/// near chance (it learned "mentions COVID", see the model card). A model-only flag therefore needs a
+/// probability of about 0.82 for self_harm and 0.86 for harassment under `peer_support`, and
+/// misinformation comes from the rules alone. Chosen on the functional suite and the team's held-out
+/// files, not on independent data.
+pub(crate) const MODEL_WEIGHT: [f32; 3] = [0.55, 0.7, 0.0];
+
+/// `max(rules, weight × model × damping)` per category.
+pub(crate) fn fuse(rules: [f32; 3], model: [f32; 3], damping: [f32; 3]) -> [f32; 3] {
+    [0, 1, 2].map(|c| rules[c].max(MODEL_WEIGHT[c] * model[c] * damping[c].clamp(0.0, 1.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_are_never_lowered_and_damping_lowers_the_model() {
+        assert_eq!(fuse([0.9, 0.0, 0.0], [0.1, 0.0, 0.0], [1.0; 3])[0], 0.9);
+        let full = fuse([0.0; 3], [0.8; 3], [1.0; 3]);
+        let damped = fuse([0.0; 3], [0.8; 3], [0.5; 3]);
+        for c in 0..3 {
+            assert!((full[c] - 0.8 * MODEL_WEIGHT[c]).abs() < 1e-6);
+            assert!((damped[c] - 0.4 * MODEL_WEIGHT[c]).abs() < 1e-6);
+        }
+        assert_eq!(
+            fuse([0.0; 3], [0.8; 3], [2.0; 3]),
+            full,
+            "damping never boosts"
+        );
+    }
+}

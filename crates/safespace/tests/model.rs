@@ -1,0 +1,179 @@
+//! The model path: loading, fallback, integrity checks, windowing and parity with Python's
+//! onnxruntime. These tests need ONNX Runtime (`pip install onnxruntime==1.32.0`; `make test` installs
+//! it) and fail without it, so that a CI run cannot pass without exercising the model.
+
+use std::path::{Path, PathBuf};
+
+use safespace::{Category, Detector, Error};
+use serde::Deserialize;
+
+fn model_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/safespace-minilm-int8")
+}
+
+fn with_model() -> Detector {
+    Detector::builder()
+        .require_model(true)
+        .build()
+        .expect("the bundled model loads (is ONNX Runtime installed?)")
+}
+
+#[test]
+fn the_default_detector_runs_the_bundled_model() {
+    let report = with_model().score("I bought the pills, tonight's the night");
+    assert_eq!(report.engine.mode, "model+rules");
+    assert!(report
+        .engine
+        .model
+        .as_deref()
+        .unwrap()
+        .starts_with("safespace-minilm-int8@"));
+    assert!(report.engine.model_scores.is_some());
+    assert!(report.is_flagged(Category::SelfHarm));
+    assert_eq!(report.severity, safespace::Severity::Critical);
+}
+
+#[test]
+fn the_model_lifts_risk_the_rules_miss_and_context_holds_it_back() {
+    let detector = with_model();
+    let rules = Detector::builder().rules_only(true).build().unwrap();
+    // Phrased so that no rule matches: the model alone carries it.
+    let text = "my whole family would honestly be relieved if they never had to see me again, i'm done trying";
+    let (fused, alone) = (detector.score(text), rules.score(text));
+    assert!(
+        fused.scores.self_harm > alone.scores.self_harm,
+        "{:?} vs {:?}",
+        fused.scores,
+        alone.scores
+    );
+    // A support message that mentions suicide: the supportive context damps the model.
+    let support =
+        detector.score("If you are having thoughts of suicide, please call or text 988 tonight");
+    let raw = support.engine.model_scores.unwrap().self_harm;
+    assert!(
+        support.scores.self_harm < raw,
+        "fused {} raw {raw}",
+        support.scores.self_harm
+    );
+    assert!(support.flagged.is_empty(), "{:?}", support.flagged);
+}
+
+#[test]
+fn a_missing_model_falls_back_to_rules_with_a_reason() {
+    let detector = Detector::builder()
+        .model_dir("/nonexistent/model")
+        .build()
+        .unwrap();
+    assert!(!detector.uses_model());
+    let report = detector.score("kys");
+    assert_eq!(report.engine.mode, "rules");
+    assert!(report
+        .engine
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("model.onnx"));
+    assert!(report.is_flagged(Category::SelfHarm), "rules still work");
+    let err = Detector::builder()
+        .model_dir("/nonexistent/model")
+        .require_model(true)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Model(_)), "{err}");
+}
+
+#[test]
+fn a_corrupted_model_file_is_refused() {
+    let dir = std::env::temp_dir().join(format!("safespace-corrupt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in ["tokenizer.json", "manifest.json"] {
+        std::fs::copy(model_dir().join(file), dir.join(file)).unwrap();
+    }
+    let model = std::fs::read(model_dir().join("model.onnx")).unwrap();
+    std::fs::write(dir.join("model.onnx"), &model[..model.len() / 2]).unwrap();
+    let err = Detector::builder()
+        .model_dir(&dir)
+        .require_model(true)
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("does not match manifest.json"),
+        "{err}"
+    );
+    let fallback = Detector::builder().model_dir(&dir).build().unwrap();
+    assert_eq!(fallback.score("hello").engine.mode, "rules");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn long_texts_are_windowed_and_spans_still_point_into_the_original() {
+    let filler = "We talked about the weather and the garden for a while. ".repeat(60);
+    let text = format!("{filler}Then she said: I want to die. {filler}");
+    let report = with_model().score(&text);
+    assert_eq!(report.engine.mode, "model+rules");
+    let evidence = report
+        .evidence
+        .iter()
+        .find(|e| e.rule.contains("want_to_die"))
+        .unwrap();
+    assert_eq!(&text[evidence.start..evidence.end], "want to die");
+}
+
+#[test]
+fn batches_keep_order_and_match_single_scoring_exactly() {
+    let detector = with_model();
+    let texts = [
+        "kys",
+        "have a lovely day",
+        "I want to die",
+        "",
+        "vaccines cause autism",
+        "same length",
+        "also samey",
+    ];
+    let batch = detector.score_batch(&texts);
+    assert_eq!(batch.len(), texts.len());
+    for (text, report) in texts.iter().zip(&batch) {
+        let single = detector.score(text);
+        assert_eq!(single.flagged, report.flagged, "{text}");
+        assert_eq!(
+            single.engine.model_scores, report.engine.model_scores,
+            "{text}"
+        );
+        assert_eq!(&single, report, "{text}");
+    }
+}
+
+#[derive(Deserialize)]
+struct ParityCase {
+    text: String,
+    self_harm: f32,
+    harassment: f32,
+    misinformation: f32,
+}
+
+#[test]
+fn scores_match_python_onnxruntime_within_5e_3() {
+    let fixture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity.json"),
+    )
+    .unwrap();
+    let cases: Vec<ParityCase> = serde_json::from_str(&fixture).unwrap();
+    assert_eq!(cases.len(), 50);
+    let detector = with_model();
+    let mut worst = 0.0f32;
+    for case in &cases {
+        let got = detector.score(&case.text).engine.model_scores.unwrap();
+        for (g, want) in
+            got.to_array()
+                .into_iter()
+                .zip([case.self_harm, case.harassment, case.misinformation])
+        {
+            worst = worst.max((g - want).abs());
+        }
+    }
+    assert!(
+        worst <= 5e-3,
+        "largest difference from Python onnxruntime: {worst}"
+    );
+}

@@ -1,0 +1,44 @@
+"""Writes the parity fixture the Rust tests compare against: calibrated probabilities from Python's
+onnxruntime for 50 team-written texts, each scored alone (batch of one, no padding), exactly as
+`Detector::score` runs them.
+
+    python models/training/parity.py --model models/safespace-minilm-int8 --out crates/safespace/tests/fixtures/parity.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+import train
+from data import CATEGORIES
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
+    parser.add_argument("--suite", type=Path, default=Path("datasets/functional/suite.jsonl"))
+    parser.add_argument("--out", type=Path, default=Path("crates/safespace/tests/fixtures/parity.json"))
+    args = parser.parse_args()
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(train.base_model_dir())
+    manifest = json.loads((args.model / "manifest.json").read_text())
+    temperatures = np.array([manifest["calibration"]["temperatures"][c] for c in CATEGORIES])
+    cases = [json.loads(line) for line in args.suite.open()]
+    texts = [c["text"] for c in cases[:: max(1, len(cases) // 50)]][:50]
+    rows = []
+    for text in texts:
+        probabilities = train.onnx_probabilities(args.model / "model.onnx", tokenizer, [text], batch=1)
+        calibrated = train.calibrated(probabilities, temperatures)[0]
+        rows.append({"text": text, **{c: round(float(p), 6) for c, p in zip(CATEGORIES, calibrated)}})
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {len(rows)} texts to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
