@@ -1,26 +1,80 @@
-//! Latency percentiles of rules-only scoring, one post at a time on one thread (criterion reports
-//! means and medians; tails need every sample). Run: `cargo bench -p safespace-benches --bench latency`.
+//! Latency percentiles and throughput, rules-only and with the model, on this machine. Criterion
+//! reports means and medians; tails need every sample. Run:
+//!
+//! ```text
+//! cargo bench -p safespace-benches --bench latency            # both engines
+//! cargo bench -p safespace-benches --bench latency -- --dump 280  # the 280-byte corpus as JSONL
+//! ```
 
 use std::time::Instant;
 
 use safespace::Detector;
 use safespace_benches::posts;
 
+const LENGTHS: [usize; 3] = [80, 280, 2000];
+
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
         return;
     }
-    let detector = Detector::default();
+    if let Some(i) = args.iter().position(|a| a == "--dump") {
+        let len = args.get(i + 1).and_then(|l| l.parse().ok()).unwrap_or(280);
+        for post in posts(256, len) {
+            println!("{}", serde_json::json!({ "text": post }));
+        }
+        return;
+    }
+    let rules = Detector::builder().rules_only(true).build().unwrap();
+    println!("rules only, one post at a time, 1 thread");
+    latency_table(&rules, 40);
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let model = one_thread.install(|| Detector::builder().require_model(true).build());
+    let Ok(model) = model else {
+        println!("model: not measured ({})", model.unwrap_err());
+        return;
+    };
+    println!("\nmodel+rules, batch 1, 1 thread");
+    one_thread.install(|| latency_table(&model, 2));
+    println!("\nmodel+rules, score_batch of 32 posts");
+    println!("{:>6} {:>8} {:>12}", "bytes", "threads", "posts/s");
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let detector = pool.install(|| Detector::builder().require_model(true).build().unwrap());
+        for len in LENGTHS {
+            let corpus = posts(256, len);
+            let start = Instant::now();
+            pool.install(|| {
+                for batch in corpus.chunks(32) {
+                    std::hint::black_box(detector.score_batch(batch));
+                }
+            });
+            let rate = corpus.len() as f64 / start.elapsed().as_secs_f64();
+            println!("{len:>6} {threads:>8} {rate:>12.1}");
+        }
+    }
+    println!(
+        "\npeak RSS with the model loaded: {} MB",
+        peak_rss_kb() / 1024
+    );
+}
+
+fn latency_table(detector: &Detector, rounds: usize) {
     println!(
         "{:>6} {:>10} {:>10} {:>10} {:>10} {:>12}",
-        "bytes", "p50 µs", "p90 µs", "p99 µs", "max µs", "MB/s/core"
+        "bytes", "p50 µs", "p90 µs", "p99 µs", "max µs", "MB/s"
     );
-    for len in [80, 280, 2000] {
+    for len in LENGTHS {
         let corpus = posts(256, len);
-        for post in &corpus {
-            detector.score(post); // warm up lazy regex caches
+        for post in &corpus[..32] {
+            detector.score(post); // warm up
         }
-        let rounds = 40;
         let mut samples = Vec::with_capacity(corpus.len() * rounds);
         let start = Instant::now();
         for _ in 0..rounds {
@@ -35,7 +89,7 @@ fn main() {
         samples.sort_by(f64::total_cmp);
         let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize];
         println!(
-            "{len:>6} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>12.1}",
+            "{len:>6} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>12.2}",
             pct(0.5),
             pct(0.9),
             pct(0.99),
@@ -43,4 +97,16 @@ fn main() {
             bytes as f64 / total / 1e6
         );
     }
+}
+
+/// Peak resident set size of this process (Linux), in kB.
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -22,7 +22,7 @@ fn normalization(c: &mut Criterion) {
 }
 
 fn score_one(c: &mut Criterion) {
-    let detector = Detector::default();
+    let detector = Detector::builder().rules_only(true).build().unwrap();
     let mut group = c.benchmark_group("score");
     for len in [80, 280, 2000] {
         let corpus = posts(64, len);
@@ -40,7 +40,7 @@ fn score_one(c: &mut Criterion) {
 }
 
 fn score_batch(c: &mut Criterion) {
-    let detector = Detector::default();
+    let detector = Detector::builder().rules_only(true).build().unwrap();
     let corpus = posts(1024, 280);
     let bytes: usize = corpus.iter().map(String::len).sum();
     let mut group = c.benchmark_group("batch");

@@ -145,7 +145,9 @@ impl ModelChoice {
 
 #[cfg(feature = "model")]
 fn default_sessions() -> usize {
-    rayon::current_num_threads().clamp(1, 4)
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
 }
 
 /// The built-in rule set, compiled once per process.

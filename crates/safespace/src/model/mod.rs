@@ -15,7 +15,7 @@ mod window;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use ndarray::Array2;
 use ort::session::builder::GraphOptimizationLevel;
@@ -186,10 +186,7 @@ impl Model {
             "attention_mask" => tensor(vec![1; width])?,
             "token_type_ids" => tensor(vec![0; width])?,
         ];
-        let session = self.free_session();
-        let mut session = session
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut session = self.free_session();
         let outputs = session
             .run(inputs)
             .map_err(|e| format!("model run failed: {e}"))?;
@@ -202,12 +199,16 @@ impl Model {
         Ok([0, 1, 2].map(|c| calibrate(p[c], self.temperatures[c])))
     }
 
-    /// A session nobody is using, or the first one (then the caller waits for it).
-    fn free_session(&self) -> &Mutex<Session> {
+    /// A session nobody is using, or else the first one once it is free.
+    fn free_session(&self) -> MutexGuard<'_, Session> {
         self.sessions
             .iter()
-            .find(|s| s.try_lock().is_ok())
-            .unwrap_or(&self.sessions[0])
+            .find_map(|s| s.try_lock().ok())
+            .unwrap_or_else(|| {
+                self.sessions[0]
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+            })
     }
 }
 
