@@ -98,16 +98,12 @@ def cross_source(args) -> None:
 
 def score_texts(model, bert, tokenizer, texts, batch=128):
     """Top-model logits for texts that are not in the cache (frozen layers run on the fly)."""
+    model.eval()
     out = []
     with torch.no_grad():
         for begin in range(0, len(texts), batch):
             enc = tokenizer(texts[begin : begin + batch], truncation=True, max_length=train.TRAIN_TOKENS, padding=True, return_tensors="pt")
-            hidden = bert.embeddings(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"])
-            extended = (1.0 - enc["attention_mask"][:, None, None, :].float()) * torch.finfo(torch.float32).min
-            for layer in bert.encoder.layer[: train.FROZEN_LAYERS]:
-                o = layer(hidden, attention_mask=extended)
-                hidden = o[0] if isinstance(o, tuple) else o
-            model.eval()
+            hidden = train.frozen_states(bert, enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
             out.append(model(hidden, enc["attention_mask"]).numpy())
     return np.concatenate(out)
 

@@ -103,6 +103,17 @@ def load_encoder():
     return tokenizer, bert
 
 
+def frozen_states(bert, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+    """Token states after the frozen lower layers (no gradient)."""
+    with torch.no_grad():
+        hidden = bert.embeddings(input_ids=ids, token_type_ids=types)
+        extended = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+        for layer in bert.encoder.layer[:FROZEN_LAYERS]:
+            out = layer(hidden, attention_mask=extended)
+            hidden = out[0] if isinstance(out, tuple) else out
+    return hidden
+
+
 def cache_states(table, tokenizer, bert, cache: Path):
     """Token states after the frozen lower layers, [n, TRAIN_TOKENS, 384] float16, plus masks."""
     key = hashlib.sha256("\n".join(table["text"]).encode()).hexdigest()[:16]
@@ -121,12 +132,7 @@ def cache_states(table, tokenizer, bert, cache: Path):
             ids = torch.tensor(enc["input_ids"][idx, :length])
             mask = torch.tensor(enc["attention_mask"][idx, :length])
             types = torch.tensor(enc["token_type_ids"][idx, :length])
-            hidden = bert.embeddings(input_ids=ids, token_type_ids=types)
-            extended = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-            for layer in bert.encoder.layer[:FROZEN_LAYERS]:
-                out = layer(hidden, attention_mask=extended)
-                hidden = out[0] if isinstance(out, tuple) else out
-            states[idx, :length] = hidden.numpy().astype(np.float16)
+            states[idx, :length] = frozen_states(bert, ids, mask, types).numpy().astype(np.float16)
             if begin % 2560 == 0:
                 print(f"  cached {begin}/{n} texts in {time.time() - started:.0f}s", flush=True)
     np.save(states_path, states)
