@@ -219,9 +219,11 @@ impl Normalizer {
     /// assert_eq!(n.as_str(), "");
     /// ```
     pub fn normalize(&self, text: &str) -> NormalizedText {
-        let folded = self.fold_characters(text);
-        let words = self.repair_words(&folded);
+        // Each step's input is dropped as soon as the next step has read it: on multi-megabyte texts
+        // only two unit vectors are alive at once.
+        let words = self.repair_words(&self.fold_characters(text));
         let units = self.apply_lexicon(&words);
+        drop(words);
         let mut out = String::with_capacity(units.len());
         let mut map = Vec::with_capacity(units.len());
         for unit in units {

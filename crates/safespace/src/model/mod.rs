@@ -29,6 +29,9 @@ use manifest::{calibrate, Manifest};
 /// Windows read per text: about 30 KB of English. The rules read all of a longer text; the model
 /// reads its beginning.
 const MAX_WINDOWS: usize = 64;
+/// Bytes handed to the tokenizer per text: enough for [`MAX_WINDOWS`] windows, and it bounds the
+/// tokenizer's memory on multi-megabyte inputs.
+const MAX_MODEL_BYTES: usize = 64 * 1024;
 
 /// Where the model files come from.
 #[derive(Debug, Clone)]
@@ -143,7 +146,7 @@ impl Model {
         for (index, text) in texts.iter().enumerate() {
             let encoding = self
                 .tokenizer
-                .encode(text.as_ref(), false)
+                .encode(prefix(text.as_ref(), MAX_MODEL_BYTES), false)
                 .map_err(|e| format!("tokenizer failed: {e}"))?;
             let size = self.manifest.max_length - 2;
             let is_end = |t: u32| self.sentence_ends.contains(&t);
@@ -210,6 +213,15 @@ impl Model {
                     .unwrap_or_else(PoisonError::into_inner)
             })
     }
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+fn prefix(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 type ModelFiles = (Cow<'static, [u8]>, Cow<'static, [u8]>, Cow<'static, [u8]>);
