@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use safespace::Detector;
-use safespace_benches::posts;
+use safespace_benches::{everyday_post, posts};
 
 const LENGTHS: [usize; 3] = [80, 280, 2000];
 
@@ -26,8 +26,12 @@ fn main() {
         return;
     }
     let rules = Detector::builder().rules_only(true).build().unwrap();
-    println!("rules only, one post at a time, 1 thread");
-    latency_table(&rules, 40);
+    println!("rules only, one post at a time, 1 thread (risk-dense corpus)");
+    latency_table(&rules, 40, posts);
+    println!("\nrules only, everyday posts that match no rule");
+    latency_table(&rules, 40, |count, len| {
+        (0..count).map(|seed| everyday_post(len, seed)).collect()
+    });
     let one_thread = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
@@ -38,7 +42,7 @@ fn main() {
         return;
     };
     println!("\nmodel+rules, batch 1, 1 thread");
-    one_thread.install(|| latency_table(&model, 2));
+    one_thread.install(|| latency_table(&model, 2, posts));
     println!("\nmodel+rules, score_batch of 32 posts");
     println!("{:>6} {:>8} {:>12}", "bytes", "threads", "posts/s");
     for threads in [1, 2] {
@@ -65,13 +69,13 @@ fn main() {
     );
 }
 
-fn latency_table(detector: &Detector, rounds: usize) {
+fn latency_table(detector: &Detector, rounds: usize, corpus: impl Fn(usize, usize) -> Vec<String>) {
     println!(
         "{:>6} {:>10} {:>10} {:>10} {:>10} {:>12}",
         "bytes", "p50 µs", "p90 µs", "p99 µs", "max µs", "MB/s"
     );
     for len in LENGTHS {
-        let corpus = posts(256, len);
+        let corpus = corpus(256, len);
         for post in &corpus[..32] {
             detector.score(post); // warm up
         }

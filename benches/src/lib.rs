@@ -19,16 +19,35 @@ const SENTENCES: &[&str] = &[
     "I cut myself again last night and I hate that I did.",
 ];
 
+/// Everyday sentences that no rule should match: most real traffic looks like this.
+const EVERYDAY: &[&str] = &[
+    "Had a long day at work and the bus was late again.",
+    "Thanks everyone for the kind replies yesterday, it really helped.",
+    "My therapist suggested journaling before bed and it helps a bit.",
+    "Does anyone know a good recipe for lentil soup?",
+    "We finally repainted the kitchen and it looks great.",
+    "The library closes early on Sundays so plan ahead.",
+];
+
 /// A post of exactly `len` bytes or slightly less (whole characters), built from the sentence list above
 /// starting at sentence `seed`.
 pub fn post(len: usize, seed: usize) -> String {
+    build(SENTENCES, len, seed)
+}
+
+/// Like [`post`], from everyday sentences only.
+pub fn everyday_post(len: usize, seed: usize) -> String {
+    build(EVERYDAY, len, seed)
+}
+
+fn build(sentences: &[&str], len: usize, seed: usize) -> String {
     let mut out = String::with_capacity(len + 64);
     let mut i = seed;
     while out.len() < len {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(SENTENCES[i % SENTENCES.len()]);
+        out.push_str(sentences[i % sentences.len()]);
         i += 1;
     }
     let mut cut = len.min(out.len());
