@@ -42,7 +42,6 @@ fn score_one(c: &mut Criterion) {
 fn score_batch(c: &mut Criterion) {
     let detector = Detector::builder().rules_only(true).build().unwrap();
     let corpus = posts(1024, 280);
-    let bytes: usize = corpus.iter().map(String::len).sum();
     let mut group = c.benchmark_group("batch");
     group.throughput(Throughput::Elements(corpus.len() as u64));
     for threads in [1, 2] {
@@ -57,7 +56,6 @@ fn score_batch(c: &mut Criterion) {
         );
     }
     group.finish();
-    let _ = bytes;
 }
 
 criterion_group!(benches, normalization, score_one, score_batch);

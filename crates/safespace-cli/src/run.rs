@@ -58,9 +58,7 @@ fn build_detector(args: &DetectorArgs) -> Result<Detector> {
         .rules_only(args.rules_only)
         .require_model(args.require_model)
         .build()?;
-    if !args.rules_only && !detector.uses_model() {
-        let report = detector.score("");
-        let why = report.engine.note.unwrap_or_default();
+    if let Some(why) = detector.model_unavailable_reason() {
         eprintln!("warning: scoring with rules only: {why}");
     }
     Ok(detector)

@@ -214,6 +214,17 @@ impl Detector {
         false
     }
 
+    /// Why the model is not running, when it was wanted (ONNX Runtime missing, model file corrupted...).
+    /// `None` when the model runs or when the detector was built with `rules_only(true)`.
+    ///
+    /// ```
+    /// let d = safespace::Detector::builder().model_dir("no/such/model").build().unwrap();
+    /// assert!(d.model_unavailable_reason().unwrap().contains("model.onnx"));
+    /// ```
+    pub fn model_unavailable_reason(&self) -> Option<&str> {
+        self.model_note.as_deref()
+    }
+
     /// Scores one text. Never fails and never panics: any string gives a report.
     ///
     /// ```

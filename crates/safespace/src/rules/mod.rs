@@ -449,10 +449,7 @@ impl RuleEngine {
             contexts: applied.to_vec(),
         };
         if rule.labels.is_empty() {
-            let factor: f32 = applied
-                .iter()
-                .map(|&i| self.contexts[i].effect.warnings.unwrap_or(1.0))
-                .product();
+            let factor = self.warnings_factor(applied);
             if rule.weight * factor >= WARNING_FLOOR {
                 hits.push(hit(None, (rule.weight * factor).min(MAX_WEIGHT)));
             }
@@ -472,13 +469,15 @@ impl RuleEngine {
 
     /// Whether content warnings of the rule behind `hit` apply (contexts such as negation remove them).
     pub(crate) fn warnings_apply(&self, hit: &Hit) -> bool {
-        let rule = &self.rules[hit.rule];
-        let factor: f32 = hit
-            .contexts
+        self.rules[hit.rule].weight * self.warnings_factor(&hit.contexts) >= WARNING_FLOOR
+    }
+
+    /// How much the applied contexts scale content warnings (negation removes them, recovery keeps them).
+    fn warnings_factor(&self, applied: &[usize]) -> f32 {
+        applied
             .iter()
             .map(|&i| self.contexts[i].effect.warnings.unwrap_or(1.0))
-            .product();
-        rule.weight * factor >= WARNING_FLOOR
+            .product()
     }
 
     /// How much to lower the model's probability per category in this text (1 = not at all): the
