@@ -5,9 +5,9 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TEXT ?= I bought the pills, tonight's the night
 
-.PHONY: test rust-tests lint docs tools onnxruntime score bench
+.PHONY: test rust-tests python-tests python-env lint docs tools onnxruntime score bench python-bench
 
-test: tools lint rust-tests docs
+test: tools lint rust-tests python-tests docs
 
 ORT_VERSION := 1.32.0
 
@@ -28,11 +28,33 @@ rust-tests:
 	$(CARGO) test --workspace --doc
 	$(CARGO) run -q -p safespace-examples --example moderation_queue -- examples/posts.jsonl >/dev/null
 
+# The Python wheel, built and installed into a fresh virtual environment (target/pyenv) with its
+# PyPI dependencies, then tested from outside the source tree. PYPROFILE=release for a release build.
+PYENV := target/pyenv
+PYPROFILE ?= dev
+PY_TEST_DEPS := maturin==1.16.0 pytest==9.2.0 pandas==3.1.1 "ray[data]==2.60.0" alt-profanity-check==1.9.1
+
+python-env:
+	@test -x $(PYENV)/bin/python || python3 -m venv $(PYENV)
+	@$(PYENV)/bin/pip install --quiet --disable-pip-version-check $(PY_TEST_DEPS)
+	rm -rf target/wheels
+	$(PYENV)/bin/maturin build --quiet --profile $(PYPROFILE) -m bindings/python/Cargo.toml -o target/wheels
+	$(PYENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall target/wheels/safespace-*.whl
+
+python-tests: python-env
+	cd bindings/python && ../../$(PYENV)/bin/python -m pytest -q tests
+	cd target && ../$(PYENV)/bin/python -m pytest -q --doctest-modules --pyargs safespace
+
 docs:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 
 score: onnxruntime
 	$(CARGO) run -q --release -p safespace-cli -- score "$(TEXT)"
+
+python-bench: PYPROFILE = release
+python-bench: python-env
+	$(CARGO) build -q --release -p safespace-cli
+	$(PYENV)/bin/python benches/python_vs_cli.py
 
 bench: onnxruntime
 	bash benches/compare_model.sh

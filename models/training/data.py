@@ -117,11 +117,14 @@ def rumor(root: Path, rng) -> pd.DataFrame:
 
 
 def team(datasets: Path) -> pd.DataFrame:
-    frames = []
-    for category in CATEGORIES:
-        rows = [json.loads(line) for line in (datasets / "training" / f"{category}.jsonl").open()]
-        frames.append(_frame([r["text"] for r in rows], [r[category] for r in rows], category, "team"))
-    return pd.concat(frames, ignore_index=True)
+    """Every `datasets/training/*.jsonl` file. The team judged each of its texts on all three
+    categories, so a category a row does not name is a 0 (a misinformation example is not self-harm),
+    unlike the public sets, which only annotate their own category."""
+    rows = [json.loads(line) for path in sorted((datasets / "training").glob("*.jsonl")) for line in path.open()]
+    frame = pd.DataFrame({"text": [r["text"] for r in rows], "source": "team"})
+    for c in CATEGORIES:
+        frame[c] = [float(r.get(c, 0)) for r in rows]
+    return frame
 
 
 PUBLIC = {

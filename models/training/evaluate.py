@@ -2,10 +2,15 @@
 
     HF_HUB_OFFLINE=1 python models/training/evaluate.py functional --model models/safespace-minilm-int8
     HF_HUB_OFFLINE=1 python models/training/evaluate.py cross-source --data ../shared/data
+    python models/training/evaluate.py detector --data ../shared/data   # after `cargo build --release`
 
 `functional` scores the team's functional suite (datasets/functional/suite.jsonl, never trained on) with
 the int8 model through onnxruntime, applies the manifest's calibration and thresholds, and writes per-tag
 accuracy to functional.json beside the model.
+
+`detector` scores the public test splits (the 10 % hash split, never trained on, never read when
+writing rules) with the built CLI (`target/release/safespace`), rules only and model+rules, and writes
+recall and false-positive rate per source at the `peer_support` policy to detector.json beside the model.
 
 `cross-source` retrains the top layer and head without one source at a time and tests on that source
 (cached lower-layer states make this cheap), writing cross_source.json beside the model.
@@ -96,6 +101,34 @@ def cross_source(args) -> None:
     (args.model / "cross_source.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
+def detector(args) -> None:
+    import subprocess
+    import tempfile
+
+    table = datasets_module.load(args.data, args.datasets, args.seed)
+    test = table[(table["split"] == "test") & (table["source"] != "team")].reset_index(drop=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+        for text in test["text"]:
+            f.write(json.dumps({"text": text}) + "\n")
+    results = {}
+    for mode, flags in (("rules", ["--rules-only"]), ("model+rules", [])):
+        out = subprocess.run(
+            [str(args.cli), "score", "--input", f.name, "--compact", *flags],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        flagged = [set(json.loads(line)["report"].get("flagged", [])) for line in out.splitlines()]
+        for (source, category), group in test.groupby(["source", test[list(CATEGORIES)].notna().idxmax(axis=1)]):
+            y = group[category].to_numpy()
+            pred = np.array([category in flagged[i] for i in group.index])
+            entry = results.setdefault(category, {}).setdefault(source, {"n": int(len(y)), "positives": int(y.sum())})
+            entry[mode] = {
+                "recall": round(float(pred[y == 1].mean()), 3) if (y == 1).any() else None,
+                "false_positive_rate": round(float(pred[y == 0].mean()), 3) if (y == 0).any() else None,
+            }
+    (args.model / "detector.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
 def score_texts(model, bert, tokenizer, texts, batch=128):
     """Top-model logits for texts that are not in the cache (frozen layers run on the fly)."""
     model.eval()
@@ -110,7 +143,8 @@ def score_texts(model, bert, tokenizer, texts, batch=128):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["functional", "cross-source"])
+    parser.add_argument("what", choices=["functional", "cross-source", "detector"])
+    parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
     parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--datasets", type=Path, default=Path("datasets"))
@@ -119,7 +153,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    functional(args) if args.what == "functional" else cross_source(args)
+    {"functional": functional, "cross-source": cross_source, "detector": detector}[args.what](args)
 
 
 if __name__ == "__main__":

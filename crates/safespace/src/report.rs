@@ -33,6 +33,23 @@ pub enum Severity {
     Critical,
 }
 
+impl Severity {
+    /// The snake_case name used in JSON and on the command line.
+    ///
+    /// ```
+    /// assert_eq!(safespace::Severity::Critical.as_str(), "critical");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
 /// What a platform should do with the text, from least to most restrictive.
 ///
 /// ```
@@ -129,13 +146,7 @@ impl fmt::Display for ContentWarning {
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::None => "none",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        })
+        f.write_str(self.as_str())
     }
 }
 

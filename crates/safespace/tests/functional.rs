@@ -2,11 +2,11 @@
 //! checks per-tag accuracy against floors set from what the rule engine measurably reaches.
 //!
 //! A case is correct when the flagged categories equal its labels exactly. Run with `--nocapture` to
-//! see the table.
+//! see the table. The last test also runs the bundled model, so it needs ONNX Runtime.
 
 use std::collections::BTreeMap;
 
-use safespace::{Category, Detector};
+use safespace::{Category, Detector, Report};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -94,20 +94,11 @@ fn per_tag_accuracy_meets_floors() {
     let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
     let reports = detector.score_batch(&texts);
     let mut per_tag: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    let mut confusion = [[0usize; 4]; 3]; // per category: tp, fp, fn, tn
     let mut misses = Vec::new();
     for (case, report) in cases.iter().zip(&reports) {
         let mut correct = true;
         for category in Category::ALL {
-            let (expected, got) = (case.expected(category), report.is_flagged(category));
-            let cell = match (expected, got) {
-                (true, true) => 0,
-                (false, true) => 1,
-                (true, false) => 2,
-                (false, false) => 3,
-            };
-            confusion[category.index()][cell] += 1;
-            correct &= expected == got;
+            correct &= case.expected(category) == report.is_flagged(category);
         }
         let entry = per_tag.entry(case.tag.as_str()).or_default();
         entry.0 += usize::from(correct);
@@ -127,10 +118,7 @@ fn per_tag_accuracy_meets_floors() {
         );
     }
     for category in Category::ALL {
-        let [tp, fp, fn_, _] = confusion[category.index()];
-        let precision = tp as f64 / (tp + fp).max(1) as f64;
-        let recall = tp as f64 / (tp + fn_).max(1) as f64;
-        let f1 = 2.0 * precision * recall / (precision + recall).max(f64::EPSILON);
+        let (precision, recall, f1) = precision_recall_f1(&cases, &reports, category);
         println!("{category:<15} precision {precision:.3} recall {recall:.3} F1 {f1:.3}");
     }
     println!("misses:\n{}", misses.join("\n"));
@@ -150,4 +138,48 @@ fn per_tag_accuracy_meets_floors() {
             "tag {tag} has no floor"
         );
     }
+}
+
+/// The bar for fusing the model with the rules: on this suite, model+rules has a macro-F1 at least that
+/// of the rules alone (the model may only add what the rules miss, and context must hold it back on
+/// the hard negatives).
+#[test]
+fn model_and_rules_together_are_no_worse_than_the_rules_alone() {
+    let cases = load();
+    let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
+    let rules = Detector::builder().rules_only(true).build().unwrap();
+    let fused = Detector::builder()
+        .require_model(true)
+        .build()
+        .expect("the bundled model loads (is ONNX Runtime installed?)");
+    let macro_f1 = |detector: &Detector| {
+        let reports = detector.score_batch(&texts);
+        Category::ALL
+            .map(|c| precision_recall_f1(&cases, &reports, c).2)
+            .iter()
+            .sum::<f64>()
+            / 3.0
+    };
+    let (rules_f1, fused_f1) = (macro_f1(&rules), macro_f1(&fused));
+    println!("macro-F1: rules {rules_f1:.4}, model+rules {fused_f1:.4}");
+    assert!(
+        fused_f1 >= rules_f1,
+        "model+rules {fused_f1:.4} < rules {rules_f1:.4}"
+    );
+}
+
+fn precision_recall_f1(cases: &[Case], reports: &[Report], category: Category) -> (f64, f64, f64) {
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    for (case, report) in cases.iter().zip(reports) {
+        match (case.expected(category), report.is_flagged(category)) {
+            (true, true) => tp += 1,
+            (false, true) => fp += 1,
+            (true, false) => fn_ += 1,
+            (false, false) => {}
+        }
+    }
+    let precision = tp as f64 / (tp + fp).max(1) as f64;
+    let recall = tp as f64 / (tp + fn_).max(1) as f64;
+    let f1 = 2.0 * precision * recall / (precision + recall).max(f64::EPSILON);
+    (precision, recall, f1)
 }

@@ -110,6 +110,9 @@ pub(crate) enum Scope {
     Text,
     /// The evidence is inside quotation marks (no patterns).
     Quoted,
+    /// Never applies to rule evidence: anywhere in the text, it only lowers the model's
+    /// probabilities, and its `unless` patterns are looked for in the whole text.
+    Model,
 }
 
 /// Multipliers a context applies to evidence weights, per category, and to content warnings.
@@ -223,6 +226,7 @@ impl RuleEngine {
         let with_scope = |text_wide: bool| -> Vec<usize> {
             (0..contexts.len())
                 .filter(|&i| contexts[i].regex.is_some())
+                .filter(|&i| contexts[i].scope != Scope::Model)
                 .filter(|&i| (contexts[i].scope == Scope::Text) == text_wide)
                 .collect()
         };
@@ -423,7 +427,7 @@ impl RuleEngine {
             Scope::Clause => segments.same_clause(context_range.start, evidence.start),
             Scope::Sentence => segments.same_sentence(context_range.start, evidence.start),
             Scope::Text => true,
-            Scope::Quoted => false,
+            Scope::Quoted | Scope::Model => false,
         }
     }
 
@@ -493,7 +497,10 @@ impl RuleEngine {
             };
             let stands = regex.find_iter(text).any(|m| {
                 context.unless.as_ref().is_none_or(|unless| {
-                    let (start, end) = segments.sentence_range(m.start(), text.len());
+                    let (start, end) = match context.scope {
+                        Scope::Model => (0, text.len()),
+                        _ => segments.sentence_range(m.start(), text.len()),
+                    };
                     !unless.is_match(&text[start..end])
                 })
             });
@@ -628,6 +635,27 @@ mod tests {
         };
         let err = RuleEngine::new(&[source], &BTreeSet::new()).unwrap_err();
         assert!(err.to_string().starts_with("mine.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn model_scope_contexts_lower_only_the_model_and_look_at_the_whole_text() {
+        let engine = engine();
+        let damping = |text: &str| engine.model_damping(text, &engine.find(text));
+        // First person, nobody else named: the model's harassment is halved, nothing else.
+        assert_eq!(
+            damping("ugh my laptop died again, i hate this"),
+            [1.0, 0.5, 1.0]
+        );
+        // Someone else anywhere in the text cancels it, even in another sentence.
+        assert_eq!(damping("i am done. you are pathetic"), [1.0; 3]);
+        assert_eq!(damping("what a pathetic loser"), [1.0; 3]);
+        // And it never touches rule evidence.
+        let hits = engine.find("i think i am a worthless idiot");
+        assert!(!hits.is_empty());
+        assert!(hits
+            .iter()
+            .flat_map(|h| &h.contexts)
+            .all(|&c| engine.contexts[c].scope != Scope::Model));
     }
 
     #[test]

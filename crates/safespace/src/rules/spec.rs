@@ -192,7 +192,7 @@ pub(crate) fn parse(file: &str, source: &str) -> Result<ParsedRules> {
             unless,
             effect: spec.effect,
             cap: spec.cap,
-            damps_model: spec.model,
+            damps_model: spec.model || spec.scope == Scope::Model,
         });
     }
     Ok(out)

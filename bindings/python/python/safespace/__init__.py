@@ -1,0 +1,302 @@
+"""On-device detection of self-harm risk, harassment and health misinformation in user-written text.
+
+>>> import safespace
+>>> detector = safespace.Detector(rules_only=True)
+>>> report = detector.score("I bought the pills, tonight's the night")
+>>> report.flagged, report.severity
+(['self_harm'], 'critical')
+>>> [r.how for r in report.resources][0]
+'Call or text 988'
+
+The default detector runs the bundled model on ONNX Runtime, found through the installed
+``onnxruntime`` package, and falls back to the rules (``report.engine.mode == "rules"``) if it cannot
+load; pass ``require_model=True`` to get an error instead.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
+
+import numpy as np
+
+from ._native import (
+    Engine,
+    Evidence,
+    NativeDetector,
+    Report,
+    Resource,
+    SafespaceError,
+    __version__,
+)
+
+if TYPE_CHECKING:  # pandas is an optional extra
+    import pandas as pd
+
+__all__ = [
+    "CATEGORIES",
+    "Detector",
+    "Engine",
+    "Evidence",
+    "Report",
+    "Resource",
+    "SafespaceError",
+    "SkippedRecordsWarning",
+    "score_frame",
+    "__version__",
+]
+
+#: Column order of :meth:`Detector.scores`.
+CATEGORIES: tuple[str, str, str] = ("self_harm", "harassment", "misinformation")
+
+_ON_ERROR = ("raise", "null", "skip")
+
+
+class SkippedRecordsWarning(UserWarning):
+    """Some records were missing (None or NaN) and left out because ``on_error="skip"``."""
+
+
+def onnxruntime_library() -> Optional[str]:
+    """Path of the ONNX Runtime library inside the installed ``onnxruntime`` package, if any.
+
+    Found without importing ``onnxruntime`` (which is slow to import).
+
+    >>> path = onnxruntime_library()
+    >>> path is None or "onnxruntime" in path
+    True
+    """
+    spec = importlib.util.find_spec("onnxruntime")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        capi = Path(folder) / "capi"
+        for pattern in ("libonnxruntime.so*", "libonnxruntime*.dylib", "onnxruntime.dll"):
+            found = sorted(capi.glob(pattern))
+            if found:
+                return str(found[0])
+    return None
+
+
+class Detector:
+    """Scores texts for self_harm, harassment and misinformation. Thread-safe: share one instance.
+
+    Args:
+        policy: ``"peer_support"`` (default), ``"general"`` or ``"strict"``.
+        locale: whose crisis resources reports carry: ``"US"``, ``"UK"``, ``"IE"``, ``"CA"``, ``"AU"``.
+        rules_only: skip the model; the rules alone are fast and explainable but miss new phrasing.
+        model_path: a folder with ``model.onnx``, ``tokenizer.json`` and ``manifest.json`` to use
+            instead of the bundled model.
+        thresholds: per-category overrides of the policy's thresholds, e.g. ``{"harassment": 0.8}``.
+        require_model: raise :class:`SafespaceError` instead of falling back to the rules when the
+            model cannot load.
+        rules_files: extra rule files (TOML) to load.
+        disable_rules: ids of built-in rules or context modifiers to switch off.
+
+    >>> detector = Detector(policy="strict", locale="UK", rules_only=True)
+    >>> detector
+    Detector(policy='strict', locale='UK', engine='rules')
+    >>> detector.score("kys").flagged
+    ['self_harm', 'harassment']
+    """
+
+    #: Column order of :meth:`scores`.
+    categories: tuple[str, str, str] = CATEGORIES
+
+    def __init__(
+        self,
+        policy: str = "peer_support",
+        locale: str = "US",
+        rules_only: bool = False,
+        model_path: Optional[os.PathLike[str] | str] = None,
+        thresholds: Optional[Mapping[str, float]] = None,
+        require_model: bool = False,
+        rules_files: Sequence[os.PathLike[str] | str] = (),
+        disable_rules: Sequence[str] = (),
+    ) -> None:
+        _expect(policy, str, "policy")
+        _expect(locale, str, "locale")
+        _expect(rules_only, bool, "rules_only")
+        _expect(require_model, bool, "require_model")
+        thresholds = dict(thresholds or {})
+        for category, value in thresholds.items():
+            _expect(category, str, "thresholds key")
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"thresholds[{category!r}] must be a number, got {type(value).__name__}")
+        self._native = NativeDetector(
+            policy,
+            locale,
+            rules_only,
+            None if model_path is None else os.fspath(model_path),
+            {k: float(v) for k, v in thresholds.items()},
+            require_model,
+            None if rules_only else onnxruntime_library(),
+            [os.fspath(p) for p in rules_files],
+            [str(_expect(i, str, "disable_rules item")) for i in disable_rules],
+        )
+
+    def score(self, text: str) -> Report:
+        """Scores one text.
+
+        >>> Detector(rules_only=True).score("have a lovely day").flagged
+        []
+        """
+        _expect(text, str, "text")
+        return self._native.score(text)
+
+    def score_batch(
+        self, texts: Iterable[Any], threads: Optional[int] = None, on_error: str = "raise"
+    ) -> list[Optional[Report]]:
+        """Scores many texts in parallel, without holding the GIL. One report per input, in order.
+
+        Args:
+            texts: any iterable of str (a list, a generator, a pandas Series).
+            threads: worker threads; default one per core.
+            on_error: what a missing item (``None`` or NaN) does: ``"raise"`` a ValueError naming its
+                index (default), give ``"null"`` (``None`` in its place), or ``"skip"`` it (left out,
+                with a :class:`SkippedRecordsWarning` that counts them).
+
+        >>> [r.flagged for r in Detector(rules_only=True).score_batch(["kys", "nice goal!"])]
+        [['self_harm', 'harassment'], []]
+        """
+        items, allow_missing, threads = self._batch_args(texts, threads, on_error)
+        reports = self._native.score_batch(items, threads, allow_missing)
+        if on_error == "skip":
+            kept = [r for r in reports if r is not None]
+            _warn_skipped(len(reports) - len(kept))
+            return kept
+        return reports
+
+    def scores(
+        self, texts: Iterable[Any], threads: Optional[int] = None, on_error: str = "raise"
+    ) -> np.ndarray:
+        """Scores many texts into a float32 array of shape ``(n, 3)``, columns in
+        :attr:`categories` order. Pandas: ``detector.scores(df["text"])``.
+
+        ``on_error="null"`` gives NaN rows for missing items; ``"skip"`` leaves their rows out.
+
+        >>> Detector(rules_only=True).scores(["kys", "nice goal!"]).shape
+        (2, 3)
+        """
+        items, allow_missing, threads = self._batch_args(texts, threads, on_error)
+        raw = self._native.scores(items, threads, allow_missing)
+        matrix = np.frombuffer(raw, dtype="<f4").reshape(len(items), len(CATEGORIES)).copy()
+        if on_error == "skip":
+            kept = ~np.isnan(matrix).any(axis=1)
+            _warn_skipped(int((~kept).sum()))
+            matrix = matrix[kept]
+        return matrix
+
+    @property
+    def uses_model(self) -> bool:
+        """Whether the model runs (``engine.mode == "model+rules"``) or only the rules."""
+        return self._native.uses_model
+
+    @property
+    def model_unavailable_reason(self) -> Optional[str]:
+        """Why the model is not running when it was wanted (ONNX Runtime missing, bad model file)."""
+        return self._native.model_unavailable_reason
+
+    @property
+    def policy(self) -> str:
+        """The policy preset's name."""
+        return self._native.policy
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """The threshold per category in force (the policy's, with overrides)."""
+        return dict(self._native.thresholds)
+
+    @property
+    def locale(self) -> str:
+        """The locale code of the crisis resources."""
+        return self._native.locale
+
+    def rule_ids(self) -> list[str]:
+        """Ids of every active rule and context modifier (for ``disable_rules``)."""
+        return self._native.rule_ids()
+
+    def __repr__(self) -> str:
+        engine = "model+rules" if self.uses_model else "rules"
+        return f"Detector(policy={self.policy!r}, locale={self.locale!r}, engine={engine!r})"
+
+    @staticmethod
+    def _batch_args(texts: Iterable[Any], threads: Optional[int], on_error: str):
+        if isinstance(texts, (str, bytes)):
+            raise TypeError("texts must be an iterable of str, not a single str; use score() for one text")
+        if on_error not in _ON_ERROR:
+            raise ValueError(f"on_error must be one of {_ON_ERROR}, got {on_error!r}")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
+            raise TypeError(f"threads must be an int or None, got {type(threads).__name__}")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
+        try:
+            items = texts if isinstance(texts, list) else list(texts)
+        except TypeError:
+            raise TypeError(f"texts must be an iterable of str, got {type(texts).__name__}") from None
+        return items, on_error != "raise", threads
+
+
+def score_frame(
+    frame: "pd.DataFrame",
+    column: str = "text",
+    detector: Optional[Detector] = None,
+    threads: Optional[int] = None,
+    on_error: str = "raise",
+) -> "pd.DataFrame":
+    """Scores ``frame[column]`` into a DataFrame with the same index: one float column per category,
+    ``flagged`` (comma-separated categories), ``severity`` and ``action``. Needs pandas
+    (``pip install safespace[pandas]``).
+
+    With ``on_error="null"`` missing texts get NaN scores and None labels; with ``"skip"`` their rows
+    are left out (the index tells which remain).
+
+    >>> import pandas as pd
+    >>> out = score_frame(pd.DataFrame({"text": ["kys", "nice goal!"]}), detector=Detector(rules_only=True))
+    >>> list(out.columns)
+    ['self_harm', 'harassment', 'misinformation', 'flagged', 'severity', 'action']
+    >>> out["action"].tolist()
+    ['block', 'allow']
+    """
+    import pandas as pd
+
+    if column not in frame.columns:
+        raise KeyError(f"no column {column!r} in the frame (columns: {list(frame.columns)})")
+    detector = detector or Detector()
+    reports = detector.score_batch(frame[column], threads=threads, on_error="null" if on_error == "skip" else on_error)
+    present = [r is not None for r in reports]
+    rows = [
+        {
+            **r.scores,
+            "flagged": ",".join(r.flagged),
+            "severity": r.severity,
+            "action": r.action,
+        }
+        if r is not None
+        else {**{c: math.nan for c in CATEGORIES}, "flagged": None, "severity": None, "action": None}
+        for r in reports
+    ]
+    out = pd.DataFrame(rows, index=frame.index, columns=[*CATEGORIES, "flagged", "severity", "action"])
+    out[list(CATEGORIES)] = out[list(CATEGORIES)].astype("float32")
+    if on_error == "skip":
+        _warn_skipped(present.count(False))
+        out = out[present]
+    return out
+
+
+def _expect(value: Any, kind: type, name: str) -> Any:
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _warn_skipped(count: int) -> None:
+    if count:
+        warnings.warn(
+            f"{count} missing record(s) (None or NaN) left out because on_error='skip'",
+            SkippedRecordsWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,259 @@
+//! The detector as a Python class: options from keyword arguments, scoring with the GIL released.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyFloat, PyList, PyString};
+use rayon::ThreadPool;
+
+use crate::report::Report;
+use crate::SafespaceError;
+
+/// The Rust detector behind `safespace.Detector`. Safe to share between Python threads.
+#[pyclass(frozen, module = "safespace._native")]
+pub struct NativeDetector {
+    inner: safespace::Detector,
+    pools: Pools,
+}
+
+#[pymethods]
+impl NativeDetector {
+    #[new]
+    #[pyo3(signature = (policy, locale, rules_only, model_path, thresholds, require_model, onnxruntime_library, rules_files, disable_rules))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        policy: &str,
+        locale: &str,
+        rules_only: bool,
+        model_path: Option<String>,
+        thresholds: HashMap<String, f32>,
+        require_model: bool,
+        onnxruntime_library: Option<String>,
+        rules_files: Vec<String>,
+        disable_rules: Vec<String>,
+    ) -> PyResult<Self> {
+        let mut builder = safespace::Detector::builder()
+            .preset(policy.parse().map_err(to_py_error)?)
+            .locale(locale.parse().map_err(to_py_error)?)
+            .rules_only(rules_only)
+            .require_model(require_model);
+        for (category, threshold) in thresholds {
+            let category = category.parse().map_err(PyValueError::new_err)?;
+            builder = builder.threshold(category, threshold);
+        }
+        if let Some(dir) = model_path {
+            builder = builder.model_dir(dir);
+        }
+        if let Some(library) = onnxruntime_library {
+            builder = builder.onnxruntime_library(library);
+        }
+        for file in rules_files {
+            builder = builder.add_rules_file(file);
+        }
+        for id in disable_rules {
+            builder = builder.disable_rule(id);
+        }
+        let inner = guarded(|| builder.build())?.map_err(to_py_error)?;
+        Ok(NativeDetector {
+            inner,
+            pools: Pools::default(),
+        })
+    }
+
+    /// Scores one text.
+    fn score(&self, py: Python<'_>, text: String) -> PyResult<Report> {
+        let report = py.detach(|| guarded(|| self.inner.score(&text)))?;
+        Ok(Report::new(report, &text))
+    }
+
+    /// Scores a list; `None` items (allowed only with `allow_missing`) give `None`.
+    fn score_batch(
+        &self,
+        py: Python<'_>,
+        texts: &Bound<'_, PyList>,
+        threads: Option<usize>,
+        allow_missing: bool,
+    ) -> PyResult<Vec<Option<Report>>> {
+        let batch = Batch::extract(texts, allow_missing)?;
+        let pool = self.pools.get(threads)?;
+        let reports =
+            py.detach(|| guarded(|| pool.install(|| self.inner.score_batch(&batch.texts))))?;
+        let mut reports = reports.into_iter().zip(&batch.texts);
+        Ok(batch
+            .present
+            .iter()
+            .map(|&present| {
+                let (report, text) = reports.next().filter(|_| present)?;
+                Some(Report::new(report, text))
+            })
+            .collect())
+    }
+
+    /// Scores a list into `n × 3` little-endian float32 bytes (NaN rows for missing items).
+    fn scores<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyList>,
+        threads: Option<usize>,
+        allow_missing: bool,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let batch = Batch::extract(texts, allow_missing)?;
+        let pool = self.pools.get(threads)?;
+        let bytes = py.detach(|| {
+            guarded(|| {
+                let reports = pool.install(|| self.inner.score_batch(&batch.texts));
+                let mut reports = reports.iter();
+                let mut bytes = Vec::with_capacity(batch.present.len() * 12);
+                for &present in &batch.present {
+                    let row = match present {
+                        true => reports
+                            .next()
+                            .map_or([f32::NAN; 3], |r| r.scores.to_array()),
+                        false => [f32::NAN; 3],
+                    };
+                    bytes.extend(row.iter().flat_map(|v| v.to_le_bytes()));
+                }
+                bytes
+            })
+        })?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Whether the model runs.
+    #[getter]
+    fn uses_model(&self) -> bool {
+        self.inner.uses_model()
+    }
+
+    /// Why the model is not running, when it was wanted.
+    #[getter]
+    fn model_unavailable_reason(&self) -> Option<&str> {
+        self.inner.model_unavailable_reason()
+    }
+
+    /// The policy preset's name.
+    #[getter]
+    fn policy(&self) -> &'static str {
+        self.inner.policy().name().as_str()
+    }
+
+    /// The policy's threshold per category.
+    #[getter]
+    fn thresholds(&self) -> HashMap<&'static str, f32> {
+        safespace::Category::ALL
+            .into_iter()
+            .map(|c| (c.as_str(), self.inner.policy().threshold(c)))
+            .collect()
+    }
+
+    /// The locale code.
+    #[getter]
+    fn locale(&self) -> String {
+        self.inner.locale().to_string()
+    }
+
+    /// Ids of every active rule and context modifier.
+    fn rule_ids(&self) -> Vec<String> {
+        self.inner.rule_ids().map(str::to_owned).collect()
+    }
+}
+
+/// The texts of a batch, copied out of Python so that scoring can run without the GIL; missing
+/// items (`None`, NaN) are scored as nothing and reported as absent.
+struct Batch {
+    texts: Vec<String>,
+    present: Vec<bool>,
+}
+
+impl Batch {
+    fn extract(items: &Bound<'_, PyList>, allow_missing: bool) -> PyResult<Batch> {
+        let mut batch = Batch {
+            texts: Vec::with_capacity(items.len()),
+            present: Vec::with_capacity(items.len()),
+        };
+        for (index, item) in items.iter().enumerate() {
+            if let Ok(text) = item.cast::<PyString>() {
+                batch.texts.push(text.to_cow()?.into_owned());
+                batch.present.push(true);
+                continue;
+            }
+            let missing =
+                item.is_none() || item.cast::<PyFloat>().is_ok_and(|f| f.value().is_nan());
+            if !missing {
+                let type_name = item.get_type().name()?;
+                return Err(PyTypeError::new_err(format!(
+                    "texts[{index}] is {type_name}, expected str"
+                )));
+            }
+            if !allow_missing {
+                return Err(PyValueError::new_err(format!(
+                    "texts[{index}] is missing (None or NaN); pass on_error=\"null\" to get None for it or on_error=\"skip\" to leave it out"
+                )));
+            }
+            batch.texts.push(String::new());
+            batch.present.push(false);
+        }
+        Ok(batch)
+    }
+}
+
+/// Rayon pools per thread count, rebuilt in a forked child (a fork keeps none of the parent's
+/// threads, so the parent's pool would wait forever).
+#[derive(Default)]
+struct Pools(Mutex<HashMap<Option<usize>, OwnedPool>>);
+
+/// A pool and the id of the process that started it.
+type OwnedPool = (u32, Arc<ThreadPool>);
+
+impl Pools {
+    fn get(&self, threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
+        if threads == Some(0) {
+            return Err(PyValueError::new_err("threads must be at least 1"));
+        }
+        let pid = std::process::id();
+        let mut pools = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((owner, pool)) = pools.get(&threads) {
+            if *owner == pid {
+                return Ok(pool.clone());
+            }
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.unwrap_or(0))
+            .thread_name(|i| format!("safespace-{i}"))
+            .build()
+            .map(Arc::new)
+            .map_err(|e| SafespaceError::new_err(format!("cannot start scoring threads: {e}")))?;
+        pools.insert(threads, (pid, pool.clone()));
+        Ok(pool)
+    }
+}
+
+/// Runs `f`, turning a panic into a `SafespaceError` so that none crosses into Python.
+fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        SafespaceError::new_err(format!(
+            "internal error in safespace (please report it): {message}"
+        ))
+    })
+}
+
+fn to_py_error(error: safespace::Error) -> PyErr {
+    match error {
+        safespace::Error::InvalidOption(_) | safespace::Error::Rules { .. } => {
+            PyValueError::new_err(error.to_string())
+        }
+        safespace::Error::Io { .. } => PyOSError::new_err(error.to_string()),
+        _ => SafespaceError::new_err(error.to_string()),
+    }
+}

@@ -1,0 +1,140 @@
+"""The public API: options, reports, batches, numpy and pandas."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import safespace
+
+CRISIS = "I bought the pills, tonight's the night"
+
+
+def test_the_installed_wheel_is_under_test():
+    installed = Path(safespace.__file__).resolve()
+    assert "site-packages" in installed.parts, installed
+    assert (installed.parent / "py.typed").exists()
+    assert (installed.parent / "_native.pyi").exists()
+
+
+def test_default_detector_runs_the_bundled_model_without_any_environment_variable(detector):
+    assert detector.uses_model, detector.model_unavailable_reason
+    report = detector.score(CRISIS)
+    assert report.engine.mode == "model+rules"
+    assert set(report.engine.model_scores) == set(safespace.CATEGORIES)
+    assert report.flagged == ["self_harm"]
+    assert report.severity == "critical"
+    assert report.action == "show_crisis_resources"
+    assert [r.how for r in report.resources] == [
+        "Call or text 988",
+        "Text HOME to 741741",
+        "Call 1-800-662-4357 (free, 24/7)",
+    ]
+
+
+def test_report_attributes_mirror_the_json(rules):
+    report = rules.score(CRISIS)
+    as_dict = report.to_dict()
+    assert as_dict == json.loads(report.to_json())
+    assert json.loads(report.to_json(indent=2)) == as_dict
+    assert as_dict["scores"] == pytest.approx(report.scores)
+    assert as_dict["flagged"] == report.flagged
+    assert as_dict["severity"] == report.severity
+    assert [e["rule"] for e in as_dict["evidence"]] == [e.rule for e in report.evidence]
+    assert as_dict["engine"]["mode"] == report.engine.mode == "rules"
+    assert report.is_flagged("self_harm") and not report.is_flagged("harassment")
+    with pytest.raises(ValueError, match="unknown category"):
+        report.is_flagged("spam")
+
+
+def test_reprs_are_readable(rules):
+    report = rules.score(CRISIS)
+    assert repr(rules) == "Detector(policy='peer_support', locale='US', engine='rules')"
+    assert repr(report).startswith("Report(flagged=[\"self_harm\"], severity='critical'")
+    assert "tonight" in repr(report.evidence[-1])
+    assert "988" in repr(report.resources[0])
+
+
+def test_evidence_offsets_index_the_python_string_even_after_emoji(rules):
+    text = "😢🫠 ok so… I want to die"
+    evidence = rules.score(text).evidence[0]
+    assert text[evidence.start : evidence.end] == evidence.text == "want to die"
+    assert text.encode()[evidence.byte_start : evidence.byte_end].decode() == evidence.text
+    utf16 = text.encode("utf-16-le")
+    assert utf16[2 * evidence.utf16_start : 2 * evidence.utf16_end].decode("utf-16-le") == evidence.text
+
+
+def test_options(rules):
+    strict = safespace.Detector(policy="strict", locale="uk", rules_only=True, thresholds={"harassment": 0.9})
+    assert strict.policy == "strict" and strict.locale == "UK"
+    assert strict.thresholds["harassment"] == pytest.approx(0.9)
+    assert strict.score(CRISIS).resources[0].region == "UK"
+    assert "negation.before" in rules.rule_ids()
+    quiet = safespace.Detector(rules_only=True, disable_rules=["self_harm.intent.time_bound"])
+    assert "self_harm.intent.time_bound" not in quiet.rule_ids()
+
+
+def test_extra_rules_file(tmp_path):
+    rules_file = tmp_path / "community.toml"
+    rules_file.write_text(
+        "[[rule]]\nid = 'ours.doxx'\nlabels = ['harassment/threat']\nweight = 0.9\nseverity = 'high'\n"
+        "patterns = ['\\bpost (?:your|her|his) address\\b']\n"
+    )
+    detector = safespace.Detector(rules_only=True, rules_files=[rules_file])
+    assert detector.score("I will post your address").flagged == ["harassment"]
+
+
+def test_score_batch_keeps_order_and_matches_single_scores(rules, detector):
+    texts = [CRISIS, "have a good one", "kys", "", "vaccines cause autism"] * 7
+    for d in (rules, detector):
+        batch = d.score_batch(texts)
+        assert len(batch) == len(texts)
+        assert batch == [d.score(t) for t in texts]
+    assert rules.score_batch(iter(texts), threads=1) == rules.score_batch(tuple(texts), threads=2)
+
+
+def test_scores_is_a_float32_matrix_in_category_order(rules):
+    texts = ["kys", "have a good one", "vaccines cause autism"]
+    matrix = rules.scores(texts)
+    assert matrix.dtype == np.float32 and matrix.shape == (3, 3)
+    assert rules.categories == safespace.CATEGORIES == ("self_harm", "harassment", "misinformation")
+    for row, text in zip(matrix, texts):
+        expected = rules.score(text).scores
+        assert row.tolist() == pytest.approx([expected[c] for c in rules.categories])
+    assert rules.scores([]).shape == (0, 3)
+
+
+def test_numpy_and_pandas_inputs(rules):
+    pd = pytest.importorskip("pandas")
+    texts = np.array(["kys", "nice goal"], dtype=object)
+    assert rules.scores(texts).shape == (2, 3)
+    assert rules.scores(np.array(["kys", "nice goal"])).shape == (2, 3)  # numpy str_ is a str
+    frame = pd.DataFrame({"post": ["kys", "nice goal", "vaccines cause autism"]}, index=[10, 20, 30])
+    assert rules.scores(frame["post"]).shape == (3, 3)
+    out = safespace.score_frame(frame, "post", rules)
+    assert list(out.index) == [10, 20, 30]
+    assert out["flagged"].tolist() == ["self_harm,harassment", "", "misinformation"]
+    assert out["self_harm"].dtype == np.float32
+    with pytest.raises(KeyError, match="no column 'text'"):
+        safespace.score_frame(frame, detector=rules)
+
+
+def test_empty_and_huge_inputs(rules, detector):
+    assert rules.score("").flagged == []
+    huge = ("ordinary words about the weather and the bus. " * 250_000) + "I want to kill myself"
+    assert len(huge) > 10_000_000
+    assert "self_harm" in rules.score(huge).flagged
+    assert detector.score("").engine.mode == "model+rules"
+    nul_and_bidi = "I want to\x00 die \u202e reversed \u202c 👩‍👩‍👧"
+    assert rules.score(nul_and_bidi).flagged == ["self_harm"]
+
+
+def test_the_readme_python_example_runs_as_written(capsys):
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = readme[readme.index("## Python") :]
+    code = section[section.index("```python") + len("```python") : section.index("```\n", section.index("```python"))]
+    assert len(code.strip().splitlines()) == 5
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "['self_harm'] critical ['Call or text 988'" in out

@@ -1,0 +1,104 @@
+"""Bad input gives clear Python exceptions, never a crash or a silently dropped record."""
+
+import math
+import threading
+
+import pytest
+
+import safespace
+
+
+@pytest.mark.parametrize("bad", [None, 3, b"bytes", ["list"]])
+def test_score_rejects_non_str(rules, bad):
+    with pytest.raises(TypeError, match="text must be str"):
+        rules.score(bad)
+
+
+def test_batch_type_errors_name_the_index(rules):
+    with pytest.raises(TypeError, match=r"texts\[2\] is int, expected str"):
+        rules.score_batch(["a", "b", 3])
+    with pytest.raises(TypeError, match="not a single str"):
+        rules.score_batch("one string")
+    with pytest.raises(TypeError, match="iterable of str"):
+        rules.scores(42)
+
+
+def test_missing_items_raise_by_default_and_are_never_dropped_silently(rules):
+    texts = ["kys", None, float("nan"), "hello"]
+    with pytest.raises(ValueError, match=r"texts\[1\] is missing"):
+        rules.score_batch(texts)
+    nulls = rules.score_batch(texts, on_error="null")
+    assert [r is None for r in nulls] == [False, True, True, False]
+    matrix = rules.scores(texts, on_error="null")
+    assert [math.isnan(row[0]) for row in matrix] == [False, True, True, False]
+    with pytest.warns(safespace.SkippedRecordsWarning, match="2 missing record"):
+        assert len(rules.score_batch(texts, on_error="skip")) == 2
+    with pytest.warns(safespace.SkippedRecordsWarning):
+        assert rules.scores(texts, on_error="skip").shape == (2, 3)
+
+
+def test_pandas_missing_values(rules):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"text": ["kys", None, "hello"]})
+    with pytest.raises(ValueError, match=r"texts\[1\] is missing"):
+        safespace.score_frame(frame, detector=rules)
+    nulls = safespace.score_frame(frame, detector=rules, on_error="null")
+    assert nulls["severity"].isna().tolist() == [False, True, False]
+    with pytest.warns(safespace.SkippedRecordsWarning):
+        assert list(safespace.score_frame(frame, detector=rules, on_error="skip").index) == [0, 2]
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"policy": "lenient"}, ValueError, "lenient"),
+        ({"locale": "XX"}, ValueError, "XX"),
+        ({"thresholds": {"harassment": 1.5}}, ValueError, "threshold"),
+        ({"thresholds": {"spam": 0.5}}, ValueError, "spam"),
+        ({"thresholds": {"harassment": "high"}}, TypeError, "must be a number"),
+        ({"policy": 3}, TypeError, "policy must be str"),
+        ({"rules_only": "yes"}, TypeError, "rules_only must be bool"),
+        ({"rules_files": ["/no/such/rules.toml"]}, OSError, "rules.toml"),
+    ],
+)
+def test_bad_options(options, error, message):
+    with pytest.raises(error, match=message):
+        safespace.Detector(rules_only=options.pop("rules_only", True), **options)
+
+
+def test_batch_options(rules):
+    with pytest.raises(ValueError, match="on_error"):
+        rules.score_batch(["a"], on_error="ignore")
+    with pytest.raises(ValueError, match="threads must be at least 1"):
+        rules.score_batch(["a"], threads=0)
+    with pytest.raises(TypeError, match="threads must be an int"):
+        rules.score_batch(["a"], threads=1.5)
+
+
+def test_a_missing_model_falls_back_or_raises(tmp_path):
+    fallback = safespace.Detector(model_path=tmp_path)
+    assert not fallback.uses_model
+    assert "model.onnx" in fallback.model_unavailable_reason
+    assert fallback.score("kys").engine.mode == "rules"
+    with pytest.raises(safespace.SafespaceError, match="model.onnx"):
+        safespace.Detector(model_path=tmp_path, require_model=True)
+
+
+def test_one_detector_from_many_threads(detector):
+    texts = ["kys", "I bought the pills, tonight's the night", "nice goal", "vaccines cause autism"]
+    expected = [detector.score(t) for t in texts]
+    results, errors = {}, []
+
+    def work(worker: int) -> None:
+        try:
+            results[worker] = [detector.score_batch(texts, threads=2), [detector.score(t) for t in texts]]
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert all(batch == expected and single == expected for batch, single in results.values())
