@@ -576,7 +576,7 @@ fn duplicate(file: &str, contents: &str, id: &str) -> Error {
 fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<RegexSet> {
     RegexSetBuilder::new(patterns)
         .size_limit(64 << 20)
-        .dfa_size_limit(16 << 20)
+        .dfa_size_limit(128 << 20)
         .build()
         .map_err(|e| Error::InvalidOption(format!("the combined rule set does not compile: {e}")))
 }

@@ -254,6 +254,7 @@ fn compile_all(
 fn build_regex(source: &str) -> Result<Regex, String> {
     RegexBuilder::new(&ascii_word_boundaries(source))
         .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(16 << 20)
         .build()
         .map_err(|e| e.to_string())
 }
