@@ -27,6 +27,8 @@ use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 const DEFAULT_TABLES: &str = include_str!("../rules/normalizer.toml");
 
 /// Separators that may be inserted between the letters of one word (`k.y.s`, `self-harm`).
+/// What writers put between the letters of a word they spell out.
+const SPELLING_SEPARATORS: &[char] = &[' ', '.', '-', '_', '*'];
 const SOFT_SEPARATORS: &[char] = &[' ', '.', '-', '_', '*', '/', '~', ',', '+', '\''];
 
 /// The normalized form of a text plus a map from each normalized character to the original bytes.
@@ -290,6 +292,9 @@ impl Normalizer {
     }
 
     fn fold_letter(&self, ch: char, push: &mut impl FnMut(char)) {
+        if let Some(letter) = emoji_letter(ch) {
+            return push(letter);
+        }
         for lower in ch.to_lowercase() {
             match self.tables.confusables.get(&lower) {
                 Some(latin) => latin.chars().for_each(&mut *push),
@@ -344,10 +349,14 @@ impl Normalizer {
             let ch = match unit.ch {
                 '\'' if prev_letter => continue,
                 c if decode_leet => match self.tables.leet(c) {
-                    Some(letter) if leet_applies(c, prev_letter, next_letter) => letter,
-                    // A word may start with a look-alike digit ("1d10t") if it has letters enough
-                    // not to be a unit ("5g" stays).
-                    Some(letter) if k == 0 && next_is_letter && letters >= 2 => letter,
+                    Some(letter) if leet_applies(c, prev_letter, next_letter) => {
+                        one_as_l(c, letter, out[token_start..].last().map(|u| u.ch), next)
+                    }
+                    // A word may start with a look-alike digit ("1d10t", "7o") unless its letters
+                    // make it a number with a unit ("5g", "4k" stay).
+                    Some(letter) if k == 0 && next_is_letter && !is_number_with_unit(token) => {
+                        one_as_l(c, letter, None, next)
+                    }
                     _ => c,
                 },
                 c => c,
@@ -363,6 +372,7 @@ impl Normalizer {
         let mut skeleton = String::new();
         let mut i = 0;
         let mut previous_word_numeric = false;
+        let spelled_style = spelled_out_separators(units);
         while i < units.len() {
             if !units[i].ch.is_alphabetic() {
                 if !units[i].ch.is_whitespace() {
@@ -370,6 +380,26 @@ impl Normalizer {
                 }
                 out.push(units[i]);
                 i += 1;
+                continue;
+            }
+            if let Some(end) = spelled_out_word(units, i, &spelled_style) {
+                skeleton.clear();
+                skeleton.extend(
+                    units[i..end]
+                        .iter()
+                        .map(|u| u.ch)
+                        .filter(|c| c.is_alphabetic()),
+                );
+                match self.tables.words.get(skeleton.as_str()) {
+                    Some(replacement) => out.extend(replacement.chars().map(|ch| Unit {
+                        ch,
+                        start: units[i].start,
+                        end: units[end - 1].end,
+                    })),
+                    None => out.extend(units[i..end].iter().filter(|u| u.ch.is_alphabetic())),
+                }
+                i = end;
+                previous_word_numeric = false;
                 continue;
             }
             if let Some(end) = self.spaced_contraction(units, i) {
@@ -464,6 +494,53 @@ impl Normalizer {
     }
 }
 
+/// The end of a word spelled out one letter at a time from `start` ("w.i.s.h", "h-a-v-e", "d e a d"),
+/// if there is one: single letters with the same separator between each, four or more of them, or two
+/// or more when the text already spells out longer words with that separator (`spelled_style`), so
+/// that "t.o d.i.e" joins beside "w.a.n.t". A space must be a single one, so that "i   h a v e" (words
+/// kept apart by wider gaps) gives "i have". Short runs in ordinary text are left alone ("u r a
+/// loser", "a.m."); the lexicon still joins known short words ("k y s").
+fn spelled_out_word(units: &[Unit], start: usize, spelled_style: &[char]) -> Option<usize> {
+    let single_letter_at = |i: usize| {
+        units.get(i).is_some_and(|u| u.ch.is_alphabetic()) && word_end(units, i) == i + 1
+    };
+    let separator = units.get(start + 1)?.ch;
+    if !single_letter_at(start) || !SPELLING_SEPARATORS.contains(&separator) {
+        return None;
+    }
+    let (mut end, mut letters) = (start + 1, 1);
+    while units
+        .get(end)
+        .is_some_and(|u| u.ch == separator && u.end - u.start == 1)
+        && single_letter_at(end + 1)
+    {
+        end += 2;
+        letters += 1;
+    }
+    let needed = if spelled_style.contains(&separator) {
+        2
+    } else {
+        4
+    };
+    (letters >= needed).then_some(end)
+}
+
+/// Separators with which the text spells out at least one word of four or more letters.
+fn spelled_out_separators(units: &[Unit]) -> Vec<char> {
+    let mut found = Vec::new();
+    for i in 0..units.len() {
+        let starts_word =
+            units[i].ch.is_alphabetic() && (i == 0 || !units[i - 1].ch.is_alphabetic());
+        if starts_word
+            && spelled_out_word(units, i, &[]).is_some()
+            && !found.contains(&units[i + 1].ch)
+        {
+            found.push(units[i + 1].ch);
+        }
+    }
+    found
+}
+
 /// The soft separator at `end` if one letter follows it, i.e. the word may continue past it.
 fn joined_piece_after(units: &[Unit], end: usize) -> Option<char> {
     let sep = units.get(end)?.ch;
@@ -516,6 +593,31 @@ fn leet_applies(symbol: char, prev_letter: bool, next_letter: bool) -> bool {
     }
 }
 
+/// Whether a token is a number followed by a unit or ordinal suffix ("5g", "4k", "3d", "2nd", "10mg").
+fn is_number_with_unit(token: &[Unit]) -> bool {
+    const UNITS: &[&str] = &[
+        "g", "k", "m", "d", "x", "s", "h", "am", "pm", "th", "st", "nd", "rd", "mg", "ml", "kg",
+        "km", "gb", "mb", "hz", "min", "hr", "hrs", "yo", "lb", "lbs", "ft", "mm", "cm",
+    ];
+    let letters: String = token
+        .iter()
+        .map(|u| u.ch)
+        .filter(|c| c.is_alphabetic())
+        .collect();
+    UNITS.contains(&letters.as_str())
+}
+
+/// `1` and `|` stand for `i` ("k1ll", "su1c1de") except where `l` is the likelier letter: at the start
+/// of a word before a vowel ("1ife", "1oser") and at its end after an `l` ("ki1l1" is "kill").
+fn one_as_l(symbol: char, letter: char, prev: Option<char>, next: Option<char>) -> char {
+    let vowel = |c: Option<char>| c.is_some_and(|c| "aeiou".contains(c));
+    let word_ends = next.is_none_or(|c| !c.is_alphanumeric());
+    match symbol {
+        '1' | '|' if (prev.is_none() && vowel(next)) || (word_ends && prev == Some('l')) => 'l',
+        _ => letter,
+    }
+}
+
 /// Characters that render as nothing (or only reorder text) and are used to split words invisibly.
 fn is_invisible(ch: char) -> bool {
     matches!(ch,
@@ -533,6 +635,20 @@ fn is_decomposable(ch: char) -> bool {
         '\u{00A0}'..='\u{052F}' | '\u{1D00}'..='\u{1EFF}' | '\u{2070}'..='\u{24FF}'
         | '\u{FB00}'..='\u{FB06}' | '\u{FF00}'..='\u{FFEF}' | '\u{1D400}'..='\u{1D7FF}'
         | '\u{1F100}'..='\u{1F1FF}')
+}
+
+/// Emoji that stand for Latin letters and have no compatibility decomposition: negative circled and
+/// squared letters (🅐, 🅰), regional indicators (🇦), and ⭕ / ❌ / ❎ for `o` and `x`.
+fn emoji_letter(ch: char) -> Option<char> {
+    let offset_from = |first: char| char::from_u32(u32::from('a') + (ch as u32 - first as u32));
+    match ch {
+        '\u{1F150}'..='\u{1F169}' => offset_from('\u{1F150}'),
+        '\u{1F170}'..='\u{1F189}' => offset_from('\u{1F170}'),
+        '\u{1F1E6}'..='\u{1F1FF}' => offset_from('\u{1F1E6}'),
+        '\u{2B55}' => Some('o'),
+        '\u{274C}' | '\u{274E}' => Some('x'),
+        _ => None,
+    }
 }
 
 /// Appends a unit, folding a run of white space into one: a newline if the run had one, else a space.
@@ -565,6 +681,12 @@ mod tests {
     }
 
     #[test]
+    fn reads_letter_emoji_as_letters() {
+        assert_eq!(norm("g\u{2B55} d\u{2139}\u{FE0F}e"), "go die");
+        assert_eq!(norm("\u{1F170}\u{FE0F}\u{1F1F8}\u{1F1F8}"), "ass");
+    }
+
+    #[test]
     fn maps_homoglyphs_to_latin() {
         assert_eq!(norm("ѕuісіdе"), "suicide");
         assert_eq!(norm("κιll yοurself"), "kill yourself");
@@ -588,6 +710,10 @@ mod tests {
         assert_eq!(norm("help!"), "help!");
         assert_eq!(norm("covid19"), "covid19");
         assert_eq!(norm("1d10t"), "idiot");
+        assert_eq!(norm("k1l1 my 1if3"), "kill my life");
+        assert_eq!(norm("d1e"), "die");
+        assert_eq!(norm("7o 4l1 of u"), "to all of you");
+        assert_eq!(norm("4k video, 2nd try, 10mg"), "4k video, 2nd try, 10mg");
         assert_eq!(norm("5g causes"), "5g causes");
     }
 
@@ -597,6 +723,9 @@ mod tests {
         assert_eq!(norm("s.u.i.c.i.d.e"), "suicide");
         assert_eq!(norm("self-harm"), "self harm");
         assert_eq!(norm("i.e. a b c"), "i.e. a b c");
+        assert_eq!(norm("w.i.s.h i was d-e-a-d"), "wish i was dead");
+        assert_eq!(norm("i   h a v e   t h e   p i l l s"), "i have the pills");
+        assert_eq!(norm("i w.a.n.t t.o d.i.e"), "i want to die");
         assert_eq!(norm("u r a loser"), "you r a loser");
     }
 
