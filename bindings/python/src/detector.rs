@@ -22,7 +22,7 @@ pub struct NativeDetector {
 #[pymethods]
 impl NativeDetector {
     #[new]
-    #[pyo3(signature = (policy, locale, rules_only, model_path, thresholds, require_model, onnxruntime_library, rules_files, disable_rules))]
+    #[pyo3(signature = (policy, locale, rules_only, model_path, thresholds, require_model, onnxruntime_library, rules_files, disable_rules, max_input_bytes))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         policy: &str,
@@ -34,6 +34,7 @@ impl NativeDetector {
         onnxruntime_library: Option<String>,
         rules_files: Vec<String>,
         disable_rules: Vec<String>,
+        max_input_bytes: Option<usize>,
     ) -> PyResult<Self> {
         let mut builder = safespace::Detector::builder()
             .preset(policy.parse().map_err(to_py_error)?)
@@ -56,6 +57,9 @@ impl NativeDetector {
         for id in disable_rules {
             builder = builder.disable_rule(id);
         }
+        if let Some(limit) = max_input_bytes {
+            builder = builder.max_input_bytes(limit);
+        }
         let inner = guarded(|| builder.build())?.map_err(to_py_error)?;
         Ok(NativeDetector {
             inner,
@@ -65,8 +69,8 @@ impl NativeDetector {
 
     /// Scores one text.
     fn score(&self, py: Python<'_>, text: String) -> PyResult<Report> {
-        let report = py.detach(|| guarded(|| self.inner.score(&text)))?;
-        Ok(Report::new(report, &text))
+        let report = py.detach(|| guarded(|| self.inner.try_score(&text)))?;
+        Ok(Report::new(report.map_err(to_py_error)?, &text))
     }
 
     /// Scores a list; `None` items (allowed only with `allow_missing`) give `None`.
@@ -79,16 +83,12 @@ impl NativeDetector {
     ) -> PyResult<Vec<Option<Report>>> {
         let batch = Batch::extract(texts, allow_missing)?;
         let pool = self.pools.get(threads)?;
-        let reports =
-            py.detach(|| guarded(|| pool.install(|| self.inner.score_batch(&batch.texts))))?;
-        let mut reports = reports.into_iter().zip(&batch.texts);
-        Ok(batch
-            .present
-            .iter()
-            .map(|&present| {
-                let (report, text) = reports.next().filter(|_| present)?;
-                Some(Report::new(report, text))
-            })
+        let reports = py.detach(|| guarded(|| batch.score(&self.inner, &pool)))??;
+        Ok(reports
+            .into_iter()
+            .zip(&batch.texts)
+            .zip(&batch.present)
+            .map(|((report, text), &present)| present.then(|| Report::new(report, text)))
             .collect())
     }
 
@@ -102,23 +102,15 @@ impl NativeDetector {
     ) -> PyResult<Bound<'py, PyBytes>> {
         let batch = Batch::extract(texts, allow_missing)?;
         let pool = self.pools.get(threads)?;
-        let bytes = py.detach(|| {
-            guarded(|| {
-                let reports = pool.install(|| self.inner.score_batch(&batch.texts));
-                let mut reports = reports.iter();
-                let mut bytes = Vec::with_capacity(batch.present.len() * 12);
-                for &present in &batch.present {
-                    let row = match present {
-                        true => reports
-                            .next()
-                            .map_or([f32::NAN; 3], |r| r.scores.to_array()),
-                        false => [f32::NAN; 3],
-                    };
-                    bytes.extend(row.iter().flat_map(|v| v.to_le_bytes()));
-                }
-                bytes
-            })
-        })?;
+        let reports = py.detach(|| guarded(|| batch.score(&self.inner, &pool)))??;
+        let mut bytes = Vec::with_capacity(batch.present.len() * 12);
+        for (report, &present) in reports.iter().zip(&batch.present) {
+            let row = match present {
+                true => report.scores.to_array(),
+                false => [f32::NAN; 3],
+            };
+            bytes.extend(row.iter().flat_map(|v| v.to_le_bytes()));
+        }
         Ok(PyBytes::new(py, &bytes))
     }
 
@@ -200,6 +192,24 @@ impl Batch {
     }
 }
 
+impl Batch {
+    /// Scores every text on `pool`, one report per item (missing items score as empty text); a text
+    /// over the size limit fails the batch with a `ValueError` naming its index.
+    fn score(
+        &self,
+        detector: &safespace::Detector,
+        pool: &ThreadPool,
+    ) -> PyResult<Vec<safespace::Report>> {
+        pool.install(|| detector.try_score_batch(&self.texts))
+            .into_iter()
+            .enumerate()
+            .map(|(index, result)| {
+                result.map_err(|e| PyValueError::new_err(format!("texts[{index}]: {e}")))
+            })
+            .collect()
+    }
+}
+
 /// Rayon pools per thread count, rebuilt in a forked child (a fork keeps none of the parent's
 /// threads, so the parent's pool would wait forever).
 #[derive(Default)]
@@ -250,9 +260,9 @@ fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
 
 fn to_py_error(error: safespace::Error) -> PyErr {
     match error {
-        safespace::Error::InvalidOption(_) | safespace::Error::Rules { .. } => {
-            PyValueError::new_err(error.to_string())
-        }
+        safespace::Error::InvalidOption(_)
+        | safespace::Error::Rules { .. }
+        | safespace::Error::InputTooLarge { .. } => PyValueError::new_err(error.to_string()),
         safespace::Error::Io { .. } => PyOSError::new_err(error.to_string()),
         _ => SafespaceError::new_err(error.to_string()),
     }

@@ -102,3 +102,14 @@ def test_one_detector_from_many_threads(detector):
         t.join()
     assert not errors
     assert all(batch == expected and single == expected for batch, single in results.values())
+
+
+def test_texts_over_the_size_limit_are_a_clear_error():
+    small = safespace.Detector(rules_only=True, max_input_bytes=16)
+    assert small.score("kys").flagged
+    with pytest.raises(ValueError, match="over the limit of 16 bytes"):
+        small.score("this text is longer than sixteen bytes")
+    with pytest.raises(ValueError, match=r"texts\[1\]: .*over the limit"):
+        small.score_batch(["kys", "this text is longer than sixteen bytes"])
+    with pytest.raises(ValueError, match="at least 1"):
+        safespace.Detector(rules_only=True, max_input_bytes=0)

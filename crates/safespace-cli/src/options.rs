@@ -93,6 +93,10 @@ pub struct DetectorArgs {
     /// Fail instead of falling back to rules when the model cannot be loaded.
     #[arg(long, conflicts_with = "rules_only")]
     pub require_model: bool,
+
+    /// Longest text scored, in bytes; a longer one is an error (a bad record with --input).
+    #[arg(long, value_name = "BYTES", default_value_t = safespace::DEFAULT_MAX_INPUT_BYTES)]
+    pub max_input_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

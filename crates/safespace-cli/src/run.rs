@@ -57,6 +57,7 @@ fn build_detector(args: &DetectorArgs) -> Result<Detector> {
     let detector = builder
         .rules_only(args.rules_only)
         .require_model(args.require_model)
+        .max_input_bytes(args.max_input_bytes)
         .build()?;
     if let Some(why) = detector.model_unavailable_reason() {
         eprintln!("warning: scoring with rules only: {why}");
@@ -74,7 +75,7 @@ fn score(args: ScoreArgs) -> Result<ExitCode> {
     let detector = build_detector(&args.detector)?;
     match (&args.text, &args.input) {
         (Some(text), _) => {
-            let report = detector.score(text);
+            let report = detector.try_score(text)?;
             let mut out = io::stdout().lock();
             if args.compact {
                 serde_json::to_writer(&mut out, &report)?;
@@ -156,14 +157,20 @@ fn write_chunk(
         .iter()
         .filter_map(|r| r.text.as_deref().ok())
         .collect();
-    let mut reports = detector.score_batch(&texts).into_iter();
+    let mut reports = detector.try_score_batch(&texts).into_iter();
     for record in chunk {
         summary.total += 1;
         let mut line: Map<String, Value> = record.passthrough.clone();
         line.insert("line".to_owned(), Value::from(record.line));
-        match &record.text {
-            Ok(_) => {
-                let report = reports.next().expect("one report per scored text");
+        let outcome = match &record.text {
+            Ok(_) => reports
+                .next()
+                .expect("one result per text")
+                .map_err(|e| e.to_string()),
+            Err(problem) => Err(problem.clone()),
+        };
+        match outcome {
+            Ok(report) => {
                 line.insert("report".to_owned(), serde_json::to_value(report)?);
             }
             Err(problem) if on_error == OnError::Fail => {

@@ -110,6 +110,34 @@ fn skip_mode_keeps_a_line_for_every_record() {
 }
 
 #[test]
+fn records_over_the_size_limit_are_bad_records() {
+    let input = b"{\"text\":\"kys\"}\n{\"text\":\"a text longer than twenty bytes\"}\n";
+    let args = [
+        "score",
+        "--rules-only",
+        "--max-input-bytes",
+        "20",
+        "--input",
+        "-",
+    ];
+    let failed = safespace(&args, input);
+    assert!(!failed.status.success());
+    assert!(stderr(&failed).contains("line 2: the text is 31 bytes, over the limit of 20 bytes"));
+    let skipped = safespace(&[&args[..], &["--on-error", "skip"]].concat(), input);
+    let lines = stdout_lines(&skipped);
+    assert_eq!(lines[0]["report"]["flagged"][0], "self_harm");
+    assert!(lines[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("over the limit"));
+    let single = safespace(
+        &["score", "--rules-only", "--max-input-bytes", "2", "kys"],
+        b"",
+    );
+    assert!(stderr(&single).contains("over the limit of 2 bytes"));
+}
+
+#[test]
 fn csv_input_uses_the_chosen_column() {
     let dir = std::env::temp_dir().join(format!("safespace-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -21,6 +21,10 @@ use crate::{Category, Label};
 /// Reports list at most this many evidence items (the strongest); the rest are counted.
 const MAX_EVIDENCE: usize = 64;
 
+/// The default of [`DetectorBuilder::max_input_bytes`]: 32 MiB, far above any post, low enough that one
+/// call's memory stays bounded (about 35 bytes per input byte at peak for the rules).
+pub const DEFAULT_MAX_INPUT_BYTES: usize = 32 << 20;
+
 /// Scores text for self-harm risk, harassment and health misinformation.
 ///
 /// Build once and share: a `Detector` is `Send + Sync`, and scoring takes `&self`. By default it runs
@@ -50,6 +54,7 @@ pub struct Detector {
     model: Option<Arc<Model>>,
     /// Why the model is not in use, when it was wanted.
     model_note: Option<String>,
+    max_input_bytes: usize,
 }
 
 impl Default for Detector {
@@ -65,6 +70,7 @@ impl Default for Detector {
             #[cfg(feature = "model")]
             model,
             model_note,
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
         }
     }
 }
@@ -231,11 +237,100 @@ impl Detector {
     /// let report = safespace::Detector::default().score("");
     /// assert!(report.flagged.is_empty());
     /// ```
+    ///
+    /// A text longer than [`DetectorBuilder::max_input_bytes`] is scored on its first `max_input_bytes`
+    /// bytes (cut at a character boundary) and `engine.note` says so; [`try_score`](Self::try_score)
+    /// returns an error instead.
     pub fn score(&self, text: &str) -> Report {
-        let normalized = self.normalizer.normalize(text);
+        let scored = self.within_limit(text);
+        let normalized = self.normalizer.normalize(scored);
         let hits = self.rules.find(normalized.as_str());
-        let model = self.model_probabilities(&[text]);
-        self.report(text, &normalized, &hits, model.map(|m| m.map(|v| v[0])))
+        let model = self.model_probabilities(&[scored]);
+        let report = self.report(scored, &normalized, &hits, model.map(|m| m.map(|v| v[0])));
+        self.note_cut(report, text.len(), scored.len())
+    }
+
+    /// Scores one text, or fails with [`Error::InputTooLarge`] when it is longer than
+    /// [`DetectorBuilder::max_input_bytes`].
+    ///
+    /// ```
+    /// let detector = safespace::Detector::builder().rules_only(true).max_input_bytes(10).build()?;
+    /// assert!(detector.try_score("short").is_ok());
+    /// let err = detector.try_score("a much longer text").unwrap_err();
+    /// assert!(matches!(err, safespace::Error::InputTooLarge { bytes: 18, limit: 10 }));
+    /// # Ok::<(), safespace::Error>(())
+    /// ```
+    pub fn try_score(&self, text: &str) -> Result<Report> {
+        self.check_size(text)?;
+        Ok(self.score(text))
+    }
+
+    /// Like [`score_batch`](Self::score_batch), with an [`Error::InputTooLarge`] in place of each text
+    /// over the limit; the others are scored.
+    ///
+    /// ```
+    /// let detector = safespace::Detector::builder().rules_only(true).max_input_bytes(10).build()?;
+    /// let results = detector.try_score_batch(&["kys", "a much longer text"]);
+    /// assert!(results[0].as_ref().unwrap().is_flagged(safespace::Category::SelfHarm));
+    /// assert!(results[1].is_err());
+    /// # Ok::<(), safespace::Error>(())
+    /// ```
+    pub fn try_score_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Result<Report>> {
+        let fitting: Vec<&str> = texts
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|t| self.check_size(t).is_ok())
+            .collect();
+        let mut reports = self.score_batch(&fitting).into_iter();
+        texts
+            .iter()
+            .map(|t| {
+                self.check_size(t.as_ref())?;
+                Ok(reports.next().expect("one report per fitting text"))
+            })
+            .collect()
+    }
+
+    /// The longest text scored whole, in bytes.
+    ///
+    /// ```
+    /// assert_eq!(safespace::Detector::default().max_input_bytes(), safespace::DEFAULT_MAX_INPUT_BYTES);
+    /// ```
+    pub fn max_input_bytes(&self) -> usize {
+        self.max_input_bytes
+    }
+
+    fn check_size(&self, text: &str) -> Result<()> {
+        match text.len() > self.max_input_bytes {
+            true => Err(Error::InputTooLarge {
+                bytes: text.len(),
+                limit: self.max_input_bytes,
+            }),
+            false => Ok(()),
+        }
+    }
+
+    /// `text` cut to the size limit at a character boundary.
+    fn within_limit<'t>(&self, text: &'t str) -> &'t str {
+        let mut end = text.len().min(self.max_input_bytes);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        &text[..end]
+    }
+
+    fn note_cut(&self, mut report: Report, length: usize, scored: usize) -> Report {
+        if scored < length {
+            let cut = format!(
+                "only the first {scored} of {length} bytes were scored (max_input_bytes is {})",
+                self.max_input_bytes
+            );
+            report.engine.note = Some(match report.engine.note.take() {
+                Some(note) => format!("{cut}; {note}"),
+                None => cut,
+            });
+        }
+        report
     }
 
     /// Scores many texts in parallel on the rayon thread pool. The result has one report per input,
@@ -248,15 +343,20 @@ impl Detector {
     /// assert!(reports[1].flagged.is_empty());
     /// ```
     pub fn score_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Report> {
+        let originals = texts;
+        let texts: Vec<&str> = originals
+            .iter()
+            .map(|t| self.within_limit(t.as_ref()))
+            .collect();
         let rules: Vec<(NormalizedText, Vec<Hit>)> = texts
             .par_iter()
             .map(|t| {
-                let normalized = self.normalizer.normalize(t.as_ref());
+                let normalized = self.normalizer.normalize(t);
                 let hits = self.rules.find(normalized.as_str());
                 (normalized, hits)
             })
             .collect();
-        let model = self.model_probabilities(texts);
+        let model = self.model_probabilities(&texts);
         texts
             .par_iter()
             .zip(rules.par_iter())
@@ -265,7 +365,8 @@ impl Detector {
                 let probabilities = model
                     .as_ref()
                     .map(|m| m.as_ref().map(|all| all[i]).map_err(Clone::clone));
-                self.report(text.as_ref(), normalized, hits, probabilities)
+                let report = self.report(text, normalized, hits, probabilities);
+                self.note_cut(report, originals[i].as_ref().len(), text.len())
             })
             .collect()
     }
@@ -471,9 +572,25 @@ pub struct DetectorBuilder {
     model: ModelChoice,
     require_model: bool,
     onnxruntime: Option<std::path::PathBuf>,
+    max_input_bytes: Option<usize>,
 }
 
 impl DetectorBuilder {
+    /// The longest text, in bytes, that is scored whole (default [`DEFAULT_MAX_INPUT_BYTES`]):
+    /// [`Detector::try_score`] refuses longer texts, [`Detector::score`] scores their beginning and
+    /// says so in `engine.note`. It bounds the memory and time of one call; must be at least 1.
+    ///
+    /// ```
+    /// let detector = safespace::Detector::builder().rules_only(true).max_input_bytes(1 << 20).build()?;
+    /// assert_eq!(detector.max_input_bytes(), 1 << 20);
+    /// assert!(safespace::Detector::builder().max_input_bytes(0).build().is_err());
+    /// # Ok::<(), safespace::Error>(())
+    /// ```
+    pub fn max_input_bytes(mut self, limit: usize) -> Self {
+        self.max_input_bytes = Some(limit);
+        self
+    }
+
     /// Sets the policy (thresholds and actions). Thresholds set with [`threshold`](Self::threshold)
     /// still apply on top.
     ///
@@ -654,6 +771,14 @@ impl DetectorBuilder {
         if let (true, Some(note)) = (self.require_model, &model_note) {
             return Err(Error::Model(note.clone()));
         }
+        let max_input_bytes = match self.max_input_bytes {
+            Some(0) => {
+                return Err(Error::InvalidOption(
+                    "max_input_bytes must be at least 1".to_owned(),
+                ))
+            }
+            limit => limit.unwrap_or(DEFAULT_MAX_INPUT_BYTES),
+        };
         Ok(Detector {
             normalizer: Normalizer::default(),
             rules,
@@ -662,6 +787,7 @@ impl DetectorBuilder {
             #[cfg(feature = "model")]
             model,
             model_note,
+            max_input_bytes,
         })
     }
 }

@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong while building a [`Detector`](crate::Detector).
+/// Everything that can go wrong while building a [`Detector`](crate::Detector), or scoring with
+/// [`Detector::try_score`](crate::Detector::try_score).
 ///
-/// Scoring itself never fails: any input text gives a report.
+/// [`Detector::score`](crate::Detector::score) never fails: any input text gives a report.
 ///
 /// ```
 /// let err = safespace::Detector::builder()
@@ -37,6 +38,15 @@ pub enum Error {
     /// A builder option is out of range or unknown.
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// A text is longer than [`DetectorBuilder::max_input_bytes`](crate::DetectorBuilder::max_input_bytes)
+    /// (from [`Detector::try_score`](crate::Detector::try_score)).
+    #[error("the text is {bytes} bytes, over the limit of {limit} bytes (raise it with max_input_bytes)")]
+    InputTooLarge {
+        /// The text's length in bytes.
+        bytes: usize,
+        /// The limit in force.
+        limit: usize,
+    },
     /// The model was required (`require_model(true)`) but could not be loaded.
     #[error("the model could not be loaded: {0}")]
     Model(String),

@@ -33,7 +33,7 @@ mod resources;
 mod rules;
 
 pub use category::{Category, Label};
-pub use detector::{Detector, DetectorBuilder};
+pub use detector::{Detector, DetectorBuilder, DEFAULT_MAX_INPUT_BYTES};
 pub use error::{Error, Result};
 pub use normalize::{NormalizedText, Normalizer};
 pub use policy::{Policy, Preset};

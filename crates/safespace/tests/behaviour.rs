@@ -250,3 +250,40 @@ fn bad_rule_files_name_file_line_and_problem() {
     assert!(message.starts_with("ours.toml:9:"), "{message}");
     assert!(message.contains("nearby"), "{message}");
 }
+
+#[test]
+fn texts_over_the_size_limit_are_refused_by_try_score_and_cut_by_score() {
+    let detector = Detector::builder()
+        .rules_only(true)
+        .max_input_bytes(24)
+        .build()
+        .unwrap();
+    let text = "I want to die. And then a long tail that goes past the limit";
+    let err = detector.try_score(text).unwrap_err();
+    assert!(
+        err.to_string().contains("over the limit of 24 bytes"),
+        "{err}"
+    );
+    let report = detector.score(text);
+    assert!(
+        report.is_flagged(Category::SelfHarm),
+        "the first 24 bytes are scored"
+    );
+    assert!(report
+        .engine
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("first 24 of"));
+    let batch = detector.try_score_batch(&["kys", text, "ok"]);
+    assert!(batch[0].is_ok() && batch[1].is_err() && batch[2].is_ok());
+    assert_eq!(
+        detector.score_batch(&[text])[0],
+        report,
+        "batch and single agree"
+    );
+    // A cut never splits a character: byte 24 falls inside the sixth emoji, so 22 bytes are scored.
+    let emoji = format!("ab{}", "😢".repeat(10));
+    let note = detector.score(&emoji).engine.note.unwrap();
+    assert!(note.contains("first 22 of 42 bytes"), "{note}");
+}

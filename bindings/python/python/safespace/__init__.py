@@ -95,6 +95,8 @@ class Detector:
             model cannot load.
         rules_files: extra rule files (TOML) to load.
         disable_rules: ids of built-in rules or context modifiers to switch off.
+        max_input_bytes: longest text (UTF-8 bytes) scored; a longer one raises ValueError. Default
+            32 MiB.
 
     >>> detector = Detector(policy="strict", locale="UK", rules_only=True)
     >>> detector
@@ -116,6 +118,7 @@ class Detector:
         require_model: bool = False,
         rules_files: Sequence[os.PathLike[str] | str] = (),
         disable_rules: Sequence[str] = (),
+        max_input_bytes: Optional[int] = None,
     ) -> None:
         _expect(policy, str, "policy")
         _expect(locale, str, "locale")
@@ -136,6 +139,7 @@ class Detector:
             None if rules_only else onnxruntime_library(),
             [os.fspath(p) for p in rules_files],
             [str(_expect(i, str, "disable_rules item")) for i in disable_rules],
+            None if max_input_bytes is None else _expect(max_input_bytes, int, "max_input_bytes"),
         )
 
     def score(self, text: str) -> Report:
