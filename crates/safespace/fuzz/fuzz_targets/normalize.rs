@@ -1,0 +1,7 @@
+//! The normalizer on arbitrary UTF-8.
+#![no_main]
+
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|text: &str| checks::normalize(text));
