@@ -1,6 +1,7 @@
 //! `safespace`: score text for self-harm risk, harassment and health misinformation from the command
 //! line, one sentence at a time or whole JSONL/CSV files and pipes.
 
+mod evaluate;
 mod options;
 mod records;
 mod run;

@@ -21,8 +21,49 @@ pub enum Command {
     ///   safespace score --input posts.jsonl > reports.jsonl
     ///   cat posts.csv | safespace score --input - --format csv --column body
     Score(ScoreArgs),
+    /// Measure the detector on labeled JSONL/CSV: per category n, positives, ROC-AUC, PR-AUC,
+    /// precision/recall/F1 at the policy threshold, the threshold for a target recall and its
+    /// false-positive rate, calibration error and a confusion table; accuracy per `tag` if present.
+    ///
+    /// Labels are 0/1 (or true/false) in one field per category; an empty label leaves that record
+    /// out of that category.
+    ///
+    /// Examples:
+    ///   safespace eval --input datasets/functional/suite.jsonl
+    ///   safespace eval --input ours.csv --column body --label-columns self_harm --target-recall 0.98 --json
+    Eval(EvalArgs),
     /// List the ids of all rules and context modifiers (for --disable).
     Rules(DetectorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A labeled JSONL or CSV file; `-` reads standard input.
+    #[arg(short, long, value_name = "FILE|-")]
+    pub input: PathBuf,
+
+    /// Input format; by default CSV for `.csv` files, JSONL otherwise.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// The field (JSONL) or column (CSV) holding the text.
+    #[arg(long = "text-column", alias = "column", default_value = "text")]
+    pub column: String,
+
+    /// Categories to measure; each names the field holding its label.
+    #[arg(long, value_delimiter = ',', default_values_t = ["self_harm".to_owned(), "harassment".to_owned(), "misinformation".to_owned()])]
+    pub label_columns: Vec<String>,
+
+    /// The recall to find a threshold for (missing someone at risk is the costly error).
+    #[arg(long, default_value_t = 0.95)]
+    pub target_recall: f64,
+
+    /// Print the full result as JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub detector: DetectorArgs,
 }
 
 #[derive(Debug, Args)]

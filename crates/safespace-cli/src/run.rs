@@ -13,12 +13,37 @@ use serde_json::{Map, Value};
 use crate::options::{Cli, Command, DetectorArgs, Format, OnError, ScoreArgs};
 use crate::records::{CsvReader, JsonlReader, Record};
 
+/// The records of a JSONL or CSV file, or of standard input for `-`; the format defaults to CSV for
+/// `.csv` files and JSONL otherwise.
+pub fn open_records(
+    path: &Path,
+    format: Option<Format>,
+    column: &str,
+) -> Result<Box<dyn Iterator<Item = Result<Record>>>> {
+    let input: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(BufReader::new(io::stdin().lock()))
+    } else {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Box::new(BufReader::new(file))
+    };
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    Ok(
+        match format.unwrap_or(if is_csv { Format::Csv } else { Format::Jsonl }) {
+            Format::Jsonl => Box::new(JsonlReader::new(input, column)),
+            Format::Csv => Box::new(CsvReader::new(input, column)?),
+        },
+    )
+}
+
 /// Records scored together; bounds memory whatever the input size.
 const CHUNK: usize = 1024;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Score(args) => score(args),
+        Command::Eval(args) => crate::evaluate::run(&args, &build_detector(&args.detector)?),
         Command::Rules(args) => {
             let detector = build_detector(&args)?;
             let mut out = io::stdout().lock();
@@ -30,7 +55,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn build_detector(args: &DetectorArgs) -> Result<Detector> {
+pub fn build_detector(args: &DetectorArgs) -> Result<Detector> {
     let mut builder = Detector::builder()
         .preset(args.policy.parse::<Preset>()?)
         .locale(args.locale.parse::<Locale>()?);
@@ -91,22 +116,7 @@ fn score(args: ScoreArgs) -> Result<ExitCode> {
 }
 
 fn score_file(detector: &Detector, args: &ScoreArgs, path: &Path) -> Result<ExitCode> {
-    let input: Box<dyn BufRead> = if path.as_os_str() == "-" {
-        Box::new(BufReader::new(io::stdin().lock()))
-    } else {
-        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        Box::new(BufReader::new(file))
-    };
-    let is_csv = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let format = args
-        .format
-        .unwrap_or(if is_csv { Format::Csv } else { Format::Jsonl });
-    let records: Box<dyn Iterator<Item = Result<Record>>> = match format {
-        Format::Jsonl => Box::new(JsonlReader::new(input, &args.column)),
-        Format::Csv => Box::new(CsvReader::new(input, &args.column)?),
-    };
+    let records = open_records(path, args.format, &args.column)?;
     let progress = if io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();
         bar.set_style(

@@ -235,3 +235,60 @@ fn missing_text_and_input_is_a_clear_error() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("--input"), "{}", stderr(&output));
 }
+
+#[test]
+fn eval_measures_the_functional_suite() {
+    let suite = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../datasets/functional/suite.jsonl"
+    );
+    let output = safespace(&["eval", "--input", suite, "--rules-only", "--json"], b"");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let results: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(results["records"], 467);
+    let self_harm = &results["categories"]["self_harm"];
+    assert_eq!(self_harm["n"], 467);
+    assert_eq!(self_harm["positives"], 119);
+    assert!(self_harm["roc_auc"].as_f64().unwrap() > 0.9);
+    assert!(results["tags"]["negative.idiom"]["n"].as_u64().unwrap() >= 10);
+    let table = safespace(&["eval", "--input", suite, "--rules-only"], b"");
+    assert!(String::from_utf8_lossy(&table.stdout).contains("recall ≥ 0.95"));
+}
+
+#[test]
+fn eval_reads_csv_labels_skips_empty_ones_and_names_bad_ones() {
+    // self_harm scores: kys and the crisis post high, "nice day" 0; the empty label leaves a record out.
+    let csv = "body,self_harm\nkys,1\n\"I bought the pills, tonight's the night\",1\nnice day,0\nhello,\n";
+    let args = [
+        "eval",
+        "--input",
+        "-",
+        "--format",
+        "csv",
+        "--text-column",
+        "body",
+    ];
+    let output = safespace(
+        &[
+            &args[..],
+            &["--label-columns", "self_harm", "--rules-only", "--json"],
+        ]
+        .concat(),
+        csv.as_bytes(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let results: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let e = &results["categories"]["self_harm"];
+    assert_eq!(
+        (e["n"].as_u64(), e["positives"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(e["roc_auc"], 1.0);
+    assert_eq!(e["at_threshold"]["tp"], 2);
+    let bad = safespace(&args, b"body,self_harm\nkys,maybe\n");
+    assert!(
+        stderr(&bad).contains("line 2: label `maybe` is not 0/1"),
+        "{}",
+        stderr(&bad)
+    );
+}

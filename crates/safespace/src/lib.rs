@@ -22,6 +22,7 @@
 mod category;
 mod detector;
 mod error;
+pub mod eval;
 mod fusion;
 #[cfg(feature = "model")]
 mod model;
