@@ -138,3 +138,23 @@ def test_the_readme_python_example_runs_as_written(capsys):
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "['self_harm'] critical ['Call or text 988'" in out
+
+
+def test_evaluate_matches_the_cli_metrics_and_gives_a_frame(rules):
+    pd = pytest.importorskip("pandas")
+    texts = ["kys", "I want to die", "nice goal", "vaccines cause autism", "hello"]
+    labels = pd.DataFrame({"self_harm": [1, 1, 0, 0, None], "harassment": [1, 0, 0, 0, 0]})
+    result = safespace.evaluate(rules, texts, labels, target_recall=1.0)
+    self_harm = result.categories["self_harm"]
+    assert (self_harm.n, self_harm.positives, self_harm.tp, self_harm.fp) == (4, 2, 2, 0)
+    assert self_harm.roc_auc == 1.0 and self_harm.target_threshold is not None
+    assert result.categories["harassment"].recall == 1.0
+    frame = result.to_frame()
+    assert list(frame.index) == ["self_harm", "harassment"] and "roc_auc" in frame.columns
+    single = safespace.evaluate(rules, ["kys"], {"self_harm": [1]})
+    assert single.categories["self_harm"].roc_auc is None
+    assert "no negative" in single.categories["self_harm"].note
+    with pytest.raises(ValueError, match="label \\[0\\] is 'yes'"):
+        safespace.evaluate(rules, ["kys"], {"self_harm": ["yes"]})
+    with pytest.raises(ValueError, match="name no category"):
+        safespace.evaluate(rules, ["kys"], {"spam": [1]})

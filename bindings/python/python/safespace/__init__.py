@@ -16,9 +16,11 @@ load; pass ``require_model=True`` to get an error instead.
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
 
@@ -32,6 +34,7 @@ from ._native import (
     Resource,
     SafespaceError,
     __version__,
+    evaluate_scores,
 )
 
 if TYPE_CHECKING:  # pandas is an optional extra
@@ -46,6 +49,9 @@ __all__ = [
     "Resource",
     "SafespaceError",
     "SkippedRecordsWarning",
+    "CategoryEvaluation",
+    "Evaluation",
+    "evaluate",
     "score_frame",
     "__version__",
 ]
@@ -304,3 +310,112 @@ def _warn_skipped(count: int) -> None:
             SkippedRecordsWarning,
             stacklevel=3,
         )
+
+
+@dataclass(frozen=True)
+class CategoryEvaluation:
+    """How the detector does on one category of a labeled set (see :func:`evaluate`)."""
+
+    category: str
+    n: int
+    positives: int
+    roc_auc: Optional[float]
+    pr_auc: Optional[float]
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    target_recall: float
+    target_threshold: Optional[float]
+    target_false_positive_rate: Optional[float]
+    ece: Optional[float]
+    note: Optional[str]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Per-category results of :func:`evaluate`; ``to_frame()`` gives one row per category."""
+
+    categories: dict[str, CategoryEvaluation]
+
+    def to_frame(self) -> "pd.DataFrame":
+        """A pandas DataFrame indexed by category (needs pandas)."""
+        import dataclasses
+
+        import pandas as pd
+
+        rows = [dataclasses.asdict(e) for e in self.categories.values()]
+        return pd.DataFrame(rows).set_index("category")
+
+
+def evaluate(
+    detector: Detector,
+    texts: Iterable[Any],
+    labels: Any,
+    target_recall: float = 0.95,
+    threads: Optional[int] = None,
+) -> Evaluation:
+    """Measures ``detector`` on labeled texts, with the same metrics as ``safespace eval``.
+
+    Args:
+        texts: the texts, any iterable of str.
+        labels: per category, one label per text (0/1 or bool; None or NaN leaves the text out of
+            that category): a mapping such as ``{"self_harm": [1, 0, ...]}`` or a DataFrame whose
+            columns are category names.
+        target_recall: the recall to find a threshold for.
+
+    >>> result = evaluate(Detector(rules_only=True), ["kys", "nice goal", "I want to die"],
+    ...                   {"self_harm": [1, 0, 1]})
+    >>> result.categories["self_harm"].recall, result.categories["self_harm"].roc_auc
+    (1.0, 1.0)
+    """
+    items = texts if isinstance(texts, list) else list(texts)
+    columns = list(labels.columns) if hasattr(labels, "columns") else list(labels)
+    categories = [c for c in columns if c in CATEGORIES]
+    if not categories:
+        raise ValueError(f"labels name no category; expected some of {CATEGORIES}, got {columns}")
+    matrix = detector.scores(items, threads=threads)
+    results = {}
+    for category in categories:
+        values = list(labels[category])
+        if len(values) != len(items):
+            raise ValueError(f"{len(items)} texts but {len(values)} {category} labels")
+        keep = [i for i, v in enumerate(values) if not _missing(v)]
+        column = CATEGORIES.index(category)
+        raw = json.loads(
+            evaluate_scores(
+                [float(matrix[i, column]) for i in keep],
+                [_label(values[i], category, i) for i in keep],
+                detector.thresholds[category],
+                float(target_recall),
+            )
+        )
+        target = raw["for_target_recall"] or {}
+        results[category] = CategoryEvaluation(
+            category=category,
+            **{name: raw[name] for name in _PLAIN_FIELDS},
+            **raw["at_threshold"],
+            target_recall=float(target_recall),
+            target_threshold=target.get("threshold"),
+            target_false_positive_rate=target.get("false_positive_rate"),
+        )
+    return Evaluation(results)
+
+
+_PLAIN_FIELDS = ("n", "positives", "roc_auc", "pr_auc", "threshold", "precision", "recall", "f1", "ece", "note")
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _label(value: Any, category: str, index: int) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+        return bool(value)
+    raise ValueError(f"{category} label [{index}] is {value!r}; expected 0/1, True/False or None")

@@ -120,3 +120,6 @@ class NativeDetector:
     @property
     def locale(self) -> str: ...
     def rule_ids(self) -> list[str]: ...
+
+def evaluate_scores(scores: list[float], labels: list[bool], threshold: float, target_recall: float) -> str:
+    """Metrics of scores against labels as a JSON object (see ``safespace.evaluate``)."""
