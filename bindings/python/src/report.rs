@@ -33,10 +33,7 @@ impl Report {
     /// Calibrated probability per category, e.g. `{"self_harm": 0.91, ...}`.
     #[getter]
     fn scores(&self) -> BTreeMap<&'static str, f32> {
-        safespace::Category::ALL
-            .into_iter()
-            .map(|c| (c.as_str(), self.inner.scores.get(c)))
-            .collect()
+        by_category(&self.inner.scores)
     }
 
     /// Scores of the sub-labels the rules found, e.g. `{"self_harm/plan": 0.95}`.
@@ -299,12 +296,7 @@ impl Engine {
     /// The model's own calibrated probabilities before fusion, when it ran.
     #[getter]
     fn model_scores(&self) -> Option<BTreeMap<&'static str, f32>> {
-        self.0.model_scores.map(|s| {
-            safespace::Category::ALL
-                .into_iter()
-                .map(|c| (c.as_str(), s.get(c)))
-                .collect()
-        })
+        self.0.model_scores.as_ref().map(by_category)
     }
     /// Why the model did not run, when it was wanted.
     #[getter]
@@ -315,6 +307,14 @@ impl Engine {
     fn __repr__(&self) -> String {
         format!("Engine(mode='{}', rules='{}')", self.0.mode, self.0.rules)
     }
+}
+
+/// Scores keyed by category name.
+fn by_category(scores: &safespace::CategoryScores) -> BTreeMap<&'static str, f32> {
+    safespace::Category::ALL
+        .into_iter()
+        .map(|c| (c.as_str(), scores.get(c)))
+        .collect()
 }
 
 fn runtime_error(e: impl std::fmt::Display) -> PyErr {

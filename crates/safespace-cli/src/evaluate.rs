@@ -27,6 +27,7 @@ struct Results {
 struct TagAccuracy {
     n: usize,
     correct: usize,
+    /// `correct / n`, filled in once every record is counted.
     accuracy: f64,
 }
 
@@ -68,8 +69,10 @@ pub fn run(args: &EvalArgs, detector: &Detector) -> Result<ExitCode> {
             let entry = tags.entry(tag.clone()).or_default();
             entry.n += 1;
             entry.correct += usize::from(correct);
-            entry.accuracy = entry.correct as f64 / entry.n as f64;
         }
+    }
+    for tag in tags.values_mut() {
+        tag.accuracy = tag.correct as f64 / tag.n as f64;
     }
     let results = Results {
         records: records.len(),

@@ -20,7 +20,7 @@ pub fn normalize(text: &str) {
     }
 }
 
-/// Scoring never panics, and every evidence span is the text it claims, in bytes and UTF-16 units.
+/// Scoring never panics, scores are probabilities, and every evidence span is the text it claims, in bytes and UTF-16 units.
 pub fn score(detector: &Detector, text: &str) {
     let report = detector.score(text);
     for evidence in &report.evidence {
@@ -35,8 +35,13 @@ pub fn score(detector: &Detector, text: &str) {
             (utf16_start, utf16_start + utf16_len)
         );
     }
-    for score in report.scores.to_array() {
-        assert!((0.0..=1.0).contains(&score), "score {score} out of range");
+    for score in report
+        .scores
+        .to_array()
+        .iter()
+        .chain(report.labels.values())
+    {
+        assert!((0.0..=1.0).contains(score), "score {score} out of range");
     }
 }
 
