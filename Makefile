@@ -5,9 +5,12 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TEXT ?= I bought the pills, tonight's the night
 
-.PHONY: test rust-tests python-tests python-env lint docs tools onnxruntime score bench python-bench
+.PHONY: test rust-tests python-tests python-env wasm-tools wasm-build wasm-tests lint docs tools onnxruntime score bench python-bench
 
-test: tools lint rust-tests python-tests docs
+test: tools lint rust-tests python-tests wasm-tests docs
+
+# The WebAssembly crate builds only for wasm32; native commands leave it out.
+NATIVE := --workspace --exclude safespace-wasm
 
 ORT_VERSION := 1.32.0
 
@@ -21,11 +24,13 @@ onnxruntime:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy $(NATIVE) --all-targets -- -D warnings
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	$(CARGO) clippy -p safespace-wasm --target wasm32-unknown-unknown --features model -- -D warnings
 
 rust-tests:
-	$(CARGO) nextest run --workspace --no-fail-fast
-	$(CARGO) test --workspace --doc
+	$(CARGO) nextest run $(NATIVE) --no-fail-fast
+	$(CARGO) test $(NATIVE) --doc
 	$(CARGO) run -q -p safespace-examples --example moderation_queue -- examples/posts.jsonl >/dev/null
 
 # The Python wheel, built and installed into a fresh virtual environment (target/pyenv) with its
@@ -46,7 +51,25 @@ python-tests: python-env
 	cd target && ../$(PYENV)/bin/python -m pytest -q --doctest-modules --pyargs safespace
 
 docs:
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc $(NATIVE) --no-deps
+
+# The npm package (bindings/wasm/pkg) and its tests: Node.js for both builds, then Debian's Chromium
+# driven by playwright-core through the example editor (screenshot in target/browser-editor.png).
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p}' Cargo.lock)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+wasm-tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" \
+		|| $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	cd bindings/wasm && npm ci --no-audit --no-fund --loglevel=error
+
+wasm-build: wasm-tools
+	bindings/wasm/build.sh
+
+wasm-tests: wasm-build
+	cd bindings/wasm && node --test --test-concurrency=1 tests/
 
 score: onnxruntime
 	$(CARGO) run -q --release -p safespace-cli -- score "$(TEXT)"

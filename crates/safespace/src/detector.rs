@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::fusion::{fuse, model_only_severity};
 #[cfg(feature = "model")]
-use crate::model::{Model, ModelSource};
+use crate::model::{LoadOptions, Model, ModelSource};
 use crate::normalize::{NormalizedText, Normalizer};
 use crate::offsets::utf16_offsets;
 use crate::policy::{Policy, Preset};
@@ -50,8 +50,9 @@ pub struct Detector {
     rules: Arc<RuleEngine>,
     policy: Policy,
     locale: Locale,
-    #[cfg(feature = "model")]
-    model: Option<Arc<Model>>,
+    /// The model, when one runs (`()` in builds without feature `model`).
+    #[cfg_attr(not(feature = "model"), allow(dead_code))]
+    model: LoadedModel,
     /// Why the model is not in use, when it was wanted.
     model_note: Option<String>,
     max_input_bytes: usize,
@@ -67,7 +68,6 @@ impl Default for Detector {
             rules: builtin_engine(),
             policy: Policy::default(),
             locale: Locale::default(),
-            #[cfg(feature = "model")]
             model,
             model_note,
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
@@ -77,12 +77,15 @@ impl Default for Detector {
 
 /// Which model a detector should run.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(not(feature = "model"), allow(dead_code))]
 enum ModelChoice {
     /// The model shipped with the crate (embedded with the `bundled-model` feature).
     #[default]
     Bundled,
     /// A model folder chosen by the user.
     Dir(std::path::PathBuf),
+    /// Model files handed over in memory.
+    Files(Arc<crate::ModelFiles>),
     /// The rule engine alone.
     None,
 }
@@ -99,34 +102,32 @@ impl ModelChoice {
         {
             static BUNDLED: OnceLock<std::result::Result<Arc<Model>, String>> = OnceLock::new();
             if let ModelChoice::Bundled = self {
-                return match BUNDLED.get_or_init(|| self.load(None, default_sessions())) {
+                let options = LoadOptions {
+                    library: None,
+                    sessions: default_sessions(),
+                };
+                return match BUNDLED.get_or_init(|| self.load(&options)) {
                     Ok(model) => (Some(model.clone()), None),
                     Err(e) => (None, Some(e.clone())),
                 };
             }
         }
-        self.load_fresh(None, 1)
+        self.load_fresh(None)
     }
 
     #[cfg(feature = "model")]
-    fn load(
-        &self,
-        runtime: Option<&std::path::Path>,
-        sessions: usize,
-    ) -> std::result::Result<Arc<Model>, String> {
+    fn load(&self, options: &LoadOptions) -> std::result::Result<Arc<Model>, String> {
         let source = match self {
             ModelChoice::Bundled => ModelSource::default(),
             ModelChoice::Dir(dir) => ModelSource::Dir(dir.clone()),
+            ModelChoice::Files(files) => ModelSource::Bytes(files.clone()),
             ModelChoice::None => return Err("rules only".to_owned()),
         };
-        Model::load(&source, runtime, sessions).map(Arc::new)
+        Model::load(&source, options).map(Arc::new)
     }
 
-    fn load_fresh(
-        &self,
-        runtime: Option<&std::path::Path>,
-        sessions: usize,
-    ) -> (LoadedModel, Option<String>) {
+    /// Loads the model anew; `library` is the ONNX Runtime library to use.
+    fn load_fresh(&self, library: Option<&Path>) -> (LoadedModel, Option<String>) {
         if let ModelChoice::None = self {
             #[cfg(feature = "model")]
             return (None, None);
@@ -134,13 +135,19 @@ impl ModelChoice {
             return ((), None);
         }
         #[cfg(feature = "model")]
-        return match self.load(runtime, sessions) {
-            Ok(model) => (Some(model), None),
-            Err(e) => (None, Some(e)),
-        };
+        {
+            let options = LoadOptions {
+                library,
+                sessions: default_sessions(),
+            };
+            match self.load(&options) {
+                Ok(model) => (Some(model), None),
+                Err(e) => (None, Some(e)),
+            }
+        }
         #[cfg(not(feature = "model"))]
         {
-            let _ = (runtime, sessions);
+            let _ = library;
             (
                 (),
                 Some("this build has no model support (feature `model`)".to_owned()),
@@ -718,6 +725,19 @@ impl DetectorBuilder {
         self
     }
 
+    /// Loads the model from files already in memory (see [`ModelFiles`](crate::ModelFiles)) instead of
+    /// the bundled one: how WebAssembly builds get their model.
+    ///
+    /// ```
+    /// let broken = safespace::ModelFiles::default();
+    /// let d = safespace::Detector::builder().model_files(broken).build().unwrap();
+    /// assert!(d.model_unavailable_reason().unwrap().contains("manifest"));
+    /// ```
+    pub fn model_files(mut self, files: crate::ModelFiles) -> Self {
+        self.model = ModelChoice::Files(Arc::new(files));
+        self
+    }
+
     /// Fails [`build`](Self::build) if the model cannot be loaded, instead of falling back to rules.
     ///
     /// ```
@@ -763,10 +783,7 @@ impl DetectorBuilder {
         };
         let (model, model_note) = match (&self.model, &self.onnxruntime) {
             (ModelChoice::Bundled, None) => self.model.load_cached(),
-            #[cfg(feature = "model")]
-            (choice, runtime) => choice.load_fresh(runtime.as_deref(), default_sessions()),
-            #[cfg(not(feature = "model"))]
-            (choice, runtime) => choice.load_fresh(runtime.as_deref(), 1),
+            (choice, library) => choice.load_fresh(library.as_deref()),
         };
         if let (true, Some(note)) = (self.require_model, &model_note) {
             return Err(Error::Model(note.clone()));
@@ -784,7 +801,6 @@ impl DetectorBuilder {
             rules,
             policy,
             locale: self.locale,
-            #[cfg(feature = "model")]
             model,
             model_note,
             max_input_bytes,

@@ -26,6 +26,7 @@ pub mod eval;
 mod fusion;
 #[cfg(feature = "model")]
 mod model;
+mod model_files;
 mod normalize;
 mod offsets;
 mod policy;
@@ -36,6 +37,7 @@ mod rules;
 pub use category::{Category, Label};
 pub use detector::{Detector, DetectorBuilder, DEFAULT_MAX_INPUT_BYTES};
 pub use error::{Error, Result};
+pub use model_files::ModelFiles;
 pub use normalize::{NormalizedText, Normalizer};
 pub use policy::{Policy, Preset};
 pub use report::{

@@ -1,4 +1,8 @@
-//! The bundled classifier: tokenizer + ONNX Runtime session + calibration.
+//! The bundled classifier: tokenizer + inference backend + calibration.
+//!
+//! Two backends run the same ONNX file: ONNX Runtime (feature `onnxruntime`, fastest natively) and
+//! tract (feature `tract`, pure Rust, the one that builds for WebAssembly). With both, tract runs when
+//! ONNX Runtime cannot be loaded.
 //!
 //! Texts longer than the model's window are split into overlapping, sentence-aware windows; a
 //! category's probability is the maximum over windows.
@@ -6,21 +10,22 @@
 //! Each window runs alone. The int8 model quantizes its activations dynamically, with one scale per
 //! tensor, so a window batched with others (padded or not) gets scores that depend on its neighbours —
 //! by up to 0.05 here. A safety tool must give the same text the same score, so windows are not batched;
-//! they run in parallel on rayon instead, each on one of a small pool of sessions (`Session::run` needs
-//! exclusive access).
+//! they run in parallel on rayon instead.
+
+#[cfg(not(any(feature = "onnxruntime", feature = "tract")))]
+compile_error!("feature `model` needs a backend: enable `onnxruntime` or `tract`");
 
 mod manifest;
-mod runtime;
+#[cfg(feature = "onnxruntime")]
+mod onnxruntime;
+#[cfg(feature = "tract")]
+mod tract;
 mod window;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
-use ndarray::Array2;
-use ort::session::builder::GraphOptimizationLevel;
-use ort::session::Session;
-use ort::value::Tensor;
 use rayon::prelude::*;
 use tokenizers::Tokenizer;
 
@@ -41,6 +46,8 @@ pub(crate) enum ModelSource {
     Bundled,
     /// A folder holding `model.onnx`, `tokenizer.json` and `manifest.json`.
     Dir(PathBuf),
+    /// The three files' contents, handed over by the caller.
+    Bytes(Arc<crate::ModelFiles>),
 }
 
 impl Default for ModelSource {
@@ -64,10 +71,56 @@ mod bundled {
         include_bytes!("../../../../models/safespace-minilm-int8/manifest.json");
 }
 
+/// What runs the network.
+enum Backend {
+    #[cfg(feature = "onnxruntime")]
+    OnnxRuntime(onnxruntime::OnnxRuntime),
+    #[cfg(feature = "tract")]
+    Tract(tract::Tract),
+}
+
+impl Backend {
+    /// ONNX Runtime when it is compiled in and loads, else tract when compiled in.
+    #[cfg_attr(not(feature = "onnxruntime"), allow(unused_variables))]
+    fn load(model: &[u8], options: &LoadOptions) -> Result<Backend, String> {
+        let mut failures = Vec::new();
+        #[cfg(feature = "onnxruntime")]
+        match onnxruntime::OnnxRuntime::load(model, options.library, options.sessions) {
+            Ok(backend) => return Ok(Backend::OnnxRuntime(backend)),
+            Err(e) => failures.push(e),
+        }
+        #[cfg(feature = "tract")]
+        match tract::Tract::load(model) {
+            Ok(backend) => return Ok(Backend::Tract(backend)),
+            Err(e) => failures.push(e),
+        }
+        Err(failures.join("; "))
+    }
+
+    fn run(&self, tokens: &[i64]) -> Result<Vec<f32>, String> {
+        match self {
+            #[cfg(feature = "onnxruntime")]
+            Backend::OnnxRuntime(backend) => backend.run(tokens),
+            #[cfg(feature = "tract")]
+            Backend::Tract(backend) => backend.run(tokens),
+        }
+    }
+}
+
+/// How to load a backend. Only ONNX Runtime reads these.
+#[derive(Debug, Clone, Copy, Default)]
+#[cfg_attr(not(feature = "onnxruntime"), allow(dead_code))]
+pub(crate) struct LoadOptions<'a> {
+    /// The ONNX Runtime library, when not found the usual way (ignored by tract).
+    pub library: Option<&'a Path>,
+    /// How many windows may run at once (ONNX Runtime sessions; tract shares one plan).
+    pub sessions: usize,
+}
+
 /// A loaded model, shared by every thread of a detector.
 pub(crate) struct Model {
     tokenizer: Tokenizer,
-    sessions: Vec<Mutex<Session>>,
+    backend: Backend,
     manifest: Manifest,
     temperatures: [f32; 3],
     cls: u32,
@@ -84,12 +137,8 @@ impl std::fmt::Debug for Model {
 }
 
 impl Model {
-    /// Loads and verifies the model. `sessions` is how many batches may run at once.
-    pub(crate) fn load(
-        source: &ModelSource,
-        runtime: Option<&Path>,
-        sessions: usize,
-    ) -> Result<Model, String> {
+    /// Loads and verifies the model.
+    pub(crate) fn load(source: &ModelSource, options: &LoadOptions) -> Result<Model, String> {
         let (model, tokenizer, manifest) = read(source)?;
         let manifest = Manifest::parse(&manifest)?;
         manifest.verify("model.onnx", &model)?;
@@ -110,21 +159,11 @@ impl Model {
             .iter()
             .filter_map(|t| tokenizer.token_to_id(t))
             .collect();
-        let environment = runtime::environment(runtime)?;
-        let sessions = (0..sessions.max(1))
-            .map(|_| {
-                Session::builder(environment)
-                    .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
-                    .and_then(|b| Ok(b.with_intra_threads(1)?))
-                    .and_then(|mut b| b.commit_from_memory(&model))
-                    .map(Mutex::new)
-                    .map_err(|e| format!("model.onnx could not be loaded by ONNX Runtime: {e}"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let backend = Backend::load(&model, options)?;
         Ok(Model {
             temperatures: manifest.temperatures(),
             tokenizer,
-            sessions,
+            backend,
             manifest,
             cls,
             sep,
@@ -177,41 +216,11 @@ impl Model {
             .chain([self.sep])
             .map(i64::from)
             .collect();
-        let width = tokens.len();
-        let tensor = |values: Vec<i64>| {
-            Array2::from_shape_vec((1, width), values)
-                .map_err(|e| e.to_string())
-                .and_then(|a| Tensor::from_array(a).map_err(|e| e.to_string()))
-                .map_err(|e| format!("input tensor: {e}"))
-        };
-        let inputs = ort::inputs![
-            "input_ids" => tensor(tokens)?,
-            "attention_mask" => tensor(vec![1; width])?,
-            "token_type_ids" => tensor(vec![0; width])?,
-        ];
-        let mut session = self.free_session();
-        let outputs = session
-            .run(inputs)
-            .map_err(|e| format!("model run failed: {e}"))?;
-        let (_, p) = outputs[0]
-            .try_extract_tensor::<f32>()
-            .map_err(|e| format!("model output: {e}"))?;
+        let p = self.backend.run(&tokens)?;
         if p.len() != 3 {
             return Err(format!("model returned {} values, expected 3", p.len()));
         }
         Ok([0, 1, 2].map(|c| calibrate(p[c], self.temperatures[c])))
-    }
-
-    /// A session nobody is using, or else the first one once it is free.
-    fn free_session(&self) -> MutexGuard<'_, Session> {
-        self.sessions
-            .iter()
-            .find_map(|s| s.try_lock().ok())
-            .unwrap_or_else(|| {
-                self.sessions[0]
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-            })
     }
 }
 
@@ -224,16 +233,22 @@ fn prefix(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-type ModelFiles = (Cow<'static, [u8]>, Cow<'static, [u8]>, Cow<'static, [u8]>);
+/// The bytes of `model.onnx`, `tokenizer.json` and `manifest.json`.
+type FileBytes<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>, Cow<'a, [u8]>);
 
 /// The model, tokenizer and manifest bytes.
-fn read(source: &ModelSource) -> Result<ModelFiles, String> {
+fn read(source: &ModelSource) -> Result<FileBytes<'_>, String> {
     match source {
         #[cfg(feature = "bundled-model")]
         ModelSource::Bundled => Ok((
             Cow::Borrowed(bundled::MODEL),
             Cow::Borrowed(bundled::TOKENIZER),
             Cow::Borrowed(bundled::MANIFEST),
+        )),
+        ModelSource::Bytes(files) => Ok((
+            Cow::Borrowed(&files.model[..]),
+            Cow::Borrowed(&files.tokenizer[..]),
+            Cow::Borrowed(&files.manifest[..]),
         )),
         ModelSource::Dir(dir) => {
             let file = |name: &str| {

@@ -1,0 +1,173 @@
+// The JavaScript face of safespace, shared by every entry point (browser or Node.js, rules or model
+// build). Each entry hands `defineApi` its wasm-bindgen module and how to instantiate it.
+
+const fromNative = Symbol("safespace native detector");
+
+/**
+ * Builds the package's API over one compiled module.
+ *
+ * @param {object} native the wasm-bindgen module (exports `Detector`)
+ * @param {(() => Promise<unknown>) | null} instantiate loads the WebAssembly (once); null when the
+ *   module is instantiated already
+ */
+export function defineApi(native, instantiate) {
+  let instantiating = null;
+  let ready = instantiate === null;
+  /** After a trap the module's memory may be inconsistent: every later call is refused. */
+  let stopped = null;
+
+  /** Runs `call`, turning a WebAssembly trap into an ordinary `Error` and refusing calls after one. */
+  function guard(call) {
+    if (stopped) {
+      throw new Error(`safespace: the WebAssembly module stopped after an internal error (${stopped}); load it again`);
+    }
+    try {
+      return call();
+    } catch (error) {
+      if (error instanceof WebAssembly.RuntimeError) {
+        stopped = error.message;
+        throw new Error(`safespace: internal error in the WebAssembly module (${error.message})`, { cause: error });
+      }
+      if (error instanceof Error) {
+        if (!error.message.startsWith("safespace:")) {
+          error.message = `safespace: ${error.message}`;
+        }
+        throw error;
+      }
+      throw new Error(`safespace: ${String(error)}`);
+    }
+  }
+
+  /** Loads the WebAssembly module; `new Detector()` needs it done, `Detector.load()` does it. */
+  async function init() {
+    instantiating ??= Promise.resolve(instantiate?.()).then(() => {
+      ready = true;
+    });
+    return instantiating;
+  }
+
+  class Detector {
+    #native;
+
+    /**
+     * A rules-only detector, fast enough for every keystroke. Call `await init()` first (or use
+     * `Detector.load`).
+     */
+    constructor(options = {}) {
+      if (options !== null && typeof options === "object" && fromNative in options) {
+        this.#native = options[fromNative];
+        return;
+      }
+      if (!ready) {
+        throw new Error("safespace: call `await init()` before `new Detector()`, or use `await Detector.load()`");
+      }
+      const json = optionsJson(options);
+      this.#native = guard(() => new native.Detector(json));
+    }
+
+    /**
+     * A detector, after loading the WebAssembly. With `model`, `tokenizer` and `manifest` (bytes, a
+     * `Response`, a URL, or promises of them) it runs the model too; that needs the model build.
+     */
+    static async load(options = {}) {
+      await init();
+      if (options === null || typeof options !== "object") {
+        throw new TypeError(`safespace: options must be an object, got ${describe(options)}`);
+      }
+      const { model, tokenizer, manifest, ...rest } = options;
+      const files = { model, tokenizer, manifest };
+      const given = Object.keys(files).filter((key) => files[key] !== undefined);
+      if (given.length === 0) {
+        return new Detector(rest);
+      }
+      if (!native.Detector.buildHasModel()) {
+        throw new Error('safespace: this is the rules-only build; import "safespace/model" to run the model');
+      }
+      if (given.length < 3) {
+        throw new TypeError("safespace: the model needs all of `model`, `tokenizer` and `manifest`");
+      }
+      const json = optionsJson(rest);
+      const [m, t, j] = await Promise.all(given.map((key) => toBytes(files[key], key)));
+      return new Detector({ [fromNative]: guard(() => native.Detector.withModel(json, m, t, j)) });
+    }
+
+    /** Whether the model runs (otherwise the rules alone). */
+    get usesModel() {
+      return guard(() => this.#alive().usesModel);
+    }
+
+    /** The report for one text; evidence `start`/`end` index the JavaScript string. */
+    score(text) {
+      if (typeof text !== "string") {
+        throw new TypeError(`safespace: score() takes a string, got ${describe(text)}`);
+      }
+      return JSON.parse(guard(() => this.#alive().score(text)));
+    }
+
+    /** One report per text, in order. */
+    scoreBatch(texts) {
+      if (texts === null || typeof texts !== "object" || typeof texts[Symbol.iterator] !== "function") {
+        throw new TypeError(`safespace: scoreBatch() takes an array of strings, got ${describe(texts)}`);
+      }
+      const list = Array.from(texts);
+      list.forEach((text, index) => {
+        if (typeof text !== "string") {
+          throw new TypeError(`safespace: scoreBatch() texts[${index}] is ${describe(text)}, not a string`);
+        }
+      });
+      return JSON.parse(guard(() => this.#alive().scoreBatch(list)));
+    }
+
+    /** Releases the WebAssembly memory now instead of at garbage collection. */
+    free() {
+      this.#native?.free();
+      this.#native = null;
+    }
+
+    #alive() {
+      if (!this.#native) {
+        throw new Error("safespace: this detector was freed");
+      }
+      return this.#native;
+    }
+  }
+
+  return { init, Detector };
+}
+
+function optionsJson(options) {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new TypeError(`safespace: options must be an object, got ${describe(options)}`);
+  }
+  return JSON.stringify(options);
+}
+
+/** The bytes of a model file given as bytes, a Response, a URL, or a promise of one of those. */
+async function toBytes(value, name) {
+  const given = await value;
+  if (given instanceof Uint8Array) {
+    return given;
+  }
+  if (given instanceof ArrayBuffer) {
+    return new Uint8Array(given);
+  }
+  if (ArrayBuffer.isView(given)) {
+    return new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
+  }
+  if (typeof given === "string" || given instanceof URL) {
+    return toBytes(fetch(given), name);
+  }
+  if (given && typeof given.arrayBuffer === "function") {
+    if (given.ok === false) {
+      throw new Error(`safespace: fetching ${name} failed: ${given.status} ${given.statusText ?? ""}`.trim());
+    }
+    return new Uint8Array(await given.arrayBuffer());
+  }
+  throw new TypeError(`safespace: ${name} must be bytes, a Response or a URL, got ${describe(given)}`);
+}
+
+function describe(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? `a ${value.constructor?.name ?? "object"}` : `${typeof value} ${String(value)}`.slice(0, 60);
+}

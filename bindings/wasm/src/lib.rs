@@ -1,0 +1,93 @@
+//! WebAssembly bindings of safespace, the native half of the `safespace` npm package.
+//!
+//! JavaScript never calls this module directly: the package's `safespace.js` wraps it, checks argument
+//! types, and turns the JSON that crosses the boundary into plain objects. Options come in as JSON
+//! ([`options::Options`]); reports go out as JSON whose evidence offsets are JavaScript string indices
+//! ([`report::to_json`]).
+//!
+//! Two builds come from this crate: without features the detector runs the rules alone (small enough to
+//! score on every keystroke); with feature `model` it also runs the bundled model through tract, from
+//! files the page passes in.
+
+mod options;
+mod report;
+
+use wasm_bindgen::prelude::*;
+
+use options::Options;
+
+/// A safespace detector living in WebAssembly memory.
+#[wasm_bindgen]
+pub struct Detector {
+    inner: safespace::Detector,
+}
+
+#[wasm_bindgen]
+impl Detector {
+    /// A rules-only detector. `options` is JSON (see `Options`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: &str) -> Result<Detector, JsError> {
+        let builder = Options::parse(options)?.builder()?.rules_only(true);
+        Ok(Detector {
+            inner: builder.build()?,
+        })
+    }
+
+    /// A detector running the model in `model`, `tokenizer` and `manifest` (the files' bytes) fused
+    /// with the rules. Fails when the model cannot be loaded.
+    #[cfg(feature = "model")]
+    #[wasm_bindgen(js_name = withModel)]
+    pub fn with_model(
+        options: &str,
+        model: Vec<u8>,
+        tokenizer: Vec<u8>,
+        manifest: Vec<u8>,
+    ) -> Result<Detector, JsError> {
+        let files = safespace::ModelFiles {
+            model,
+            tokenizer,
+            manifest,
+        };
+        let builder = Options::parse(options)?
+            .builder()?
+            .model_files(files)
+            .require_model(true);
+        Ok(Detector {
+            inner: builder.build()?,
+        })
+    }
+
+    /// Whether this build can run the model (feature `model`).
+    #[wasm_bindgen(js_name = buildHasModel)]
+    pub fn build_has_model() -> bool {
+        cfg!(feature = "model")
+    }
+
+    /// Whether this detector runs the model.
+    #[wasm_bindgen(getter, js_name = usesModel)]
+    pub fn uses_model(&self) -> bool {
+        self.inner.uses_model()
+    }
+
+    /// The report for `text`, as JSON.
+    pub fn score(&self, text: &str) -> Result<String, JsError> {
+        let report = self.inner.try_score(text)?;
+        Ok(report::to_json(&report)?)
+    }
+
+    /// The reports for `texts`, as a JSON array in input order; a text over the size limit fails the
+    /// call, naming its index.
+    #[wasm_bindgen(js_name = scoreBatch)]
+    pub fn score_batch(&self, texts: Vec<String>) -> Result<String, JsError> {
+        let reports = self
+            .inner
+            .try_score_batch(&texts)
+            .into_iter()
+            .enumerate()
+            .map(|(index, result)| {
+                result.map_err(|e| JsError::new(&format!("texts[{index}]: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(report::to_json(&reports)?)
+    }
+}

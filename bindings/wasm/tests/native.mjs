@@ -1,0 +1,60 @@
+// Test helpers: the texts both builds are compared on, and the native reports for them, from the
+// project's CLI (`cargo run -p safespace-cli`), so WebAssembly and native are checked side by side.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const root = fileURLToPath(new URL("../../../", import.meta.url));
+export const modelDir = `${root}models/safespace-minilm-int8/`;
+
+/** The model parity fixture's 50 texts, plus text whose UTF-16 and UTF-8 offsets differ. */
+export function parityTexts() {
+  const fixture = JSON.parse(readFileSync(`${root}crates/safespace/tests/fixtures/parity.json`, "utf8"));
+  return [
+    ...fixture.map((c) => c.text),
+    "🙂🙂 I bought the pills, tonight's the night",
+    "é\u0301 k.y.s you absolute waste of space 👩‍👩‍👧",
+    "日本語のテキスト and then: you should just kill yourself",
+    "\u202eevil\u202c vaccines cause autism, don't get your kids vaxxed",
+  ];
+}
+
+/**
+ * Native reports for `texts` (JSONL through the CLI): `rulesOnly` for the rule engine alone; `backend`
+ * "onnxruntime" (the default build) or "tract" (the engine of the WebAssembly model build).
+ */
+export function nativeReports(texts, { rulesOnly = false, backend = "onnxruntime" } = {}) {
+  const input = texts.map((text) => JSON.stringify({ text })).join("\n");
+  const features = backend === "tract" ? ["--no-default-features", "--features", "tract"] : [];
+  const args = ["run", "-q", "-p", "safespace-cli", ...features, "--", "score", "--input", "-", "--format", "jsonl"];
+  if (rulesOnly) args.push("--rules-only");
+  const output = execFileSync("cargo", args, { cwd: root, input, maxBuffer: 1 << 28, encoding: "utf8" });
+  return output.trim().split("\n").map((line) => JSON.parse(line).report);
+}
+
+/** The largest absolute difference between two reports' scores, fused and the model's own. */
+function scoreDifference(a, b) {
+  const largest = (x, y) => Math.max(...Object.keys(x).map((c) => Math.abs(x[c] - y[c])));
+  return Math.max(largest(a.scores, b.scores), largest(a.engine.model_scores, b.engine.model_scores));
+}
+
+/**
+ * How far apart two int8 kernels may score a text. The model quantizes each activation tensor on the fly
+ * (one scale per tensor); when two kernels compute that scale a rounding step apart, values sitting on a
+ * rounding boundary land in different int8 steps, and the change can reach the output. On the parity
+ * texts, WebAssembly matches native tract exactly on 47 of 54 and ONNX Runtime on 38, and is at most
+ * 0.050 away from either (ONNX Runtime and tract native are 0.054 apart in raw probabilities through
+ * their own Python packages). Which texts differ depends on the CPU's kernels, so the bound is on the size.
+ */
+export const INT8_KERNEL_TOLERANCE = 0.06;
+
+/** Summary of how `reports` compare with `native`: largest difference, texts within 5e-3, same decisions. */
+export function compare(reports, native) {
+  const differences = reports.map((report, i) => scoreDifference(report, native[i]));
+  return {
+    max_difference: Math.max(...differences),
+    within_5e3: differences.filter((d) => d <= 5e-3).length,
+    same_flags: reports.filter((report, i) => report.flagged.join() === native[i].flagged.join()).length,
+    texts: reports.length,
+  };
+}
