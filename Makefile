@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TEXT ?= I bought the pills, tonight's the night
 
-.PHONY: test rust-tests python-tests python-env wasm-tools wasm-build wasm-tests lint docs tools onnxruntime score bench python-bench
+.PHONY: compare test rust-tests python-tests python-env wasm-tools wasm-build wasm-tests lint docs tools onnxruntime score bench python-bench
 
 test: tools lint rust-tests python-tests wasm-tests docs
 
@@ -79,6 +79,14 @@ python-bench: python-env
 	$(CARGO) build -q --release -p safespace-cli
 	$(PYENV)/bin/pip install --quiet --disable-pip-version-check alt-profanity-check==1.9.1
 	$(PYENV)/bin/python benches/python_vs_cli.py
+
+# safespace against rustrict, alt-profanity-check and better-profanity on the same texts (needs ../shared/data).
+compare: onnxruntime
+	@test -x $(PYENV)/bin/python || python3 -m venv $(PYENV)
+	$(CARGO) build -q --release -p safespace-cli
+	$(CARGO) build -q --release --manifest-path benches/compare/rustrict-peer/Cargo.toml --target-dir target/rustrict-peer
+	$(PYENV)/bin/pip install --quiet --disable-pip-version-check pandas==3.1.1 alt-profanity-check==1.9.1 better-profanity==0.7.0
+	$(PYENV)/bin/python benches/compare/compare.py --data ../shared/data
 
 bench: onnxruntime
 	bash benches/compare_model.sh

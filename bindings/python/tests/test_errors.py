@@ -1,6 +1,7 @@
 """Bad input gives clear Python exceptions, never a crash or a silently dropped record."""
 
 import math
+import multiprocessing
 import threading
 
 import pytest
@@ -113,3 +114,26 @@ def test_texts_over_the_size_limit_are_a_clear_error():
         small.score_batch(["kys", "this text is longer than sixteen bytes"])
     with pytest.raises(ValueError, match="at least 1"):
         safespace.Detector(rules_only=True, max_input_bytes=0)
+
+
+def _score_in_child(detector: safespace.Detector, texts: list, out) -> None:
+    reports = detector.score_batch(texts, threads=2) + [detector.score(t) for t in texts]
+    out.send([r.to_json() for r in reports])
+    out.close()
+
+
+@pytest.mark.parametrize("which", ["rules", "detector"])
+def test_a_forked_child_scores_with_the_parents_detector(which, request):
+    """Fork keeps the detector but none of its worker threads: the child must rebuild them, not hang."""
+    detector = request.getfixturevalue(which)
+    texts = ["kys", "I bought the pills, tonight's the night", "nice goal", "vaccines cause autism"]
+    expected = [r.to_json() for r in detector.score_batch(texts, threads=2)]  # the parent's pool now exists
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_score_in_child, args=(detector, texts, send))
+    child.start()
+    assert receive.poll(60), "the forked child produced no result within 60 s"
+    reports = receive.recv()
+    child.join(10)
+    assert child.exitcode == 0
+    assert reports == expected + expected

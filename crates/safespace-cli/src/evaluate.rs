@@ -10,6 +10,7 @@ use safespace::{Category, Detector};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::html;
 use crate::options::EvalArgs;
 use crate::run::open_records;
 
@@ -90,6 +91,27 @@ pub fn run(args: &EvalArgs, detector: &Detector) -> Result<ExitCode> {
             .collect(),
         tags,
     };
+    if let Some(dir) = &args.report {
+        let measured: Vec<html::Measured> = categories
+            .iter()
+            .enumerate()
+            .map(|(k, c)| html::Measured {
+                category: c.as_str(),
+                evaluation: &results.categories[c.as_str()],
+                scores: &scores[k],
+                labels: &labels[k],
+            })
+            .collect();
+        let title = format!(
+            "safespace eval: {}, {} records, policy {}",
+            args.input.display(),
+            results.records,
+            results.policy
+        );
+        let page = html::write(dir, &title, &measured)
+            .with_context(|| format!("cannot write the report in {}", dir.display()))?;
+        eprintln!("report: {}", page.display());
+    }
     let mut out = io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &results)?;

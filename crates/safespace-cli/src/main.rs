@@ -2,6 +2,7 @@
 //! line, one sentence at a time or whole JSONL/CSV files and pipes.
 
 mod evaluate;
+mod html;
 mod options;
 mod records;
 mod run;

@@ -62,6 +62,10 @@ pub struct EvalArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Also write DIR/index.html: the tables with ROC and reliability plots (inline SVG).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+
     #[command(flatten)]
     pub detector: DetectorArgs,
 }

@@ -256,6 +256,38 @@ fn eval_measures_the_functional_suite() {
 }
 
 #[test]
+fn eval_report_writes_a_page_with_svg_plots_per_category() {
+    let suite = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../datasets/functional/suite.jsonl"
+    );
+    let dir = std::env::temp_dir().join(format!("safespace-report-{}", std::process::id()));
+    let dir_arg = dir.to_str().unwrap();
+    let output = safespace(
+        &[
+            "eval",
+            "--input",
+            suite,
+            "--rules-only",
+            "--report",
+            dir_arg,
+        ],
+        b"",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    for category in ["self_harm", "harassment", "misinformation"] {
+        assert!(page.contains(&format!("<title>ROC curve, {category}</title>")));
+        assert!(page.contains(&format!("<title>Reliability, {category}</title>")));
+    }
+    assert_eq!(page.matches("<svg").count(), 6);
+    assert_eq!(page.matches("<svg").count(), page.matches("</svg>").count());
+    assert!(!page.contains("<script"));
+    assert!(page.contains("<td>self_harm</td><td>467</td><td>119</td>"));
+}
+
+#[test]
 fn eval_reads_csv_labels_skips_empty_ones_and_names_bad_ones() {
     // self_harm scores: kys and the crisis post high, "nice day" 0; the empty label leaves a record out.
     let csv = "body,self_harm\nkys,1\n\"I bought the pills, tonight's the night\",1\nnice day,0\nhello,\n";

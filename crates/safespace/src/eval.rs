@@ -1,5 +1,6 @@
 //! Metrics for checking a detector on labeled data: ROC-AUC, PR-AUC (average precision), precision,
-//! recall and F1 at a threshold, the threshold that reaches a target recall, and calibration error.
+//! recall and F1 at a threshold, the threshold that reaches a target recall, and calibration error;
+//! plus the points behind the plots: [`roc_curve`] and [`reliability`] bins.
 //!
 //! ```
 //! use safespace::eval::{evaluate, Confusion};
@@ -231,6 +232,101 @@ pub fn threshold_for_recall(scores: &[f32], labels: &[bool], target: f64) -> Opt
     })
 }
 
+/// One point of a ROC curve: the rates when every score at or above `threshold` is flagged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RocPoint {
+    /// Scores at or above this are flagged (`f32::INFINITY` for the first point: nothing flagged).
+    pub threshold: f32,
+    /// Negatives flagged / negatives.
+    pub false_positive_rate: f64,
+    /// Positives flagged / positives (recall).
+    pub true_positive_rate: f64,
+}
+
+/// The ROC curve, one point per distinct score from the highest threshold down, from (0, 0) to (1, 1);
+/// tied scores move both rates in one step. `None` without both classes.
+///
+/// ```
+/// let curve = safespace::eval::roc_curve(&[0.9, 0.5, 0.5, 0.1], &[true, true, false, false]).unwrap();
+/// let rates: Vec<(f64, f64)> =
+///     curve.iter().map(|p| (p.false_positive_rate, p.true_positive_rate)).collect();
+/// assert_eq!(rates, [(0.0, 0.0), (0.0, 0.5), (0.5, 1.0), (1.0, 1.0)]);
+/// ```
+pub fn roc_curve(scores: &[f32], labels: &[bool]) -> Option<Vec<RocPoint>> {
+    let positives = labels.iter().filter(|&&l| l).count();
+    let negatives = labels.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return None;
+    }
+    let mut pairs: Vec<(f32, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut curve = vec![RocPoint {
+        threshold: f32::INFINITY,
+        false_positive_rate: 0.0,
+        true_positive_rate: 0.0,
+    }];
+    let (mut tp, mut fp) = (0, 0);
+    for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+        tp += group.iter().filter(|p| p.1).count();
+        fp += group.iter().filter(|p| !p.1).count();
+        curve.push(RocPoint {
+            threshold: group[0].0,
+            false_positive_rate: ratio(fp, negatives),
+            true_positive_rate: ratio(tp, positives),
+        });
+    }
+    Some(curve)
+}
+
+/// Scores in one calibration bin and how often they were right.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CalibrationBin {
+    /// The bin's lowest score (inclusive).
+    pub lower: f64,
+    /// The bin's highest score (exclusive, but 1.0 falls in the last bin).
+    pub upper: f64,
+    /// Scores in the bin.
+    pub count: usize,
+    /// Their mean: the predicted probability.
+    pub mean_score: f64,
+    /// The share of them that are positive: the observed frequency.
+    pub positive_rate: f64,
+}
+
+/// The reliability diagram's bins: scores split into `bins` equal-width bins over [0, 1]; empty bins are
+/// left out. A calibrated detector has `mean_score ≈ positive_rate` in every bin.
+///
+/// ```
+/// let bins = safespace::eval::reliability(&[0.1, 0.2, 0.9, 0.8], &[false, true, true, true], 2);
+/// assert_eq!(bins.len(), 2);
+/// assert_eq!((bins[0].count, bins[0].positive_rate), (2, 0.5));
+/// assert!((bins[1].mean_score - 0.85).abs() < 1e-6);
+/// ```
+pub fn reliability(scores: &[f32], labels: &[bool], bins: usize) -> Vec<CalibrationBin> {
+    if bins == 0 {
+        return Vec::new();
+    }
+    let mut sums = vec![(0.0f64, 0usize, 0usize); bins]; // score sum, positives, count
+    for (&score, &label) in scores.iter().zip(labels) {
+        let bin = ((score.clamp(0.0, 1.0) as f64 * bins as f64) as usize).min(bins - 1);
+        sums[bin].0 += score as f64;
+        sums[bin].1 += usize::from(label);
+        sums[bin].2 += 1;
+    }
+    let width = 1.0 / bins as f64;
+    sums.iter()
+        .enumerate()
+        .filter(|(_, (_, _, count))| *count > 0)
+        .map(|(i, &(sum, positives, count))| CalibrationBin {
+            lower: i as f64 * width,
+            upper: (i + 1) as f64 * width,
+            count,
+            mean_score: sum / count as f64,
+            positive_rate: ratio(positives, count),
+        })
+        .collect()
+}
+
 /// Expected calibration error: over `bins` equal-width score bins, the example-weighted mean gap
 /// between the mean score and the share of positives. `None` without examples.
 ///
@@ -243,20 +339,11 @@ pub fn expected_calibration_error(scores: &[f32], labels: &[bool], bins: usize) 
     if scores.is_empty() || bins == 0 {
         return None;
     }
-    let mut sums = vec![(0.0f64, 0usize, 0usize); bins]; // score sum, positives, count
-    for (&score, &label) in scores.iter().zip(labels) {
-        let bin = ((score.clamp(0.0, 1.0) as f64 * bins as f64) as usize).min(bins - 1);
-        sums[bin].0 += score as f64;
-        sums[bin].1 += usize::from(label);
-        sums[bin].2 += 1;
-    }
     let total = scores.len() as f64;
     Some(
-        sums.iter()
-            .filter(|(_, _, count)| *count > 0)
-            .map(|&(sum, positives, count)| {
-                (sum / count as f64 - positives as f64 / count as f64).abs() * count as f64 / total
-            })
+        reliability(scores, labels, bins)
+            .iter()
+            .map(|b| (b.mean_score - b.positive_rate).abs() * b.count as f64 / total)
             .sum(),
     )
 }
@@ -272,15 +359,15 @@ fn ratio(numerator: usize, denominator: usize) -> f64 {
 mod tests {
     use super::*;
 
+    /// Positives 0.8, 0.4, 0.4; negatives 0.4, 0.1: a tie across the classes.
+    const TIED_SCORES: [f32; 5] = [0.8, 0.4, 0.4, 0.4, 0.1];
+    const TIED_LABELS: [bool; 5] = [true, true, true, false, false];
+
     #[test]
     fn roc_auc_matches_hand_counts_with_ties() {
-        // Positives 0.8, 0.4, 0.4; negatives 0.4, 0.1. Pairs: 0.8 beats both (2); each 0.4 ties 0.4
-        // (0.5) and beats 0.1 (1): 2 + 1.5 + 1.5 = 5 of 6.
-        let auc = roc_auc(
-            &[0.8, 0.4, 0.4, 0.4, 0.1],
-            &[true, true, true, false, false],
-        )
-        .unwrap();
+        // Pairs: 0.8 beats both negatives (2); each positive 0.4 ties the negative 0.4 (0.5) and beats
+        // 0.1 (1): 2 + 1.5 + 1.5 = 5 of 6.
+        let auc = roc_auc(&TIED_SCORES, &TIED_LABELS).unwrap();
         assert!((auc - 5.0 / 6.0).abs() < 1e-12);
         assert_eq!(roc_auc(&[0.1, 0.9], &[true, false]), Some(0.0));
     }
@@ -317,6 +404,37 @@ mod tests {
         let empty = evaluate(&[], &[], 0.5, 0.9);
         assert_eq!((empty.roc_auc, empty.pr_auc, empty.ece), (None, None, None));
         assert_eq!(empty.f1, 0.0);
+    }
+
+    #[test]
+    fn roc_curve_steps_once_per_distinct_score() {
+        let curve = roc_curve(&TIED_SCORES, &TIED_LABELS).unwrap();
+        let points: Vec<(f32, f64, f64)> = curve
+            .iter()
+            .map(|p| (p.threshold, p.false_positive_rate, p.true_positive_rate))
+            .collect();
+        assert_eq!(
+            points,
+            [
+                (f32::INFINITY, 0.0, 0.0),
+                (0.8, 0.0, 1.0 / 3.0),
+                (0.4, 0.5, 1.0),
+                (0.1, 1.0, 1.0)
+            ]
+        );
+        assert_eq!(roc_curve(&[0.3], &[true]), None);
+    }
+
+    #[test]
+    fn calibration_error_is_the_count_weighted_gap_of_the_reliability_bins() {
+        // Bin [0, 0.5): scores 0.1, 0.3 (mean 0.2), one positive (0.5): gap 0.3, weight 2/4.
+        // Bin [0.5, 1]: scores 0.6, 1.0 (mean 0.8), both positive (1.0): gap 0.2, weight 2/4.
+        let (scores, labels) = ([0.1, 0.3, 0.6, 1.0], [true, false, true, true]);
+        let bins = reliability(&scores, &labels, 2);
+        assert_eq!(bins.iter().map(|b| b.count).collect::<Vec<_>>(), [2, 2]);
+        let ece = expected_calibration_error(&scores, &labels, 2).unwrap();
+        assert!((ece - 0.25).abs() < 1e-6, "{ece}");
+        assert!(reliability(&scores, &labels, 0).is_empty());
     }
 
     #[test]
