@@ -68,7 +68,11 @@ wasm-tools:
 wasm-build: wasm-tools
 	bindings/wasm/build.sh
 
+# The tests compare with the native CLI in both backends (tests/native.mjs): build both first, so
+# that no compile runs inside a test's time limit.
 wasm-tests: wasm-build
+	$(CARGO) build -q -p safespace-cli --no-default-features --features tract
+	$(CARGO) build -q -p safespace-cli
 	cd bindings/wasm && node --test --test-concurrency=1 tests/
 
 score: onnxruntime
