@@ -29,7 +29,8 @@ pub const DEFAULT_MAX_INPUT_BYTES: usize = 32 << 20;
 ///
 /// Build once and share: a `Detector` is `Send + Sync`, and scoring takes `&self`. By default it runs
 /// the bundled model through ONNX Runtime fused with the rule engine; when ONNX Runtime is not installed
-/// it runs the rules alone and says so in `engine.mode` and `engine.note`.
+/// it runs the model on tract if the crate was built with feature `tract`, or else the rules alone, and
+/// says so in `engine.mode` and `engine.note`.
 ///
 /// ```
 /// use safespace::{Action, Category, Detector, Severity};
