@@ -24,6 +24,7 @@ onnxruntime:
 
 lint:
 	$(CARGO) fmt --all -- --check
+	python3 .ci/licenses.py
 	$(CARGO) clippy $(NATIVE) --all-targets -- -D warnings
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	$(CARGO) clippy -p safespace-wasm --target wasm32-unknown-unknown --features model -- -D warnings
