@@ -147,8 +147,9 @@ pub fn evaluate(scores: &[f32], labels: &[bool], threshold: f32, target_recall: 
     }
 }
 
-/// ROC-AUC as the Mann-Whitney statistic: the chance that a random positive scores above a random
-/// negative, ties counting half. `None` unless both classes are present.
+/// ROC-AUC: the chance that a random positive scores above a random negative, ties counting half
+/// (the Mann-Whitney statistic), computed as the trapezoid area under [`roc_curve`], whose tied scores
+/// form one diagonal step. `None` unless both classes are present.
 ///
 /// ```
 /// use safespace::eval::roc_auc;
@@ -156,24 +157,17 @@ pub fn evaluate(scores: &[f32], labels: &[bool], threshold: f32, target_recall: 
 /// assert_eq!(roc_auc(&[0.5], &[true]), None);
 /// ```
 pub fn roc_auc(scores: &[f32], labels: &[bool]) -> Option<f64> {
-    let positives = labels.iter().filter(|&&l| l).count();
-    let negatives = labels.len() - positives;
-    if positives == 0 || negatives == 0 {
-        return None;
-    }
-    let mut pairs: Vec<(f32, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    // Average rank (1-based) of each group of tied scores, summed over the positives.
-    let mut positive_rank_sum = 0.0;
-    let mut i = 0;
-    while i < pairs.len() {
-        let j = i + pairs[i..].iter().take_while(|p| p.0 == pairs[i].0).count();
-        let average_rank = (i + 1 + j) as f64 / 2.0;
-        positive_rank_sum += average_rank * pairs[i..j].iter().filter(|p| p.1).count() as f64;
-        i = j;
-    }
-    let (p, n) = (positives as f64, negatives as f64);
-    Some((positive_rank_sum - p * (p + 1.0) / 2.0) / (p * n))
+    let curve = roc_curve(scores, labels)?;
+    Some(
+        curve
+            .windows(2)
+            .map(|w| {
+                (w[1].false_positive_rate - w[0].false_positive_rate)
+                    * (w[1].true_positive_rate + w[0].true_positive_rate)
+                    / 2.0
+            })
+            .sum(),
+    )
 }
 
 /// Average precision: the mean, over positives, of the precision at the threshold that first flags
