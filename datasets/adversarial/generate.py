@@ -1,9 +1,9 @@
-"""Writes suite.jsonl: every sentence of clean.jsonl under each spelling transform.
+"""Writes suite.jsonl: every sentence of clean.jsonl and fresh.jsonl under each spelling transform.
 
     python3 datasets/adversarial/generate.py
 
 Deterministic (no randomness): rerunning gives the same file. Each output row has `text`, `clean` (the
-original), `category` (what the clean form is flagged for) and `transform`. The Rust test
+original), `category` (what the clean form is flagged for), `transform` and `set` (the file it came from). The Rust test
 `crates/safespace/tests/adversarial.rs` scores both forms and reports detection per transform.
 """
 
@@ -69,12 +69,14 @@ TRANSFORMS = {
 
 
 def main() -> None:
-    clean = [json.loads(line) for line in (HERE / "clean.jsonl").open()]
+    sets = {"clean": HERE / "clean.jsonl", "fresh": HERE / "fresh.jsonl"}
     with (HERE / "suite.jsonl").open("w") as out:
         for name, transform in TRANSFORMS.items():
-            for row in clean:
-                record = {"text": transform(row["text"]), "clean": row["text"], "category": row["category"], "transform": name}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            for set_name, path in sets.items():
+                for line in path.open():
+                    row = json.loads(line)
+                    record = {"text": transform(row["text"]), "clean": row["text"], "category": row["category"], "transform": name, "set": set_name}
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@
 //! Every character of the normalized text remembers the byte range of the original text it came from, so
 //! a match in the normalized text maps back to exactly what the writer typed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -29,6 +29,8 @@ const DEFAULT_TABLES: &str = include_str!("../rules/normalizer.toml");
 /// Separators that may be inserted between the letters of one word (`k.y.s`, `self-harm`).
 /// What writers put between the letters of a word they spell out.
 const SPELLING_SEPARATORS: &[char] = &[' ', '.', '-', '_', '*'];
+/// Most `1`s and `|`s in one token whose readings (`i` or `l` each) are tried against the vocabulary.
+const MAX_AMBIGUOUS_SYMBOLS: usize = 8;
 const SOFT_SEPARATORS: &[char] = &[' ', '.', '-', '_', '*', '/', '~', ',', '+', '\''];
 
 /// The normalized form of a text plus a map from each normalized character to the original bytes.
@@ -144,11 +146,12 @@ struct TableFile {
     confusables: HashMap<char, String>,
     leet: HashMap<char, char>,
     words: Lexicon,
-    contractions: Contractions,
+    contractions: WordList,
+    vocabulary: WordList,
 }
 
 #[derive(Debug, Deserialize)]
-struct Contractions {
+struct WordList {
     words: Vec<String>,
 }
 
@@ -164,6 +167,8 @@ struct Tables {
     longest_word: usize,
     /// Bit `n` is set when some lexicon word starts with the letter `'a' + n`.
     first_letters: u32,
+    /// Words a leetspeak token may be read as (the `[vocabulary]` table, lexicon and contractions).
+    vocabulary: HashSet<String, BuildHasherDefault<Fnv>>,
 }
 
 impl Tables {
@@ -192,8 +197,21 @@ impl Default for Normalizer {
                 .filter_map(|w| w.chars().next())
                 .filter(char::is_ascii_lowercase)
                 .fold(0, |mask, c| mask | 1 << (c as u32 - 'a' as u32));
+            let vocabulary = file
+                .vocabulary
+                .words
+                .into_iter()
+                .chain(file.contractions.words.iter().cloned())
+                .chain(
+                    file.words
+                        .iter()
+                        .flat_map(|(key, value)| [key.as_str()].into_iter().chain(value.split(' ')))
+                        .map(str::to_owned),
+                )
+                .collect();
             Tables {
                 first_letters,
+                vocabulary,
                 longest_word: file.words.keys().map(String::len).max().unwrap_or(0),
                 confusables: file.confusables,
                 leet,
@@ -305,6 +323,7 @@ impl Normalizer {
 
     /// Step 2: symbols inside words, apostrophes, repeated letters.
     fn repair_words(&self, units: &[Unit]) -> Vec<Unit> {
+        let leet_in_use = words(units).any(|token| self.spells_with_symbols(token));
         let mut out: Vec<Unit> = Vec::with_capacity(units.len());
         let mut i = 0;
         while i < units.len() {
@@ -313,16 +332,68 @@ impl Normalizer {
                 i += 1;
                 continue;
             }
-            let end = i + units[i..].iter().take_while(|u| is_word_char(u.ch)).count();
-            self.repair_token(&units[i..end], &mut out);
+            let end = word_end_by(units, i, is_word_char);
+            self.repair_token(&units[i..end], leet_in_use, &mut out);
             i = end;
         }
         out
     }
 
-    fn repair_token(&self, token: &[Unit], out: &mut Vec<Unit>) {
+    /// Whether `token` mixes letters with look-alike symbols and reads as a vocabulary word
+    /// ("g01ng"): evidence that the text is written in leetspeak.
+    fn spells_with_symbols(&self, token: &[Unit]) -> bool {
+        token.iter().any(|u| u.ch.is_ascii_lowercase())
+            && !is_number_with_unit(token)
+            && self.vocabulary_reading(token).is_some()
+    }
+
+    /// The vocabulary word `token` spells when its look-alike symbols are read as letters, trying `i`
+    /// and `l` for each `1` and `|`. `None` for tokens without symbols or with other characters.
+    fn vocabulary_reading(&self, token: &[Unit]) -> Option<String> {
+        let leet = |ch: char| self.tables.leet(ch);
+        if token.iter().all(|u| leet(u.ch).is_none())
+            || token
+                .iter()
+                .any(|u| !u.ch.is_ascii_lowercase() && leet(u.ch).is_none())
+        {
+            return None;
+        }
+        let ambiguous = token.iter().filter(|u| matches!(u.ch, '1' | '|')).count();
+        if ambiguous > MAX_AMBIGUOUS_SYMBOLS {
+            return None;
+        }
+        let mut reading = String::with_capacity(token.len());
+        for choice in 0..1u32 << ambiguous {
+            reading.clear();
+            let mut bit = 0;
+            for unit in token {
+                reading.push(match (unit.ch, leet(unit.ch)) {
+                    ('1' | '|', Some(letter)) => {
+                        bit += 1;
+                        match choice >> (bit - 1) & 1 {
+                            0 => letter,
+                            _ if letter == 'i' => 'l',
+                            _ => 'i',
+                        }
+                    }
+                    (_, Some(letter)) => letter,
+                    (ch, None) => ch,
+                });
+            }
+            if self.tables.vocabulary.contains(&reading) {
+                return Some(reading);
+            }
+        }
+        None
+    }
+
+    /// Repairs one token. A token whose symbols spell a vocabulary word becomes that word, if it has
+    /// letters and is not a number with a unit ("4m") or if the text is written in leetspeak
+    /// (`leet_in_use`: then "70" is "to" and "4m" is "am"); other symbols become letters only next to
+    /// letters.
+    fn repair_token(&self, token: &[Unit], leet_in_use: bool, out: &mut Vec<Unit>) {
+        let token_start = out.len();
         if token.iter().all(|u| u.ch.is_ascii_lowercase()) {
-            let token_start = out.len();
             out.extend_from_slice(token);
             if token
                 .windows(3)
@@ -332,13 +403,25 @@ impl Normalizer {
             }
             return;
         }
+        if let Some(reading) = self.vocabulary_reading(token) {
+            let has_letter = token.iter().any(|u| u.ch.is_ascii_lowercase());
+            if leet_in_use || (has_letter && !is_number_with_unit(token)) {
+                out.extend(
+                    token
+                        .iter()
+                        .zip(reading.chars())
+                        .map(|(unit, ch)| Unit { ch, ..*unit }),
+                );
+                squash_repeated_letters(out, token_start);
+                return;
+            }
+        }
         let letters = token.iter().filter(|u| u.ch.is_alphabetic()).count();
         let has_letter = letters > 0;
         let plain_number = token
             .iter()
             .any(|u| u.ch.is_ascii_digit() && self.tables.leet(u.ch).is_none());
         let decode_leet = has_letter && !plain_number;
-        let token_start = out.len();
         for (k, unit) in token.iter().enumerate() {
             let prev_letter = out[token_start..]
                 .last()
@@ -571,11 +654,19 @@ fn squash_repeated_letters(out: &mut Vec<Unit>, from: usize) {
 }
 
 fn word_end(units: &[Unit], start: usize) -> usize {
-    start
-        + units[start..]
-            .iter()
-            .take_while(|u| u.ch.is_alphabetic())
-            .count()
+    word_end_by(units, start, char::is_alphabetic)
+}
+
+/// The end of the run of characters that `in_word` accepts starting at `start`.
+fn word_end_by(units: &[Unit], start: usize, in_word: impl Fn(char) -> bool) -> usize {
+    start + units[start..].iter().take_while(|u| in_word(u.ch)).count()
+}
+
+/// The tokens of `units`: runs of [`is_word_char`] characters.
+fn words(units: &[Unit]) -> impl Iterator<Item = &[Unit]> {
+    units
+        .split(|u| !is_word_char(u.ch))
+        .filter(|token| !token.is_empty())
 }
 
 /// Letters, digits and the symbols writers use in place of letters.
@@ -715,6 +806,31 @@ mod tests {
         assert_eq!(norm("7o 4l1 of u"), "to all of you");
         assert_eq!(norm("4k video, 2nd try, 10mg"), "4k video, 2nd try, 10mg");
         assert_eq!(norm("5g causes"), "5g causes");
+    }
+
+    #[test]
+    fn reads_leetspeak_words_through_the_vocabulary() {
+        assert_eq!(
+            norm("1 w4n7 70 k111 my$31f 70n1gh7"),
+            "i want to kill myself tonight"
+        );
+        assert_eq!(
+            norm("1 4m g01ng 70 74k3 411 7h3 p111$"),
+            "i am going to take all the pills"
+        );
+        assert_eq!(
+            norm("y0u 4r3 4 w0r7h13$$ 1d107"),
+            "you are a worthless idiot"
+        );
+        // Digits alone stay numbers unless the text spells words with digits.
+        assert_eq!(
+            norm("1 of 4 left, 70 in all, 4m"),
+            "1 of 4 left, 70 in all, 4m"
+        );
+        assert_eq!(
+            norm("g01ng 4 m1l3s, call 988 or 741741"),
+            "going a miles, call 988 or 741741"
+        );
     }
 
     #[test]

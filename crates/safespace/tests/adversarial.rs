@@ -2,6 +2,9 @@
 //! harassment sentences under each transform (`datasets/adversarial/generate.py`). Per transform, the
 //! detection rate is measured against the clean form: of the sentences whose clean form is flagged for
 //! their category, the share still flagged after the transform. Run with `--nocapture` for the table.
+//!
+//! The normalizer's leetspeak vocabulary was written alongside `clean.jsonl`; `fresh.jsonl` was written
+//! after it, so its column shows how the vocabulary does on sentences it was not written for.
 
 use std::collections::BTreeMap;
 
@@ -14,15 +17,11 @@ struct Case {
     clean: String,
     category: Category,
     transform: String,
+    set: String,
 }
 
 /// The goal for every transform: at least 90 % of clean-form detection.
 const GOAL: f64 = 0.9;
-
-/// Transforms that do not reach the goal yet, with the floor they do reach. Leetspeak that replaces
-/// most letters is ambiguous (`1` is `i` or `l`, `4m` is "am" or four metres); see the closing note of
-/// the reliability issue for what would move it.
-const BELOW_GOAL: &[(&str, f64)] = &[("leetspeak", 0.7), ("leetspeak_full", 0.3)];
 
 fn load() -> Vec<Case> {
     let path = concat!(
@@ -42,28 +41,44 @@ fn spelling_tricks_keep_at_least_90_percent_of_clean_detection() {
     let detector = Detector::builder().rules_only(true).build().unwrap();
     let tricked = detector.score_batch(&cases.iter().map(|c| c.text.as_str()).collect::<Vec<_>>());
     let clean = detector.score_batch(&cases.iter().map(|c| c.clean.as_str()).collect::<Vec<_>>());
-    let mut per_transform: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    // Per transform: (detected, clean detections) over all sentences, and over the fresh ones.
+    let mut per_transform: BTreeMap<&str, [(usize, usize); 2]> = BTreeMap::new();
     for ((case, tricked), clean) in cases.iter().zip(&tricked).zip(&clean) {
         if !clean.is_flagged(case.category) {
             continue;
         }
         let entry = per_transform.entry(case.transform.as_str()).or_default();
-        entry.0 += usize::from(tricked.is_flagged(case.category));
-        entry.1 += 1;
+        let detected = usize::from(tricked.is_flagged(case.category));
+        for (tally, counts) in entry.iter_mut().zip([true, case.set == "fresh"]) {
+            if counts {
+                tally.0 += detected;
+                tally.1 += 1;
+            }
+        }
     }
-    println!("{:<22} {:>9} {:>6}", "transform", "detected", "rate");
-    for (transform, (detected, total)) in &per_transform {
-        let rate = *detected as f64 / *total as f64;
-        println!("{transform:<22} {detected:>4}/{total:<4} {rate:>6.2}");
+    let rate = |(detected, total): (usize, usize)| detected as f64 / total as f64;
+    println!(
+        "{:<22} {:>9} {:>6} {:>7}",
+        "transform", "detected", "rate", "fresh"
+    );
+    for (transform, [all, fresh]) in &per_transform {
+        let (detected, total) = *all;
+        println!(
+            "{transform:<22} {detected:>4}/{total:<4} {:>6.2} {:>7.2}",
+            rate(*all),
+            rate(*fresh)
+        );
     }
     assert!(per_transform.len() >= 15, "every transform is present");
-    for (transform, (detected, total)) in &per_transform {
-        assert!(*total >= 30, "{transform}: only {total} clean detections");
-        let rate = *detected as f64 / *total as f64;
-        let floor = BELOW_GOAL
-            .iter()
-            .find(|(t, _)| t == transform)
-            .map_or(GOAL, |(_, floor)| *floor);
-        assert!(rate >= floor, "{transform}: {rate:.2} < {floor}");
+    for (transform, [all, fresh]) in &per_transform {
+        assert!(
+            all.1 >= 50 && fresh.1 >= 15,
+            "{transform}: too few clean detections"
+        );
+        assert!(
+            rate(*all) >= GOAL,
+            "{transform}: {:.2} < {GOAL}",
+            rate(*all)
+        );
     }
 }
