@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
@@ -36,29 +37,29 @@ impl NativeDetector {
         disable_rules: Vec<String>,
         max_input_bytes: Option<usize>,
     ) -> PyResult<Self> {
+        let settings = safespace::Settings {
+            policy: Some(policy.parse().map_err(to_py_error)?),
+            locale: Some(locale.parse().map_err(to_py_error)?),
+            thresholds: thresholds
+                .into_iter()
+                .map(|(category, threshold)| {
+                    Ok((category.parse().map_err(PyValueError::new_err)?, threshold))
+                })
+                .collect::<PyResult<_>>()?,
+            rules: Vec::new(),
+            rules_files: rules_files.into_iter().map(PathBuf::from).collect(),
+            disable_rules,
+            max_input_bytes,
+        };
         let mut builder = safespace::Detector::builder()
-            .preset(policy.parse().map_err(to_py_error)?)
-            .locale(locale.parse().map_err(to_py_error)?)
+            .settings(settings)
             .rules_only(rules_only)
             .require_model(require_model);
-        for (category, threshold) in thresholds {
-            let category = category.parse().map_err(PyValueError::new_err)?;
-            builder = builder.threshold(category, threshold);
-        }
         if let Some(dir) = model_path {
             builder = builder.model_dir(dir);
         }
         if let Some(library) = onnxruntime_library {
             builder = builder.onnxruntime_library(library);
-        }
-        for file in rules_files {
-            builder = builder.add_rules_file(file);
-        }
-        for id in disable_rules {
-            builder = builder.disable_rule(id);
-        }
-        if let Some(limit) = max_input_bytes {
-            builder = builder.max_input_bytes(limit);
         }
         let inner = guarded(|| builder.build())?.map_err(to_py_error)?;
         Ok(NativeDetector {

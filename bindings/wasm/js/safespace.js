@@ -135,11 +135,29 @@ export function defineApi(native, instantiate) {
   return { init, Detector };
 }
 
+/** Each option's name in the JSON of the core's `Settings`. */
+const SETTING_NAMES = {
+  policy: "policy",
+  locale: "locale",
+  thresholds: "thresholds",
+  rules: "rules",
+  disableRules: "disable_rules",
+  maxInputBytes: "max_input_bytes",
+};
+
 function optionsJson(options) {
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new TypeError(`safespace: options must be an object, got ${describe(options)}`);
   }
-  return JSON.stringify(options);
+  const settings = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (!Object.hasOwn(SETTING_NAMES, name)) {
+      const known = Object.keys(SETTING_NAMES).join(", ");
+      throw new Error(`safespace: unknown option \`${name}\` (expected one of ${known})`);
+    }
+    settings[SETTING_NAMES[name]] = value;
+  }
+  return JSON.stringify(settings);
 }
 
 /** The bytes of a model file given as bytes, a Response, a URL, or a promise of one of those. */

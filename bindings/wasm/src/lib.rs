@@ -1,20 +1,24 @@
 //! WebAssembly bindings of safespace, the native half of the `safespace` npm package.
 //!
 //! JavaScript never calls this module directly: the package's `safespace.js` wraps it, checks argument
-//! types, and turns the JSON that crosses the boundary into plain objects. Options come in as JSON
-//! ([`options::Options`]); reports go out as JSON whose evidence offsets are JavaScript string indices
-//! ([`report::to_json`]).
+//! types, and turns the JSON that crosses the boundary into plain objects. Options come in as the JSON
+//! of [`safespace::Settings`] (the wrapper renames its camelCase keys); reports go out as JSON whose
+//! evidence offsets are JavaScript string indices ([`report::to_json`]).
 //!
 //! Two builds come from this crate: without features the detector runs the rules alone (small enough to
 //! score on every keystroke); with feature `model` it also runs the bundled model through tract, from
 //! files the page passes in.
 
-mod options;
 mod report;
 
 use wasm_bindgen::prelude::*;
 
-use options::Options;
+/// A builder configured with `settings`, the JSON of [`safespace::Settings`].
+fn builder(settings: &str) -> Result<safespace::DetectorBuilder, safespace::Error> {
+    let settings: safespace::Settings = serde_json::from_str(settings)
+        .map_err(|e| safespace::Error::InvalidOption(format!("options: {e}")))?;
+    Ok(safespace::Detector::builder().settings(settings))
+}
 
 /// A safespace detector living in WebAssembly memory.
 #[wasm_bindgen]
@@ -24,10 +28,10 @@ pub struct Detector {
 
 #[wasm_bindgen]
 impl Detector {
-    /// A rules-only detector. `options` is JSON (see `Options`).
+    /// A rules-only detector. `options` is the JSON of [`safespace::Settings`].
     #[wasm_bindgen(constructor)]
     pub fn new(options: &str) -> Result<Detector, JsError> {
-        let builder = Options::parse(options)?.builder()?.rules_only(true);
+        let builder = builder(options)?.rules_only(true);
         Ok(Detector {
             inner: builder.build()?,
         })
@@ -48,10 +52,7 @@ impl Detector {
             tokenizer,
             manifest,
         };
-        let builder = Options::parse(options)?
-            .builder()?
-            .model_files(files)
-            .require_model(true);
+        let builder = builder(options)?.model_files(files).require_model(true);
         Ok(Detector {
             inner: builder.build()?,
         })

@@ -80,7 +80,7 @@ test("bad options are Errors with the reason", () => {
   assert.throws(() => new Detector({ locale: "Mars" }), /unknown locale/);
   assert.throws(() => new Detector({ thresholds: { harassment: 2 } }), /threshold/);
   assert.throws(() => new Detector({ thresholds: { spam: 0.5 } }), /spam/);
-  assert.throws(() => new Detector({ polcy: "strict" }), /unknown field `polcy`/);
+  assert.throws(() => new Detector({ polcy: "strict" }), /unknown option `polcy` \(expected one of policy, locale/);
   assert.throws(() => new Detector({ rules: [{ name: "ours.toml", toml: "[[rule]]\nid = " }] }), /ours\.toml:2/);
   assert.throws(() => new Detector({ maxInputBytes: 0 }), /at least 1/);
 });

@@ -168,6 +168,34 @@ impl<R: std::io::Read> Iterator for CsvReader<R> {
     }
 }
 
+/// What the readers promise on any input, checked by the fuzz target `records`
+/// (`crates/safespace/fuzz`) and by a unit test on its saved inputs: reading never panics, JSONL gives
+/// exactly one record (or error record) per non-blank line, numbered in order, and CSV records come in
+/// line order.
+#[cfg(any(test, fuzzing))]
+pub fn check_readers(bytes: &[u8]) {
+    let non_blank_lines: Vec<u64> = (1..)
+        .zip(bytes.split(|&b| b == b'\n'))
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+        .map(|(number, _)| number)
+        .collect();
+    let numbered: Vec<u64> = JsonlReader::new(bytes, "text")
+        .map(|record| record.expect("reading a byte slice cannot fail").line)
+        .collect();
+    assert_eq!(
+        numbered, non_blank_lines,
+        "one JSONL record per non-blank line"
+    );
+    if let Ok(reader) = CsvReader::new(bytes, "text") {
+        let mut last_line = 0;
+        for record in reader {
+            let line = record.expect("reading a byte slice cannot fail").line;
+            assert!(line >= last_line, "CSV line {line} after line {last_line}");
+            last_line = line;
+        }
+    }
+}
+
 fn trim_line_end(bytes: &[u8]) -> &[u8] {
     let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     bytes.strip_suffix(b"\r").unwrap_or(bytes)
@@ -186,7 +214,29 @@ fn json_kind(value: &Value) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+
+    #[test]
+    fn readers_keep_every_record_on_saved_fuzz_inputs_and_seeds() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let saved = std::fs::read_dir(root.join("crates/safespace/fuzz/regressions/records"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path());
+        let seeds = [
+            "datasets/functional/suite.jsonl",
+            "examples/posts.jsonl",
+            "examples/ray/posts.csv",
+        ]
+        .map(|path| root.join(path));
+        for path in saved.chain(seeds) {
+            check_readers(&std::fs::read(&path).unwrap());
+        }
+        check_readers(b"text,id\n\"open quote\n{\"text\": 1}\r\n\n \t\n\xff\r\r\n");
+    }
 
     #[test]
     fn jsonl_reports_each_problem_with_its_line() {

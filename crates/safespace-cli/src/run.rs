@@ -1,5 +1,6 @@
 //! What each subcommand does.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::Path;
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use safespace::{Category, Detector, Locale, Preset};
+use safespace::{Category, Detector, Settings};
 use serde_json::{Map, Value};
 
 use crate::options::{Cli, Command, DetectorArgs, Format, OnError, ScoreArgs};
@@ -56,9 +57,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 pub fn build_detector(args: &DetectorArgs) -> Result<Detector> {
-    let mut builder = Detector::builder()
-        .preset(args.policy.parse::<Preset>()?)
-        .locale(args.locale.parse::<Locale>()?);
+    let mut thresholds = BTreeMap::new();
     for setting in &args.threshold {
         let (category, value) = setting
             .split_once('=')
@@ -68,21 +67,24 @@ pub fn build_detector(args: &DetectorArgs) -> Result<Detector> {
             .trim()
             .parse()
             .with_context(|| format!("--threshold `{setting}`: `{value}` is not a number"))?;
-        builder = builder.threshold(category, value);
+        thresholds.insert(category, value);
     }
-    for path in &args.rule_files {
-        builder = builder.add_rules_file(path);
-    }
-    for id in &args.disabled {
-        builder = builder.disable_rule(id);
-    }
+    let settings = Settings {
+        policy: Some(args.policy.parse()?),
+        locale: Some(args.locale.parse()?),
+        thresholds,
+        rules: Vec::new(),
+        rules_files: args.rule_files.clone(),
+        disable_rules: args.disabled.clone(),
+        max_input_bytes: Some(args.max_input_bytes),
+    };
+    let mut builder = Detector::builder().settings(settings);
     if let Some(dir) = &args.model {
         builder = builder.model_dir(dir);
     }
     let detector = builder
         .rules_only(args.rules_only)
         .require_model(args.require_model)
-        .max_input_bytes(args.max_input_bytes)
         .build()?;
     if let Some(why) = detector.model_unavailable_reason() {
         eprintln!("warning: scoring with rules only: {why}");

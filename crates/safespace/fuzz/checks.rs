@@ -1,7 +1,31 @@
 //! The properties every fuzz input must keep, shared by the fuzz targets (`fuzz_targets/`) and by the
 //! stable test that replays the saved corpus in CI (`tests/fuzz_regressions.rs`).
 
+use std::sync::OnceLock;
+
 use safespace::{Detector, Normalizer};
+
+/// The rules-only detector, built once per process.
+pub fn rules_detector() -> &'static Detector {
+    static DETECTOR: OnceLock<Detector> = OnceLock::new();
+    DETECTOR.get_or_init(|| {
+        Detector::builder()
+            .rules_only(true)
+            .build()
+            .expect("built-in rules load")
+    })
+}
+
+/// The detector with the bundled model (needs ONNX Runtime), built once per process.
+pub fn model_detector() -> &'static Detector {
+    static DETECTOR: OnceLock<Detector> = OnceLock::new();
+    DETECTOR.get_or_init(|| {
+        Detector::builder()
+            .require_model(true)
+            .build()
+            .expect("the bundled model loads (is ONNX Runtime installed, or ORT_DYLIB_PATH set?)")
+    })
+}
 
 /// Normalizing never panics, and every normalized piece maps back to a range of the input that lies on
 /// character boundaries.

@@ -16,6 +16,7 @@ use crate::policy::{Policy, Preset};
 use crate::report::{Action, CategoryScores, EngineInfo, Evidence, Report, Severity};
 use crate::resources::Locale;
 use crate::rules::{Hit, RuleEngine, RuleSource};
+use crate::settings::{RuleText, Settings};
 use crate::{Category, Label};
 
 /// Reports list at most this many evidence items (the strongest); the rest are counted.
@@ -681,6 +682,40 @@ impl DetectorBuilder {
             name: name.into(),
             contents: contents.into(),
         });
+        self
+    }
+
+    /// Applies [`Settings`]: the preset first, then thresholds, rules, disabled rules and the size
+    /// limit. Errors (a bad threshold, an unreadable rule file) surface from [`build`](Self::build).
+    ///
+    /// ```
+    /// use safespace::{Detector, Locale, Preset, Settings};
+    /// let settings = Settings { policy: Some(Preset::General), locale: Some(Locale::Ie), ..Settings::default() };
+    /// let d = Detector::builder().settings(settings).build().unwrap();
+    /// assert_eq!((d.policy().name(), d.locale()), (Preset::General, Locale::Ie));
+    /// ```
+    pub fn settings(mut self, settings: Settings) -> Self {
+        if let Some(preset) = settings.policy {
+            self = self.preset(preset);
+        }
+        if let Some(locale) = settings.locale {
+            self = self.locale(locale);
+        }
+        for (category, threshold) in settings.thresholds {
+            self = self.threshold(category, threshold);
+        }
+        for RuleText { name, toml } in settings.rules {
+            self = self.add_rules_str(name, toml);
+        }
+        for path in settings.rules_files {
+            self = self.add_rules_file(path);
+        }
+        for id in settings.disable_rules {
+            self = self.disable_rule(id);
+        }
+        if let Some(limit) = settings.max_input_bytes {
+            self = self.max_input_bytes(limit);
+        }
         self
     }
 

@@ -33,6 +33,7 @@ mod policy;
 mod report;
 mod resources;
 mod rules;
+mod settings;
 
 pub use category::{Category, Label};
 pub use detector::{Detector, DetectorBuilder, DEFAULT_MAX_INPUT_BYTES};
@@ -44,3 +45,4 @@ pub use report::{
     Action, CategoryScores, ContentWarning, EngineInfo, Evidence, Report, Resource, Severity,
 };
 pub use resources::Locale;
+pub use settings::{RuleText, Settings};

@@ -8,8 +8,10 @@
 //!    mathematical alphanumerics, ligatures) are decomposed and accents stripped; text is lower-cased;
 //!    homoglyphs from Cyrillic, Greek and other scripts become Latin letters; curly quotes become straight;
 //!    runs of white space collapse to one space (or one newline, keeping line breaks as boundaries).
-//! 2. **Words**: symbols inside words become letters (`k1ll`, `sh!t`), apostrophes inside words go
-//!    (`don't` → `dont`), runs of three or more identical letters collapse to one (`diiiie` → `die`).
+//! 2. **Words**: symbols inside words become letters (`k1ll`, `sh!t`); a token whose symbols spell a
+//!    word of the `[vocabulary]` table becomes that word (`70n1gh7` → `tonight`, digits-only tokens
+//!    only in a text written that way); apostrophes inside words go (`don't` → `dont`); runs of three
+//!    or more identical letters collapse to one (`diiiie` → `die`).
 //! 3. **Lexicon**: letters split by spaces or punctuation are joined when they spell a known word
 //!    (`k y s`, `s.u.i.c.i.d.e`), and platform euphemisms become plain words (`unalive`, `kms`).
 //!

@@ -51,12 +51,20 @@ fn normalizer_keeps_its_offset_map_on_saved_and_seed_inputs() {
 
 #[test]
 fn scoring_keeps_evidence_spans_exact_on_saved_and_seed_inputs() {
-    let detector = safespace::Detector::builder()
-        .rules_only(true)
-        .build()
-        .unwrap();
+    let detector = checks::rules_detector();
     for text in saved("score").iter().chain(&seeds()) {
-        checks::score(&detector, text);
+        checks::score(detector, text);
+    }
+}
+
+/// The model path (tokenizer, windows, fusion) under the same checks; needs ONNX Runtime, like
+/// `tests/model.rs`. Every fifth seed keeps the debug-build run short.
+#[cfg(feature = "onnxruntime")]
+#[test]
+fn scoring_with_the_model_keeps_evidence_spans_exact_on_saved_and_seed_inputs() {
+    let detector = checks::model_detector();
+    for text in saved("score_model").iter().chain(seeds().iter().step_by(5)) {
+        checks::score(detector, text);
     }
 }
 
