@@ -25,13 +25,15 @@ pub(crate) fn model_only_severity(category: Category) -> crate::Severity {
 /// How far the model's probability is trusted per category (self_harm, harassment, misinformation).
 ///
 /// The model over-flags forum text that merely mentions its topics (recovery stories, treatment
-/// questions, quoted abuse; see the model card), and its misinformation score has learned "mentions
-/// COVID" more than "false". A model-only flag therefore needs a probability of about 0.82 for
-/// self_harm and 0.86 for harassment under `peer_support`, and misinformation comes from the rules
-/// alone. Chosen on the functional suite and the public test splits: a self_harm weight of 0.65 lifts
-/// recall on the suicidal-intention test split from 0.57 to 0.68 but adds five false positives on the
-/// suite's hard negatives.
-pub(crate) const MODEL_WEIGHT: [f32; 3] = [0.55, 0.7, 0.0];
+/// questions, quoted abuse; see the model card). A model-only flag therefore needs a probability of
+/// about 0.82 for self_harm and 0.86 for harassment under `peer_support`. Its misinformation score
+/// ranks health claims well (public dev ROC-AUC 0.93) but fires on everyday sentences unlike its COVID
+/// news training data ("the daemon was killed by the OOM killer": 0.96), so its weight keeps a
+/// model-only score under every preset's threshold (0.45 < 0.50, `strict`): flags come from the rules,
+/// the score still ranks. Chosen on the functional suite and the public test splits: a self_harm weight
+/// of 0.65 lifts recall on the suicidal-intention test split from 0.57 to 0.68 but adds five false
+/// positives on the suite's hard negatives.
+pub(crate) const MODEL_WEIGHT: [f32; 3] = [0.55, 0.7, 0.45];
 
 /// `max(rules, weight × model × damping)` per category.
 pub(crate) fn fuse(rules: [f32; 3], model: [f32; 3], damping: [f32; 3]) -> [f32; 3] {
@@ -56,5 +58,18 @@ mod tests {
             full,
             "damping never boosts"
         );
+    }
+
+    #[test]
+    fn the_model_alone_never_flags_misinformation_at_a_preset_threshold() {
+        let certain = fuse([0.0; 3], [1.0; 3], [1.0; 3])[Category::Misinformation as usize];
+        assert!(certain > 0.0, "the model still ranks");
+        for preset in crate::Preset::ALL {
+            let threshold = crate::Policy::preset(preset).threshold(Category::Misinformation);
+            assert!(
+                certain < threshold,
+                "{preset}: {certain} reaches {threshold}"
+            );
+        }
     }
 }
