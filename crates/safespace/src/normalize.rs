@@ -31,8 +31,9 @@ const DEFAULT_TABLES: &str = include_str!("../rules/normalizer.toml");
 /// Separators that may be inserted between the letters of one word (`k.y.s`, `self-harm`).
 /// What writers put between the letters of a word they spell out.
 const SPELLING_SEPARATORS: &[char] = &[' ', '.', '-', '_', '*'];
-/// Most `1`s and `|`s in one token whose readings (`i` or `l` each) are tried against the vocabulary.
-const MAX_AMBIGUOUS_SYMBOLS: usize = 8;
+/// Most readings of one token tried against the vocabulary (`i` or `l` for each `1`, any letter for a
+/// `*`): eight ambiguous digits, or two stars and a digit.
+const MAX_READINGS: usize = 2048;
 const SOFT_SEPARATORS: &[char] = &[' ', '.', '-', '_', '*', '/', '~', ',', '+', '\''];
 
 /// The normalized form of a text plus a map from each normalized character to the original bytes.
@@ -345,42 +346,44 @@ impl Normalizer {
     /// ("g01ng"): evidence that the text is written in leetspeak.
     fn spells_with_symbols(&self, token: &[Unit]) -> bool {
         token.iter().any(|u| u.ch.is_ascii_lowercase())
+            && token.iter().any(|u| self.tables.leet(u.ch).is_some())
             && !is_number_with_unit(token)
             && self.vocabulary_reading(token).is_some()
     }
 
     /// The vocabulary word `token` spells when its look-alike symbols are read as letters, trying `i`
-    /// and `l` for each `1` and `|`. `None` for tokens without symbols or with other characters.
+    /// and `l` for each `1` and `|`, and every letter for a `*` between letters (`k*ll`, `f*ck`).
+    /// `None` for tokens without such symbols, with other characters, or with too many readings.
     fn vocabulary_reading(&self, token: &[Unit]) -> Option<String> {
-        let leet = |ch: char| self.tables.leet(ch);
-        if token.iter().all(|u| leet(u.ch).is_none())
-            || token
-                .iter()
-                .any(|u| !u.ch.is_ascii_lowercase() && leet(u.ch).is_none())
-        {
-            return None;
+        const ALPHABET: &str = "abcdefghijklmnopqrstuvwxyz";
+        let mut options: Vec<&str> = Vec::with_capacity(token.len());
+        for (k, unit) in token.iter().enumerate() {
+            let between_letters = k > 0
+                && token[k - 1].ch.is_ascii_lowercase()
+                && token.get(k + 1).is_some_and(|u| u.ch.is_ascii_lowercase());
+            options.push(match (unit.ch, self.tables.leet(unit.ch)) {
+                (c, _) if c.is_ascii_lowercase() => &ALPHABET[c as usize - 'a' as usize..][..1],
+                ('*', _) if between_letters => ALPHABET,
+                ('1' | '|', Some('l')) => "li",
+                ('1' | '|', Some(_)) => "il",
+                (_, Some(letter)) => &ALPHABET[letter as usize - 'a' as usize..][..1],
+                _ => return None,
+            });
         }
-        let ambiguous = token.iter().filter(|u| matches!(u.ch, '1' | '|')).count();
-        if ambiguous > MAX_AMBIGUOUS_SYMBOLS {
+        let readings = options
+            .iter()
+            .try_fold(1usize, |product, o| product.checked_mul(o.len()))
+            .filter(|&n| n > 1 || options.iter().zip(token).any(|(o, u)| !o.starts_with(u.ch)))?;
+        if readings > MAX_READINGS {
             return None;
         }
         let mut reading = String::with_capacity(token.len());
-        for choice in 0..1u32 << ambiguous {
+        for mut choice in 0..readings {
             reading.clear();
-            let mut bit = 0;
-            for unit in token {
-                reading.push(match (unit.ch, leet(unit.ch)) {
-                    ('1' | '|', Some(letter)) => {
-                        bit += 1;
-                        match choice >> (bit - 1) & 1 {
-                            0 => letter,
-                            _ if letter == 'i' => 'l',
-                            _ => 'i',
-                        }
-                    }
-                    (_, Some(letter)) => letter,
-                    (ch, None) => ch,
-                });
+            for option in &options {
+                let letters = option.as_bytes();
+                reading.push(char::from(letters[choice % letters.len()]));
+                choice /= letters.len();
             }
             if self.tables.vocabulary.contains(&reading) {
                 return Some(reading);
@@ -671,9 +674,9 @@ fn words(units: &[Unit]) -> impl Iterator<Item = &[Unit]> {
         .filter(|token| !token.is_empty())
 }
 
-/// Letters, digits and the symbols writers use in place of letters.
+/// Letters, digits and the symbols writers use in place of letters (`*` for a letter they censor).
 fn is_word_char(ch: char) -> bool {
-    ch.is_alphanumeric() || matches!(ch, '!' | '|' | '$' | '@' | '+' | '\'')
+    ch.is_alphanumeric() || matches!(ch, '!' | '|' | '$' | '@' | '+' | '\'' | '*')
 }
 
 /// Whether a look-alike symbol stands for a letter here. Digits need a letter before them (`k1ll`, not
