@@ -86,3 +86,28 @@ where
         .map(|(category, value)| Ok((category.parse().map_err(D::Error::custom)?, value)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(json: &str) -> String {
+        serde_json::from_str::<Settings>(json)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn bad_keys_and_values_name_what_is_wrong() {
+        assert!(error(r#"{"polcy": "strict"}"#).contains("unknown field `polcy`"));
+        assert!(error(r#"{"locale": "Mars"}"#).contains("unknown locale `Mars`"));
+        assert!(error(r#"{"thresholds": {"spam": 0.5}}"#).contains("unknown category `spam`"));
+        assert!(error(r#"{"rules": [{"name": "a.toml"}]}"#).contains("missing field `toml`"));
+    }
+
+    #[test]
+    fn an_empty_object_is_the_default() {
+        let settings: Settings = serde_json::from_str("{}").unwrap();
+        assert_eq!(settings, Settings::default());
+    }
+}
