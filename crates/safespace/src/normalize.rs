@@ -31,9 +31,9 @@ const DEFAULT_TABLES: &str = include_str!("../rules/normalizer.toml");
 /// Separators that may be inserted between the letters of one word (`k.y.s`, `self-harm`).
 /// What writers put between the letters of a word they spell out.
 const SPELLING_SEPARATORS: &[char] = &[' ', '.', '-', '_', '*'];
-/// Most readings of one token tried against the vocabulary (`i` or `l` for each `1`, any letter for a
-/// `*`): eight ambiguous digits, or two stars and a digit.
-const MAX_READINGS: usize = 2048;
+/// The longest run of single letters read as one spelled-out word. Longer runs ("k y s k y s ...") are
+/// left to the lexicon piece by piece, and the scan of a run stays short whatever the input.
+const MAX_SPELLED_LETTERS: usize = 24;
 const SOFT_SEPARATORS: &[char] = &[' ', '.', '-', '_', '*', '/', '~', ',', '+', '\''];
 
 /// The normalized form of a text plus a map from each normalized character to the original bytes.
@@ -142,6 +142,7 @@ impl Hasher for Fnv {
 }
 
 type Lexicon = HashMap<String, String, BuildHasherDefault<Fnv>>;
+type WordSet = HashSet<String, BuildHasherDefault<Fnv>>;
 
 /// The tables of `rules/normalizer.toml` as written.
 #[derive(Debug, Deserialize)]
@@ -171,7 +172,10 @@ struct Tables {
     /// Bit `n` is set when some lexicon word starts with the letter `'a' + n`.
     first_letters: u32,
     /// Words a leetspeak token may be read as (the `[vocabulary]` table, lexicon and contractions).
-    vocabulary: HashSet<String, BuildHasherDefault<Fnv>>,
+    vocabulary: WordSet,
+    /// Every start of a vocabulary word ("k", "ki", "kil", "kill"), to stop reading a token early.
+    vocabulary_prefixes: WordSet,
+    longest_vocabulary_word: usize,
 }
 
 impl Tables {
@@ -211,9 +215,15 @@ impl Default for Normalizer {
                         .flat_map(|(key, value)| [key.as_str()].into_iter().chain(value.split(' ')))
                         .map(str::to_owned),
                 )
+                .collect::<WordSet>();
+            let vocabulary_prefixes = vocabulary
+                .iter()
+                .flat_map(|word| (1..=word.len()).map(|n| word[..n].to_owned()))
                 .collect();
             Tables {
                 first_letters,
+                longest_vocabulary_word: vocabulary.iter().map(String::len).max().unwrap_or(0),
+                vocabulary_prefixes,
                 vocabulary,
                 longest_word: file.words.keys().map(String::len).max().unwrap_or(0),
                 confusables: file.confusables,
@@ -353,9 +363,12 @@ impl Normalizer {
 
     /// The vocabulary word `token` spells when its look-alike symbols are read as letters, trying `i`
     /// and `l` for each `1` and `|`, and every letter for a `*` between letters (`k*ll`, `f*ck`).
-    /// `None` for tokens without such symbols, with other characters, or with too many readings.
+    /// `None` for tokens without such symbols, with other characters, or longer than any word.
     fn vocabulary_reading(&self, token: &[Unit]) -> Option<String> {
         const ALPHABET: &str = "abcdefghijklmnopqrstuvwxyz";
+        if token.len() > self.tables.longest_vocabulary_word {
+            return None;
+        }
         let mut options: Vec<&str> = Vec::with_capacity(token.len());
         for (k, unit) in token.iter().enumerate() {
             let between_letters = k > 0
@@ -370,26 +383,30 @@ impl Normalizer {
                 _ => return None,
             });
         }
-        let readings = options
-            .iter()
-            .try_fold(1usize, |product, o| product.checked_mul(o.len()))
-            .filter(|&n| n > 1 || options.iter().zip(token).any(|(o, u)| !o.starts_with(u.ch)))?;
-        if readings > MAX_READINGS {
+        if token.iter().all(|u| u.ch.is_ascii_lowercase()) {
             return None;
         }
         let mut reading = String::with_capacity(token.len());
-        for mut choice in 0..readings {
-            reading.clear();
-            for option in &options {
-                let letters = option.as_bytes();
-                reading.push(char::from(letters[choice % letters.len()]));
-                choice /= letters.len();
+        self.extend_reading(&options, &mut reading)
+            .then_some(reading)
+    }
+
+    /// Depth first: appends one letter of each remaining option to `reading` while it is still the
+    /// start of a vocabulary word; true once it spells a whole one.
+    fn extend_reading(&self, options: &[&str], reading: &mut String) -> bool {
+        let Some((letters, rest)) = options.split_first() else {
+            return self.tables.vocabulary.contains(reading.as_str());
+        };
+        for letter in letters.chars() {
+            reading.push(letter);
+            if self.tables.vocabulary_prefixes.contains(reading.as_str())
+                && self.extend_reading(rest, reading)
+            {
+                return true;
             }
-            if self.tables.vocabulary.contains(&reading) {
-                return Some(reading);
-            }
+            reading.pop();
         }
-        None
+        false
     }
 
     /// Repairs one token. A token whose symbols spell a vocabulary word becomes that word, if it has
@@ -408,21 +425,21 @@ impl Normalizer {
             }
             return;
         }
-        if let Some(reading) = self.vocabulary_reading(token) {
-            let has_letter = token.iter().any(|u| u.ch.is_ascii_lowercase());
-            if leet_in_use || (has_letter && !is_number_with_unit(token)) {
-                out.extend(
-                    token
-                        .iter()
-                        .zip(reading.chars())
-                        .map(|(unit, ch)| Unit { ch, ..*unit }),
-                );
-                squash_repeated_letters(out, token_start);
-                return;
-            }
+        let has_letter = token.iter().any(|u| u.ch.is_alphabetic());
+        let may_be_word = leet_in_use || (has_letter && !is_number_with_unit(token));
+        if let Some(reading) = may_be_word
+            .then(|| self.vocabulary_reading(token))
+            .flatten()
+        {
+            out.extend(
+                token
+                    .iter()
+                    .zip(reading.chars())
+                    .map(|(unit, ch)| Unit { ch, ..*unit }),
+            );
+            squash_repeated_letters(out, token_start);
+            return;
         }
-        let letters = token.iter().filter(|u| u.ch.is_alphabetic()).count();
-        let has_letter = letters > 0;
         let plain_number = token
             .iter()
             .any(|u| u.ch.is_ascii_digit() && self.tables.leet(u.ch).is_none());
@@ -597,9 +614,10 @@ fn spelled_out_word(units: &[Unit], start: usize, spelled_style: &[char]) -> Opt
         return None;
     }
     let (mut end, mut letters) = (start + 1, 1);
-    while units
-        .get(end)
-        .is_some_and(|u| u.ch == separator && u.end - u.start == 1)
+    while letters <= MAX_SPELLED_LETTERS
+        && units
+            .get(end)
+            .is_some_and(|u| u.ch == separator && u.end - u.start == 1)
         && single_letter_at(end + 1)
     {
         end += 2;
@@ -610,7 +628,9 @@ fn spelled_out_word(units: &[Unit], start: usize, spelled_style: &[char]) -> Opt
     } else {
         4
     };
-    (letters >= needed).then_some(end)
+    (needed..=MAX_SPELLED_LETTERS)
+        .contains(&letters)
+        .then_some(end)
 }
 
 /// Separators with which the text spells out at least one word of four or more letters.

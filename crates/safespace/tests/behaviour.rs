@@ -221,6 +221,31 @@ fn huge_inputs_score_with_bounded_evidence() {
     assert_eq!(report.evidence_omitted, 200_000 - 64);
 }
 
+/// Ten megabytes of patterns built to hit the slow paths of each normalizer step and of the rules:
+/// spaced letters (one endless spelled-out run), censoring stars, ambiguous digits, leetspeak, dotted
+/// and repeated letters. Each must score (a quadratic step would not finish: `.config/nextest.toml`
+/// ends a test after five minutes) and still find what it spells.
+#[test]
+fn ten_megabytes_of_adversarial_patterns_score_in_one_pass() {
+    let patterns: [(&str, Option<Category>); 6] = [
+        ("k y s ", Some(Category::Harassment)),
+        ("k*ll y*urs*lf ", Some(Category::Harassment)),
+        ("1111111 4444 7070 ", None),
+        ("1 w4n7 70 d13 ", Some(Category::SelfHarm)),
+        ("s.u.i.c.i.d.e.", None),
+        ("diiiiiiiiie ", None),
+    ];
+    let detector = detector();
+    for (pattern, category) in patterns {
+        let text = pattern.repeat(10_000_000 / patterns.len() / pattern.len());
+        let report = detector.score(&text);
+        if let Some(category) = category {
+            assert!(report.is_flagged(category), "{pattern:?} not flagged");
+        }
+        assert!(report.evidence.len() <= 64, "{pattern:?}: evidence is bounded");
+    }
+}
+
 #[test]
 fn user_rules_extend_and_disabled_rules_stop() {
     let custom = rules()
