@@ -242,7 +242,10 @@ fn ten_megabytes_of_adversarial_patterns_score_in_one_pass() {
         if let Some(category) = category {
             assert!(report.is_flagged(category), "{pattern:?} not flagged");
         }
-        assert!(report.evidence.len() <= 64, "{pattern:?}: evidence is bounded");
+        assert!(
+            report.evidence.len() <= 64,
+            "{pattern:?}: evidence is bounded"
+        );
     }
 }
 
