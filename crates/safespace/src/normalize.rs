@@ -366,6 +366,7 @@ impl Normalizer {
     /// `None` for tokens without such symbols, with other characters, or longer than any word.
     fn vocabulary_reading(&self, token: &[Unit]) -> Option<String> {
         const ALPHABET: &str = "abcdefghijklmnopqrstuvwxyz";
+        let only = |letter: char| &ALPHABET[letter as usize - 'a' as usize..][..1];
         if token.len() > self.tables.longest_vocabulary_word {
             return None;
         }
@@ -375,11 +376,11 @@ impl Normalizer {
                 && token[k - 1].ch.is_ascii_lowercase()
                 && token.get(k + 1).is_some_and(|u| u.ch.is_ascii_lowercase());
             options.push(match (unit.ch, self.tables.leet(unit.ch)) {
-                (c, _) if c.is_ascii_lowercase() => &ALPHABET[c as usize - 'a' as usize..][..1],
+                (c, _) if c.is_ascii_lowercase() => only(c),
                 ('*', _) if between_letters => ALPHABET,
                 ('1' | '|', Some('l')) => "li",
                 ('1' | '|', Some(_)) => "il",
-                (_, Some(letter)) => &ALPHABET[letter as usize - 'a' as usize..][..1],
+                (_, Some(letter)) => only(letter),
                 _ => return None,
             });
         }
