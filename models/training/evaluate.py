@@ -9,11 +9,13 @@ the int8 model through onnxruntime, applies the manifest's calibration and thres
 accuracy to functional.json beside the model.
 
 `detector` scores the public test splits (the 10 % hash split, never trained on, never read when
-writing rules) with the built CLI (`target/release/safespace`), rules only and model+rules, and writes
-recall and false-positive rate per source at the `peer_support` policy to detector.json beside the model.
+writing rules) with the built CLI (`target/release/safespace`), rules only and model+rules (the model in
+--model), and writes recall and false-positive rate per source at the `peer_support` policy to
+detector.json beside the model.
 
 `cross-source` retrains the top layer and head without one source at a time and tests on that source
-(cached lower-layer states make this cheap), writing cross_source.json beside the model.
+(cached lower-layer states make this cheap), writing cross_source.json beside the model. It keeps as
+many encoder layers as the model's manifest records (`training.layers`; all six if it records none).
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ HOLDOUTS = {
 def cross_source(args) -> None:
     torch.set_num_threads(args.threads)
     table = datasets_module.load(args.data, args.datasets, args.seed)
-    tokenizer, bert = train.load_encoder()
+    manifest = json.loads((args.model / "manifest.json").read_text())
+    tokenizer, bert = train.load_encoder(manifest["training"].get("layers", train.ENCODER_LAYERS))
     states, masks = train.cache_states(table, tokenizer, bert, args.cache)
     y, known, weight = train.labels_and_weights(table)
     sources = table["source"].to_numpy()
@@ -111,7 +114,7 @@ def detector(args) -> None:
         for text in test["text"]:
             f.write(json.dumps({"text": text}) + "\n")
     results = {}
-    for mode, flags in (("rules", ["--rules-only"]), ("model+rules", [])):
+    for mode, flags in (("rules", ["--rules-only"]), ("model+rules", ["--model", str(args.model), "--require-model"])):
         out = subprocess.run(
             [str(args.cli), "score", "--input", f.name, "--compact", *flags],
             capture_output=True, text=True, check=True,

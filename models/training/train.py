@@ -4,8 +4,9 @@
 
 Stages (each cached under --cache, so an interrupted run resumes):
 1. load the public sets and the team's training sets (data.py), split by a hash of the text;
-2. run the frozen lower five layers of all-MiniLM-L6-v2 once and cache their token states;
-3. fine-tune the top transformer layer plus a two-layer head with a masked binary cross-entropy: a source
+2. keep the lower --layers transformer layers of all-MiniLM-L6-v2 (default all 6), run all but the last
+   once and cache their token states;
+3. fine-tune the last kept transformer layer plus a two-layer head with a masked binary cross-entropy: a source
    only teaches the category it annotates;
 4. fit one temperature per category and choose thresholds on the validation split;
 5. export one ONNX graph (encoder + mean pooling + head + sigmoid), quantize it to int8, check that
@@ -32,7 +33,7 @@ from data import CATEGORIES
 
 TRAIN_TOKENS = 64
 MAX_TOKENS = 128
-FROZEN_LAYERS = 5
+ENCODER_LAYERS = 6  # all of all-MiniLM-L6-v2; --layers keeps fewer for speed
 TEAM_WEIGHT = 4.0
 
 
@@ -93,14 +94,22 @@ class FullModel(torch.nn.Module):
         return torch.sigmoid(self.head(mean_pool(states, attention_mask)))
 
 
-def load_encoder():
+def load_encoder(layers: int = ENCODER_LAYERS):
+    """The tokenizer and the encoder cut to its lower `layers` transformer layers."""
     from transformers import AutoModel, AutoTokenizer
 
     path = base_model_dir()
     tokenizer = AutoTokenizer.from_pretrained(path)
     bert = AutoModel.from_pretrained(path, attn_implementation="eager")
+    bert.encoder.layer = bert.encoder.layer[:layers]
+    bert.config.num_hidden_layers = layers
     bert.eval()
     return tokenizer, bert
+
+
+def frozen_layers(bert) -> int:
+    """All layers but the last are frozen; the last one is fine-tuned."""
+    return len(bert.encoder.layer) - 1
 
 
 def frozen_states(bert, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
@@ -108,7 +117,7 @@ def frozen_states(bert, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tens
     with torch.no_grad():
         hidden = bert.embeddings(input_ids=ids, token_type_ids=types)
         extended = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-        for layer in bert.encoder.layer[:FROZEN_LAYERS]:
+        for layer in bert.encoder.layer[: frozen_layers(bert)]:
             out = layer(hidden, attention_mask=extended)
             hidden = out[0] if isinstance(out, tuple) else out
     return hidden
@@ -116,7 +125,7 @@ def frozen_states(bert, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tens
 
 def cache_states(table, tokenizer, bert, cache: Path):
     """Token states after the frozen lower layers, [n, TRAIN_TOKENS, 384] float16, plus masks."""
-    key = hashlib.sha256("\n".join(table["text"]).encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{frozen_layers(bert)}\n".encode() + "\n".join(table["text"]).encode()).hexdigest()[:16]
     states_path, mask_path = cache / f"states-{key}.npy", cache / f"mask-{key}.npy"
     if states_path.exists() and mask_path.exists():
         return np.load(states_path, mmap_mode="r"), np.load(mask_path)
@@ -171,7 +180,7 @@ def auc_per_category(logits, y, known):
 
 def train_top(bert, states, masks, y, known, weight, train_idx, val_idx, epochs, seed, log=print):
     seed_everything(seed)
-    model = TopModel(copy.deepcopy(bert.encoder.layer[FROZEN_LAYERS]))
+    model = TopModel(copy.deepcopy(bert.encoder.layer[frozen_layers(bert)]))
     pos = (y * known)[train_idx].sum(0)
     neg = ((1 - y) * known)[train_idx].sum(0)
     pos_weight = torch.tensor(np.clip(neg / np.maximum(pos, 1), 0.5, 5.0), dtype=torch.float32)
@@ -266,7 +275,7 @@ def calibrated(prob: np.ndarray, temperatures: np.ndarray) -> np.ndarray:
 
 def export(bert, top: TopModel, tokenizer, out: Path, cache: Path):
     full_bert = copy.deepcopy(bert)
-    full_bert.encoder.layer[FROZEN_LAYERS].load_state_dict(top.layer.state_dict())
+    full_bert.encoder.layer[frozen_layers(bert)].load_state_dict(top.layer.state_dict())
     model = FullModel(full_bert, top.head).eval()
     sample = tokenizer(["a short example", "and a second, slightly longer example text"], padding=True, return_tensors="pt")
     fp32 = cache / "model-fp32.onnx"
@@ -319,6 +328,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--layers", type=int, default=ENCODER_LAYERS, choices=range(1, 7), help="transformer layers kept (1-6)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -328,7 +338,7 @@ def main() -> None:
 
     table = datasets_module.load(args.data, args.datasets, args.seed)
     print(f"{len(table)} texts: {table['source'].value_counts().to_dict()}", flush=True)
-    tokenizer, bert = load_encoder()
+    tokenizer, bert = load_encoder(args.layers)
     states, masks = cache_states(table, tokenizer, bert, args.cache)
     y, known, weight = labels_and_weights(table)
     split = table["split"].to_numpy()
@@ -385,7 +395,8 @@ def main() -> None:
         "calibration": {"method": "temperature", "temperatures": temperatures},
         "thresholds": thresholds,
         "sha256": {"model.onnx": sha256(int8), "tokenizer.json": sha256(args.out / "tokenizer.json")},
-        "training": {"seed": args.seed, "epochs": args.epochs, "train_tokens": TRAIN_TOKENS, "frozen_layers": FROZEN_LAYERS,
+        "training": {"seed": args.seed, "epochs": args.epochs, "train_tokens": TRAIN_TOKENS, "layers": args.layers,
+                     "frozen_layers": frozen_layers(bert),
                      "texts": {s: int(n) for s, n in table["source"].value_counts().items()}},
     }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
