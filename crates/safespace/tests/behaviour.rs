@@ -26,6 +26,32 @@ fn plan_and_time_is_critical_with_resources() {
 }
 
 #[test]
+fn indirect_signs_of_a_plan_are_flagged_and_their_everyday_twins_are_not() {
+    let detector = detector();
+    for risky in [
+        "bought a rope today. not for camping",
+        "looked up how high the parking garage is. 9 floors should do it",
+        "made my peace with it. deleted my accounts, gave my cat to my neighbor. goodbye guys",
+        "the razor is the only thing that makes the noise in my head stop",
+        "thinking about sewer slide again",
+    ] {
+        assert!(
+            detector.score(risky).is_flagged(Category::SelfHarm),
+            "{risky}"
+        );
+    }
+    for everyday in [
+        "bought a rope for the tent, camping trip this weekend",
+        "the new office building is 9 floors and the elevator is always broken",
+        "gave my cat to my neighbor while I'm on holiday",
+        "coffee is the only thing that makes mornings bearable",
+    ] {
+        let report = detector.score(everyday);
+        assert!(report.flagged.is_empty(), "{everyday}: {report:?}");
+    }
+}
+
+#[test]
 fn time_words_alone_are_not_risk() {
     let report = detector().score("I bought the tickets, tonight's the show");
     assert!(report.flagged.is_empty(), "{report:?}");
@@ -133,6 +159,23 @@ fn misinformation_claims_not_topics() {
         .score("Don't stop your meds without talking to your doctor")
         .flagged
         .is_empty());
+    for myth in [
+        "ADHD was invented by drug companies to sell stimulants to kids",
+        "asking someone if they're suicidal puts the idea in their head",
+        "schizophrenia is caused by demons",
+        "bipolar disorder can be cured completely with a keto diet",
+    ] {
+        assert!(
+            detector().score(myth).is_flagged(Category::Misinformation),
+            "{myth}"
+        );
+    }
+    for fact in [
+        "It's a myth that asking someone if they're suicidal puts the idea in their head",
+        "asking someone about suicide doesn't put the idea in their head",
+    ] {
+        assert!(detector().score(fact).flagged.is_empty(), "{fact}");
+    }
 }
 
 #[test]

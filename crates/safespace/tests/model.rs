@@ -59,6 +59,24 @@ fn the_model_lifts_risk_the_rules_miss_and_context_holds_it_back() {
 }
 
 #[test]
+fn despair_and_identity_in_the_first_person_are_not_harassment() {
+    let detector = with_model();
+    let despair = detector.score("nobody would miss me if i just stopped existing tomorrow");
+    assert!(
+        despair.is_flagged(Category::SelfHarm),
+        "{:?}",
+        despair.scores
+    );
+    assert!(
+        !despair.is_flagged(Category::Harassment),
+        "{:?}",
+        despair.scores
+    );
+    let identity = detector.score("as a queer woman i'm tired of explaining myself to everyone");
+    assert!(identity.flagged.is_empty(), "{:?}", identity.scores);
+}
+
+#[test]
 fn a_missing_model_falls_back_to_rules_with_a_reason() {
     let detector = Detector::builder()
         .model_dir("/nonexistent/model")
