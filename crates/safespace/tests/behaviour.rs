@@ -13,6 +13,27 @@ fn detector() -> Detector {
     rules().build().unwrap()
 }
 
+/// Asserts that the rules flag `category` in each text.
+fn assert_each_flagged(category: Category, texts: &[&str]) {
+    let detector = detector();
+    for text in texts {
+        let report = detector.score(text);
+        assert!(
+            report.is_flagged(category),
+            "{category}: {text}: {report:?}"
+        );
+    }
+}
+
+/// Asserts that the rules flag nothing in each text.
+fn assert_none_flagged(texts: &[&str]) {
+    let detector = detector();
+    for text in texts {
+        let report = detector.score(text);
+        assert!(report.flagged.is_empty(), "{text}: {report:?}");
+    }
+}
+
 #[test]
 fn plan_and_time_is_critical_with_resources() {
     let report = detector().score("I bought the pills, tonight's the night");
@@ -27,28 +48,27 @@ fn plan_and_time_is_critical_with_resources() {
 
 #[test]
 fn indirect_signs_of_a_plan_are_flagged_and_their_everyday_twins_are_not() {
-    let detector = detector();
-    for risky in [
-        "bought a rope today. not for camping",
-        "looked up how high the parking garage is. 9 floors should do it",
-        "made my peace with it. deleted my accounts, gave my cat to my neighbor. goodbye guys",
-        "the razor is the only thing that makes the noise in my head stop",
-        "thinking about sewer slide again",
-    ] {
-        assert!(
-            detector.score(risky).is_flagged(Category::SelfHarm),
-            "{risky}"
-        );
-    }
-    for everyday in [
+    assert_each_flagged(
+        Category::SelfHarm,
+        &[
+            "bought a rope today. not for camping",
+            "looked up how high the parking garage is. 9 floors should do it",
+            "made my peace with it. deleted my accounts, gave my cat to my neighbor. goodbye guys",
+            "the razor is the only thing that makes the noise in my head stop",
+            "thinking about sewer slide again",
+            "counting down the days until i can finally end this",
+            "if my grades come back bad tomorrow i'm jumping off the roof",
+            "s/h again last night, the urges won",
+            "I have intrusive thoughts about killing myself and I'm scared I'll act on them",
+        ],
+    );
+    assert_none_flagged(&[
         "bought a rope for the tent, camping trip this weekend",
         "the new office building is 9 floors and the elevator is always broken",
         "gave my cat to my neighbor while I'm on holiday",
         "coffee is the only thing that makes mornings bearable",
-    ] {
-        let report = detector.score(everyday);
-        assert!(report.flagged.is_empty(), "{everyday}: {report:?}");
-    }
+        "intrusive thoughts about jumping from a balcony are common, my therapist says",
+    ]);
 }
 
 #[test]
@@ -106,6 +126,19 @@ fn directed_encouragement_is_self_harm_and_harassment() {
 }
 
 #[test]
+fn threats_extortion_and_dehumanization_are_harassment() {
+    assert_each_flagged(
+        Category::Harassment,
+        &[
+            "if i see you at the game i'll break your legs",
+            "send nudes or i'll share your pics with the whole school",
+            "I hope someone finds your address",
+            "your kind are vermin",
+        ],
+    );
+}
+
+#[test]
 fn quoted_and_reported_abuse_is_not_flagged() {
     let report = detector().score("the mods removed a post that said kys");
     assert!(report.flagged.is_empty(), "{report:?}");
@@ -130,52 +163,37 @@ fn insults_need_a_target() {
 
 #[test]
 fn identity_terms_alone_are_not_attacks() {
-    for text in [
+    assert_none_flagged(&[
         "I'm gay and proud",
         "As a Muslim woman I love this forum",
         "my trans friends are great",
-    ] {
-        assert!(detector().score(text).flagged.is_empty(), "{text}");
-    }
-    assert!(detector()
-        .score("all muslims are terrorists")
-        .is_flagged(Category::Harassment));
+    ]);
+    assert_each_flagged(Category::Harassment, &["all muslims are terrorists"]);
 }
 
 #[test]
 fn misinformation_claims_not_topics() {
-    assert!(detector()
-        .score("vaccines cause autism")
-        .is_flagged(Category::Misinformation));
-    assert!(detector()
-        .score("vaccines do not cause autism")
-        .flagged
-        .is_empty());
-    assert!(detector()
-        .score("I got my flu vaccine today")
-        .flagged
-        .is_empty());
-    assert!(detector()
-        .score("Don't stop your meds without talking to your doctor")
-        .flagged
-        .is_empty());
-    for myth in [
-        "ADHD was invented by drug companies to sell stimulants to kids",
-        "asking someone if they're suicidal puts the idea in their head",
-        "schizophrenia is caused by demons",
-        "bipolar disorder can be cured completely with a keto diet",
-    ] {
-        assert!(
-            detector().score(myth).is_flagged(Category::Misinformation),
-            "{myth}"
-        );
-    }
-    for fact in [
+    assert_each_flagged(
+        Category::Misinformation,
+        &[
+            "vaccines cause autism",
+            "ADHD was invented by drug companies to sell stimulants to kids",
+            "asking someone if they're suicidal puts the idea in their head",
+            "schizophrenia is caused by demons",
+            "bipolar disorder can be cured completely with a keto diet",
+            "SSRIs cause permanent brain damage",
+            "autism comes from bad parenting",
+            "only weak people need antidepressants",
+        ],
+    );
+    assert_none_flagged(&[
+        "vaccines do not cause autism",
+        "I got my flu vaccine today",
+        "Don't stop your meds without talking to your doctor",
         "It's a myth that asking someone if they're suicidal puts the idea in their head",
         "asking someone about suicide doesn't put the idea in their head",
-    ] {
-        assert!(detector().score(fact).flagged.is_empty(), "{fact}");
-    }
+        "Alcohol can make anxiety worse over time, even if it feels like it helps at first.",
+    ]);
 }
 
 #[test]
