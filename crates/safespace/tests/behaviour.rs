@@ -60,6 +60,11 @@ fn indirect_signs_of_a_plan_are_flagged_and_their_everyday_twins_are_not() {
             "if my grades come back bad tomorrow i'm jumping off the roof",
             "s/h again last night, the urges won",
             "I have intrusive thoughts about killing myself and I'm scared I'll act on them",
+            "In recovery for three years. But this week the old thoughts are back.",
+            "I caught myself staring at the knives for way too long last night",
+            "it didn't work. woke up in the hospital. i'll do it properly next time",
+            "I have enough of my old prescription saved to make sure I don't wake up",
+            "i've been burning my wrists with a hot spoon since summer",
         ],
     );
     assert_none_flagged(&[
@@ -134,6 +139,7 @@ fn threats_extortion_and_dehumanization_are_harassment() {
             "send nudes or i'll share your pics with the whole school",
             "I hope someone finds your address",
             "your kind are vermin",
+            "Nice house. Be a shame if something happened to it.",
         ],
     );
 }
@@ -184,6 +190,10 @@ fn misinformation_claims_not_topics() {
             "SSRIs cause permanent brain damage",
             "autism comes from bad parenting",
             "only weak people need antidepressants",
+            "Kids don't get depression, they're just moody",
+            "anorexia is just a diet that went too far",
+            "Don't ever tell a therapist you're suicidal, they'll lock you up",
+            "Suicidal people are just selfish",
         ],
     );
     assert_none_flagged(&[

@@ -77,6 +77,19 @@ fn despair_and_identity_in_the_first_person_are_not_harassment() {
 }
 
 #[test]
+fn survivors_and_targets_telling_their_story_are_not_flagged() {
+    let detector = with_model();
+    for story in [
+        "Two years ago today I attempted. I'm still here, I have a job I like and a dog who needs me.",
+        "I used to self-harm in high school. My scars have faded and I wear short sleeves now.",
+        "Someone in my DMs keeps calling me a fat ugly cow. I've blocked three accounts already.",
+    ] {
+        let report = detector.score(story);
+        assert!(report.flagged.is_empty(), "{story}: {:?}", report.scores);
+    }
+}
+
+#[test]
 fn a_missing_model_falls_back_to_rules_with_a_reason() {
     let detector = Detector::builder()
         .model_dir("/nonexistent/model")
