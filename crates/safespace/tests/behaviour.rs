@@ -65,6 +65,9 @@ fn indirect_signs_of_a_plan_are_flagged_and_their_everyday_twins_are_not() {
             "it didn't work. woke up in the hospital. i'll do it properly next time",
             "I have enough of my old prescription saved to make sure I don't wake up",
             "i've been burning my wrists with a hot spoon since summer",
+            "su1c1de is the only option left for me",
+            "wrote a note and left it on my pillow. i'm sorry mom",
+            "I'm going to drive my car into a tree on the highway tonight",
         ],
     );
     assert_none_flagged(&[
@@ -73,6 +76,8 @@ fn indirect_signs_of_a_plan_are_flagged_and_their_everyday_twins_are_not() {
         "gave my cat to my neighbor while I'm on holiday",
         "coffee is the only thing that makes mornings bearable",
         "intrusive thoughts about jumping from a balcony are common, my therapist says",
+        "Study: teens who had a trusted adult were less likely to attempt suicide.",
+        "Can someone explain what passive suicidal ideation means?",
     ]);
 }
 
@@ -140,6 +145,7 @@ fn threats_extortion_and_dehumanization_are_harassment() {
             "I hope someone finds your address",
             "your kind are vermin",
             "Nice house. Be a shame if something happened to it.",
+            "women are too emotional to be doctors",
         ],
     );
 }
@@ -194,6 +200,9 @@ fn misinformation_claims_not_topics() {
             "anorexia is just a diet that went too far",
             "Don't ever tell a therapist you're suicidal, they'll lock you up",
             "Suicidal people are just selfish",
+            "Antidepressants are more addictive than heroin",
+            "Psychiatry is a pseudoscience",
+            "Kratom is a safe, natural replacement for antidepressants",
         ],
     );
     assert_none_flagged(&[
