@@ -68,6 +68,10 @@ fn indirect_signs_of_a_plan_are_flagged_and_their_everyday_twins_are_not() {
             "su1c1de is the only option left for me",
             "wrote a note and left it on my pillow. i'm sorry mom",
             "I'm going to drive my car into a tree on the highway tonight",
+            "need meanspo to stop me from eating tonight",
+            "🔪🩸 again tonight",
+            "gonna take a long nap. the permanent kind",
+            "i have a bottle of vodka and all my pills",
         ],
     );
     assert_none_flagged(&[
@@ -78,6 +82,8 @@ fn indirect_signs_of_a_plan_are_flagged_and_their_everyday_twins_are_not() {
         "intrusive thoughts about jumping from a balcony are common, my therapist says",
         "Study: teens who had a trusted adult were less likely to attempt suicide.",
         "Can someone explain what passive suicidal ideation means?",
+        "going to sleep forever after this exam week",
+        "I'm sorry for your loss. Suicide leaves so many questions behind.",
     ]);
 }
 
@@ -146,6 +152,9 @@ fn threats_extortion_and_dehumanization_are_harassment() {
             "your kind are vermin",
             "Nice house. Be a shame if something happened to it.",
             "women are too emotional to be doctors",
+            "i'll dox you",
+            "hope your whole family dies in a car crash",
+            "you deserve every bad thing that happens to you",
         ],
     );
 }
@@ -203,6 +212,10 @@ fn misinformation_claims_not_topics() {
             "Antidepressants are more addictive than heroin",
             "Psychiatry is a pseudoscience",
             "Kratom is a safe, natural replacement for antidepressants",
+            "Calling 988 just gets the cops sent to your house, never call them",
+            "ADHD meds are basically meth for kids",
+            "you only get depressed if you're ungrateful",
+            "sugar causes ADHD",
         ],
     );
     assert_none_flagged(&[
