@@ -72,6 +72,8 @@ fn indirect_signs_of_a_plan_are_flagged_and_their_everyday_twins_are_not() {
             "🔪🩸 again tonight",
             "gonna take a long nap. the permanent kind",
             "i have a bottle of vodka and all my pills",
+            "what does it mean when you want to die every day?",
+            "my scars have faded but the urges are back this week",
         ],
     );
     assert_none_flagged(&[
@@ -84,6 +86,11 @@ fn indirect_signs_of_a_plan_are_flagged_and_their_everyday_twins_are_not() {
         "Can someone explain what passive suicidal ideation means?",
         "going to sleep forever after this exam week",
         "I'm sorry for your loss. Suicide leaves so many questions behind.",
+        "goodbye everyone, logging off for the night, see you tomorrow",
+        "thinspo accounts should be banned from every platform",
+        "I'm jumping off the roof into the pool at the party",
+        "counting down the days until i can finally end this contract",
+        "the permanent kind of marker works best on glass",
     ]);
 }
 
@@ -225,6 +232,7 @@ fn misinformation_claims_not_topics() {
         "It's a myth that asking someone if they're suicidal puts the idea in their head",
         "asking someone about suicide doesn't put the idea in their head",
         "Alcohol can make anxiety worse over time, even if it feels like it helps at first.",
+        "Kids don't get depression as often as adults, but they can and do.",
     ]);
 }
 
