@@ -74,6 +74,7 @@ fn indirect_signs_of_a_plan_are_flagged_and_their_everyday_twins_are_not() {
             "i have a bottle of vodka and all my pills",
             "what does it mean when you want to die every day?",
             "my scars have faded but the urges are back this week",
+            "goodbye everyone, see you in a better place",
         ],
     );
     assert_none_flagged(&[
