@@ -15,7 +15,8 @@ detector.json beside the model.
 
 `cross-source` retrains the top layer and head without one source at a time and tests on that source
 (cached lower-layer states make this cheap), writing cross_source.json beside the model. It keeps as
-many encoder layers as the model's manifest records (`training.layers`; all six if it records none).
+many encoder layers as the model was trained with (`training.frozen_layers` in its manifest, plus the
+fine-tuned one).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def cross_source(args) -> None:
     torch.set_num_threads(args.threads)
     table = datasets_module.load(args.data, args.datasets, args.seed)
     manifest = json.loads((args.model / "manifest.json").read_text())
-    tokenizer, bert = train.load_encoder(manifest["training"].get("layers", train.ENCODER_LAYERS))
+    tokenizer, bert = train.load_encoder(manifest["training"]["frozen_layers"] + 1)
     states, masks = train.cache_states(table, tokenizer, bert, args.cache)
     y, known, weight = train.labels_and_weights(table)
     sources = table["source"].to_numpy()

@@ -395,7 +395,7 @@ def main() -> None:
         "calibration": {"method": "temperature", "temperatures": temperatures},
         "thresholds": thresholds,
         "sha256": {"model.onnx": sha256(int8), "tokenizer.json": sha256(args.out / "tokenizer.json")},
-        "training": {"seed": args.seed, "epochs": args.epochs, "train_tokens": TRAIN_TOKENS, "layers": args.layers,
+        "training": {"seed": args.seed, "epochs": args.epochs, "train_tokens": TRAIN_TOKENS,
                      "frozen_layers": frozen_layers(bert),
                      "texts": {s: int(n) for s, n in table["source"].value_counts().items()}},
     }
