@@ -9,8 +9,8 @@ Stages (each cached under --cache, so an interrupted run resumes):
 3. fine-tune the last kept transformer layer plus a two-layer head with a masked binary cross-entropy: a source
    only teaches the category it annotates;
 4. fit one temperature per category and choose thresholds on the validation split;
-5. export one ONNX graph (encoder + mean pooling + head + sigmoid), quantize it to int8, check that
-   int8 loses at most 0.01 ROC-AUC, and write manifest.json and metrics.json.
+5. export one ONNX graph (encoder + mean pooling + head + sigmoid), store its weights as int8
+   (quantize.py), check that this loses at most 0.01 ROC-AUC, and write manifest.json and metrics.json.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
 import data as datasets_module
 from data import CATEGORIES
+from quantize import quantize_weights
 
 TRAIN_TOKENS = 64
 MAX_TOKENS = 128
@@ -290,14 +291,8 @@ def export(bert, top: TopModel, tokenizer, out: Path, cache: Path):
         opset_version=17,
         dynamo=False,
     )
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     int8 = out / "model.onnx"
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
-    graph = onnx.load(str(int8))
-    del graph.graph.value_info[:]  # symbolic-shape leftovers stop pure-Rust runtimes (tract)
-    onnx.save(graph, str(int8))
+    quantize_weights(fp32, int8)
     return fp32, int8
 
 

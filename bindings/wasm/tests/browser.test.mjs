@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 
 import { startServer } from "../../../examples/browser-editor/serve.mjs";
-import { INT8_KERNEL_TOLERANCE, compare, nativeReports, parityTexts, root } from "./native.mjs";
+import { PARITY_TOLERANCE, compare, nativeReports, parityTexts, root } from "./native.mjs";
 
 const CHROMIUM_FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
@@ -131,8 +131,9 @@ test("in Chromium: keystroke and post latency, and parity with native", { timeou
   };
   writeFileSync(`${root}target/wasm-browser-metrics.json`, `${JSON.stringify(metrics, null, 2)}\n`);
   console.log(JSON.stringify(metrics));
-  assert.ok(metrics.vs_native_tract.max_difference <= INT8_KERNEL_TOLERANCE, "browser vs native tract");
-  assert.ok(metrics.vs_native_onnxruntime.max_difference <= INT8_KERNEL_TOLERANCE, "browser vs native ONNX Runtime");
+  assert.ok(metrics.vs_native_tract.max_difference <= PARITY_TOLERANCE, "browser vs native tract");
+  assert.ok(metrics.vs_native_onnxruntime.max_difference <= PARITY_TOLERANCE, "browser vs native ONNX Runtime");
+  assert.equal(metrics.vs_native_onnxruntime.same_flags, metrics.vs_native_onnxruntime.texts, "browser vs native flags");
   assert.deepEqual(problems, []);
   await page.close();
 });

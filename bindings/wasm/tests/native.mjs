@@ -39,14 +39,11 @@ function scoreDifference(a, b) {
 }
 
 /**
- * How far apart two int8 kernels may score a text. The model quantizes each activation tensor on the fly
- * (one scale per tensor); when two kernels compute that scale a rounding step apart, values sitting on a
- * rounding boundary land in different int8 steps, and the change can reach the output. On the parity
- * texts, WebAssembly matches native tract exactly on 47 of 54 and ONNX Runtime on 38, and is at most
- * 0.050 away from either (ONNX Runtime and tract native are 0.054 apart in raw probabilities through
- * their own Python packages). Which texts differ depends on the CPU's kernels, so the bound is on the size.
+ * How far apart the browser and native builds may score a text: the issue's parity goal. The model's
+ * weights are int8 but its arithmetic is fp32 in every runtime, so the two differ by float rounding
+ * (about 1e-6 on the parity texts).
  */
-export const INT8_KERNEL_TOLERANCE = 0.06;
+export const PARITY_TOLERANCE = 5e-3;
 
 /** Summary of how `reports` compare with `native`: largest difference, texts within 5e-3, same decisions. */
 export function compare(reports, native) {

@@ -7,10 +7,8 @@
 //! Texts longer than the model's window are split into overlapping, sentence-aware windows; a
 //! category's probability is the maximum over windows.
 //!
-//! Each window runs alone. The int8 model quantizes its activations dynamically, with one scale per
-//! tensor, so a window batched with others (padded or not) gets scores that depend on its neighbours —
-//! by up to 0.05 here. A safety tool must give the same text the same score, so windows are not batched;
-//! they run in parallel on rayon instead.
+//! Each window runs alone, in parallel on rayon, so a text's score never depends on which texts were
+//! scored beside it: `score_batch` equals `score` bit for bit.
 
 #[cfg(not(any(feature = "onnxruntime", feature = "tract")))]
 compile_error!("feature `model` needs a backend: enable `onnxruntime` or `tract`");
