@@ -1,6 +1,6 @@
 """Python references for the model benchmark, on the same posts as the Rust bench:
 
-1. the shipped int8 model through Python onnxruntime (a plain, typical deployment);
+1. the shipped model (int8 weights) through Python onnxruntime (a plain, typical deployment);
 2. a BERT-base-sized fp32 classifier (12 layers, 768 wide: the class of model Detoxify ships) exported
    to ONNX with RANDOM weights — valid for speed only, its scores mean nothing.
 
