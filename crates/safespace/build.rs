@@ -3,8 +3,8 @@
 //! The normalizer decomposes characters of a few blocks (Latin, Greek and Cyrillic with accents, and
 //! the fullwidth, styled and enclosed letter blocks) into their compatibility decomposition without
 //! combining marks: `é` → `e`, `𝐤` → `k`, `ﬁ` → `fi`, `⑴` → `(1)`. Computing that table here, with
-//! `unicode-normalization`, keeps that crate's full decomposition tables (about 48 KB of gzipped
-//! WebAssembly) out of the library: only the ~2,000 entries the normalizer can use are compiled in.
+//! `unicode-normalization`, keeps that crate's full decomposition tables out of the library: only the
+//! ~2,600 entries the normalizer can use are compiled in (35 KB less gzipped WebAssembly).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
