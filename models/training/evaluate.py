@@ -1,22 +1,22 @@
-"""Evaluations of the exported model that go into the model card.
+"""Evaluations of the exported model and of the training recipe that go into the model card.
 
     HF_HUB_OFFLINE=1 python models/training/evaluate.py functional --model models/safespace-minilm-int8
-    HF_HUB_OFFLINE=1 python models/training/evaluate.py cross-source --data ../shared/data
+    HF_HUB_OFFLINE=1 python models/training/evaluate.py loso --data ../shared/data [--offensive positive]
     python models/training/evaluate.py detector --data ../shared/data   # after `cargo build --release`
 
 `functional` scores the team's functional suite (datasets/functional/suite.jsonl, never trained on) with
 the int8 model through onnxruntime, applies the manifest's calibration and thresholds, and writes per-tag
 accuracy to functional.json beside the model.
 
+`loso` (leave-one-source-out) trains, for each category and each of its sources, the v2 recipe and the
+v1 recipe without that source, in the cheap configuration of top_layer.py, and tests both on all of the
+held-out source, with alt-profanity-check beside them for harassment. It prints the table and keeps it
+in --cache (loso-<reading>.json); an interrupted run resumes at the next source.
+
 `detector` scores the public test splits (the 10 % hash split, never trained on, never read when
 writing rules) with the built CLI (`target/release/safespace`), rules only and model+rules (the model in
 --model), and writes recall and false-positive rate per source at the `peer_support` policy to
 detector.json beside the model.
-
-`cross-source` retrains the top layer and head without one source at a time and tests on that source
-(cached lower-layer states make this cheap), writing cross_source.json beside the model. It keeps as
-many encoder layers as the model was trained with (`training.frozen_layers` in its manifest, plus the
-fine-tuned one).
 """
 
 from __future__ import annotations
@@ -29,7 +29,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sklearn.metrics import roc_auc_score
+
 import data as datasets_module
+import encoder
+import top_layer
 import train
 from data import CATEGORIES
 
@@ -38,7 +42,7 @@ def functional(args) -> None:
     from transformers import AutoTokenizer
 
     manifest = json.loads((args.model / "manifest.json").read_text())
-    tokenizer = AutoTokenizer.from_pretrained(train.base_model_dir())
+    tokenizer = AutoTokenizer.from_pretrained(encoder.base_model_dir())
     cases = [json.loads(line) for line in (args.datasets / "functional/suite.jsonl").open()]
     probs = train.onnx_probabilities(args.model / "model.onnx", tokenizer, [c["text"] for c in cases])
     temperatures = np.array([manifest["calibration"]["temperatures"][c] for c in CATEGORIES])
@@ -66,50 +70,149 @@ def functional(args) -> None:
     print(json.dumps(result, indent=1))
 
 
-HOLDOUTS = {
-    "harassment": ["formspring"],
-    "self_harm": ["sdcnl"],
-    "misinformation": ["rumor"],
-}
+# The first model's recipe, the reference in every leave-one-source-out row: its eight sources, each
+# capped at 3,000 rows (stratified by label), a source teaching only its own category, the team's rows
+# weighted x4, class-balanced positive weights, plain passes over the rows in random order.
+V1_SOURCES = ("davidson", "olid", "formspring", "suicidal_intention", "sdcnl", "constraint", "coaid", "rumor")
+V1_CAP = 3000
+V1_TEAM_WEIGHT = 4.0
+LOSO_DRAWS = 20_000
 
 
-def cross_source(args) -> None:
+def v1_rows(table, seed: int) -> np.ndarray:
+    """Indices of the rows the v1 recipe trained on, out of the v2 table."""
+    category = datasets_module.main_category(table)
+    picked = []
+    for source in (*V1_SOURCES, "team"):
+        rows = table.index[table["source"] == source]
+        if source != "team" and len(rows) > V1_CAP:
+            labels = table.loc[rows, category[rows[0]]]
+            share = V1_CAP / len(rows)
+            rows = np.concatenate([
+                group.sample(max(1, round(len(group) * share)), random_state=seed).index
+                for _, group in labels.groupby(labels)
+            ])
+        picked.append(np.asarray(rows))
+    return np.sort(np.concatenate(picked))
+
+
+def v1_labels(table, y, known):
+    """The v1 recipe's masks (a public source teaches only its own category) and row weights."""
+    public = (table["source"] != "team").to_numpy()
+    own = np.array([[c == category for c in CATEGORIES] for category in datasets_module.main_category(table)])
+    known_v1 = np.where(public[:, None], known * own, known).astype(np.float32)
+    weight = np.where(public, 1.0, V1_TEAM_WEIGHT).astype(np.float32)
+    return known_v1, weight
+
+
+def v1_draws(train_idx, y, known, seed):
+    """Passes over the rows in random order until LOSO_DRAWS, and class-balanced positive weights."""
+    rng = np.random.default_rng(seed)
+    passes = -(-LOSO_DRAWS // max(1, len(train_idx)))
+    draws = np.concatenate([rng.permutation(train_idx) for _ in range(passes)])[:LOSO_DRAWS]
+    pos = (y * known)[train_idx].sum(0)
+    neg = ((1 - y) * known)[train_idx].sum(0)
+    return draws, np.clip(neg / np.maximum(pos, 1), 0.5, 5.0)
+
+
+def v2_draws(table, train_idx, seed):
+    """LOSO_DRAWS rows from the v2 sampler (data.sampling_weights) over the training rows."""
+    rng = np.random.default_rng(seed)
+    weights = datasets_module.sampling_weights(table.iloc[train_idx])
+    return rng.choice(train_idx, size=LOSO_DRAWS, p=weights)
+
+
+def held_out_test(args, table, y, known, source: str, c: int):
+    """The held-out source's texts and labels for category c: its own rows, or its dedicated test
+    (r/SuicideWatch against r/depression for SDCNL; r/suicidewatch against the other mental-health
+    subreddits for RMHD)."""
+    if source in datasets_module.HELD_OUT_TESTS:
+        frame = datasets_module.HELD_OUT_TESTS[source](args.data)
+        return None, list(frame["text"]), frame[CATEGORIES[c]].to_numpy()
+    rows = np.flatnonzero((table["source"].to_numpy() == source) & (known[:, c] > 0))
+    return rows, None, y[rows, c]
+
+
+def test_scores(model, bert, tokenizer, states, masks, rows, texts, c):
+    logits = top_layer.predict_top(model, states, masks, rows) if rows is not None else top_layer.score_texts(model, bert, tokenizer, texts)
+    return 1 / (1 + np.exp(-logits[:, c]))
+
+
+def test_block(p, labels):
+    """ROC-AUC where the test has both classes; the share of positives above 0.5 where it has only
+    positives (no AUC without negatives)."""
+    if len(np.unique(labels)) == 2:
+        return {"n": int(len(labels)), "positives": int(labels.sum()), "roc_auc": round(float(roc_auc_score(labels, p)), 4)}
+    return {"n": int(len(labels)), "positives": int(labels.sum()), "recall_at_0.5": round(float((p >= 0.5).mean()), 4)}
+
+
+def loso(args) -> None:
+    """Leave-one-source-out: for each category and each of its sources, train the v2 recipe and the v1
+    recipe without that source (the cheap configuration of top_layer.py for both) and test on all of
+    it; alt-profanity-check scores the harassment sources beside them. Writes loso-<reading>.json to
+    --cache and prints the table."""
     torch.set_num_threads(args.threads)
-    table = datasets_module.load(args.data, args.datasets, args.seed)
-    manifest = json.loads((args.model / "manifest.json").read_text())
-    tokenizer, bert = train.load_encoder(manifest["training"]["frozen_layers"] + 1)
-    states, masks = train.cache_states(table, tokenizer, bert, args.cache)
-    y, known, weight = train.labels_and_weights(table)
+    table = train.cached_table(args.data, args.datasets, args.seed, args.cache)
+    tokenizer, bert = encoder.load_encoder()
+    states, masks = top_layer.cache_states(list(table["text"]), tokenizer, bert, args.cache)
+    y, known = train.labels(datasets_module.read_offensive(table, args.offensive))
+    # Tests, and the v1 recipe, always leave the "offensive" rows out.
+    excluded = datasets_module.read_offensive(table, "excluded")
+    test_known = train.labels(excluded)[1]
+    known_v1, weight_v1 = v1_labels(excluded, y, test_known)
     sources = table["source"].to_numpy()
-    split = table["split"].to_numpy()
-    results = {}
-    for category, held_out in HOLDOUTS.items():
+    train_split = table["split"].to_numpy() == "train"
+    train_rows = train_split & known.any(1)
+    v1_train = np.intersect1d(v1_rows(excluded, args.seed), np.flatnonzero(train_split & test_known.any(1)))
+    out_path = args.cache / f"loso-{args.offensive}.json"
+    results = json.loads(out_path.read_text()) if out_path.exists() else {}
+    v1_models = {}
+    for category in args.categories:
         c = CATEGORIES.index(category)
-        for source in held_out:
-            train_idx = np.flatnonzero((split == "train") & (sources != source))
-            val_idx = np.flatnonzero((split == "val") & (sources != source))
-            test_idx = np.flatnonzero((sources == source) & (known[:, c] > 0))
-            if source == "sdcnl":
-                extra = datasets_module.sdcnl(args.data, np.random.default_rng(args.seed), negatives=True)
-                test_texts, test_y = list(extra["text"]), extra["self_harm"].to_numpy()
-            else:
-                test_texts, test_y = list(table["text"].iloc[test_idx]), y[test_idx, c]
-            print(f"{category}: training without {source}", flush=True)
-            model = train.train_top(bert, states, masks, y, known, weight, train_idx, val_idx, args.epochs, args.seed)
-            logits = score_texts(model, bert, tokenizer, test_texts)[:, c]
-            p = 1 / (1 + np.exp(-logits))
-            block = train.metrics_block(p, test_y, 0.5)
-            block["note"] = "threshold 0.5 on uncalibrated probabilities"
-            results[f"{category}/{source}"] = block
-            print(f"  {category} on unseen {source}: {block}", flush=True)
-    (args.model / "cross_source.json").write_text(json.dumps(results, indent=2) + "\n")
+        for source in [s for s, spec in datasets_module.SOURCES.items() if spec.category == category]:
+            name = f"{category}/{source}"
+            if name in results:
+                continue
+            rows, texts, labels_ = held_out_test(args, table, y, test_known, source, c)
+            print(f"{name}: training without it", flush=True)
+            v2 = top_layer.train_top(bert, states, masks, y, known, v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.seed), args.seed)
+            entry = {"v2": test_block(test_scores(v2, bert, tokenizer, states, masks, rows, texts, c), labels_)}
+            v1_key = source if source in V1_SOURCES else "all"
+            if v1_key not in v1_models:
+                draws, pos_weight = v1_draws(v1_train[sources[v1_train] != source], y, known_v1, args.seed)
+                v1_models[v1_key] = top_layer.train_top(bert, states, masks, y, known_v1, draws, args.seed, weight_v1, pos_weight)
+            entry["v1"] = test_block(test_scores(v1_models[v1_key], bert, tokenizer, states, masks, rows, texts, c), labels_)
+            if category == "harassment":
+                from profanity_check import predict_prob
+
+                test_texts = texts if rows is None else list(table["text"].iloc[rows])
+                entry["alt-profanity-check"] = test_block(predict_prob(test_texts), labels_)
+            results[name] = entry
+            print(f"  {name}: {entry}", flush=True)
+            out_path.write_text(json.dumps(results, indent=2) + "\n")
+    print_loso(results)
+
+
+def print_loso(results: dict) -> None:
+    """The LOSO table, one row per held-out source, and the macro ROC-AUC per category."""
+    refs = ("v2", "v1", "alt-profanity-check")
+    print(f"{'held-out source':36s}" + "".join(f"{r:>22s}" for r in refs))
+    for name, entry in results.items():
+        cells = [entry.get(r, {}) for r in refs]
+        print(f"{name:36s}" + "".join(f"{cell.get('roc_auc', cell.get('recall_at_0.5', '')):>22}" for cell in cells))
+    for category in CATEGORIES:
+        for r in refs:
+            aucs = [e[r]["roc_auc"] for n, e in results.items() if n.startswith(category) and "roc_auc" in e.get(r, {})]
+            if aucs:
+                print(f"macro ROC-AUC {category} {r}: {np.mean(aucs):.4f} over {len(aucs)} sources")
 
 
 def detector(args) -> None:
     import subprocess
     import tempfile
 
-    table = datasets_module.load(args.data, args.datasets, args.seed)
+    table = datasets_module.read_offensive(train.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
+    table = table.assign(category=datasets_module.main_category(table))
     test = table[(table["split"] == "test") & (table["source"] != "team")].reset_index(drop=True)
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
         for text in test["text"]:
@@ -121,7 +224,8 @@ def detector(args) -> None:
             capture_output=True, text=True, check=True,
         ).stdout
         flagged = [set(json.loads(line)["report"].get("flagged", [])) for line in out.splitlines()]
-        for (source, category), group in test.groupby(["source", test[list(CATEGORIES)].notna().idxmax(axis=1)]):
+        for (source, category), group in test.groupby(["source", "category"]):
+            group = group[group[category].notna()]
             y = group[category].to_numpy()
             pred = np.array([category in flagged[i] for i in group.index])
             entry = results.setdefault(category, {}).setdefault(source, {"n": int(len(y)), "positives": int(y.sum())})
@@ -133,31 +237,21 @@ def detector(args) -> None:
     print(json.dumps(results, indent=2))
 
 
-def score_texts(model, bert, tokenizer, texts, batch=128):
-    """Top-model logits for texts that are not in the cache (frozen layers run on the fly)."""
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for begin in range(0, len(texts), batch):
-            enc = tokenizer(texts[begin : begin + batch], truncation=True, max_length=train.TRAIN_TOKENS, padding=True, return_tensors="pt")
-            hidden = train.frozen_states(bert, enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
-            out.append(model(hidden, enc["attention_mask"]).numpy())
-    return np.concatenate(out)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["functional", "cross-source", "detector"])
+    parser.add_argument("what", choices=["functional", "loso", "detector"])
     parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
     parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--datasets", type=Path, default=Path("datasets"))
     parser.add_argument("--cache", type=Path, default=Path("models/training/.cache"))
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--offensive", choices=datasets_module.OFFENSIVE_READINGS, default="excluded",
+                        help="reading of Davidson's and HateXplain's 'offensive' class")
+    parser.add_argument("--categories", nargs="+", choices=CATEGORIES, default=list(CATEGORIES), help="loso: the categories to run")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    {"functional": functional, "cross-source": cross_source, "detector": detector}[args.what](args)
+    {"functional": functional, "loso": loso, "detector": detector}[args.what](args)
 
 
 if __name__ == "__main__":

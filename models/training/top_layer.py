@@ -1,0 +1,159 @@
+"""The cheap training configuration that leave-one-source-out uses for every row and every reference:
+the lower five layers of all-MiniLM-L6-v2 run once over every text and their token states are cached
+(64 tokens, float16, on disk); the sixth layer, mean pooling and the head are trained on those states
+for one pass over the draws they are given. Twenty full fine-tunings do not fit on two cores; this
+does (minutes per held-out source).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from encoder import Head, attention_bias, mean_pool, seed_everything
+
+TOKENS = 64
+BATCH = 32
+
+
+def frozen_layers(bert) -> int:
+    """All layers but the last are frozen; the last one is trained."""
+    return len(bert.encoder.layer) - 1
+
+
+def frozen_states(bert, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+    """Token states after the frozen lower layers (no gradient)."""
+    with torch.no_grad():
+        hidden = bert.embeddings(input_ids=ids, token_type_ids=types)
+        bias = attention_bias(mask)
+        for layer in bert.encoder.layer[: frozen_layers(bert)]:
+            out = layer(hidden, attention_mask=bias)
+            hidden = out[0] if isinstance(out, tuple) else out
+    return hidden
+
+
+def text_ids(texts: list[str]) -> list[str]:
+    """A short hash per text, to find its row in an earlier cache."""
+    return [hashlib.sha256(t.encode()).hexdigest()[:20] for t in texts]
+
+
+def cache_states(texts: list[str], tokenizer, bert, cache: Path):
+    """Token states of `texts` after the frozen layers, [n, TOKENS, 384] float16 (memory-mapped), and
+    their attention masks. Computed once per distinct list of texts; rows of texts that an earlier
+    cache in `cache` already holds are copied from it, so a table that gained a few rows costs only
+    those rows."""
+    ids = text_ids(texts)
+    key = hashlib.sha256(f"{frozen_layers(bert)}\n{TOKENS}\n".encode() + "\n".join(ids).encode()).hexdigest()[:16]
+    states_path, mask_path, ids_path = cache / f"states-{key}.npy", cache / f"mask-{key}.npy", cache / f"ids-{key}.json"
+    if states_path.exists() and mask_path.exists():
+        return np.load(states_path, mmap_mode="r"), np.load(mask_path)
+    enc = tokenizer(texts, truncation=True, max_length=TOKENS, padding="max_length", return_tensors="np")
+    partial = cache / f"states-{key}.partial.npy"
+    states = np.lib.format.open_memmap(partial, mode="w+", dtype=np.float16, shape=(len(texts), TOKENS, bert.config.hidden_size))
+    missing = _copy_earlier(ids, states, cache)
+    order = missing[np.argsort(enc["attention_mask"][missing].sum(1), kind="stable")]
+    started = time.time()
+    for begin in range(0, len(order), 128):
+        idx = np.sort(order[begin : begin + 128])
+        length = int(enc["attention_mask"][idx].sum(1).max())
+        tensors = [torch.tensor(enc[k][idx, :length]) for k in ("input_ids", "attention_mask", "token_type_ids")]
+        states[idx, :length] = frozen_states(bert, *tensors).numpy().astype(np.float16)
+        if begin % 12800 == 0:
+            print(f"  cached {begin}/{len(order)} texts in {time.time() - started:.0f}s", flush=True)
+    states.flush()
+    del states
+    partial.rename(states_path)
+    np.save(mask_path, enc["attention_mask"])
+    ids_path.write_text(json.dumps(ids))
+    return np.load(states_path, mmap_mode="r"), enc["attention_mask"]
+
+
+def _copy_earlier(ids: list[str], states, cache: Path) -> np.ndarray:
+    """Copies into `states` the rows the largest earlier cache holds; returns the rows still missing."""
+    earlier = max(cache.glob("ids-*.json"), key=lambda p: p.stat().st_size, default=None)
+    if earlier is None or not (cache / earlier.name.replace("ids-", "states-").replace(".json", ".npy")).exists():
+        return np.arange(len(ids))
+    row_of = {text_id: row for row, text_id in enumerate(json.loads(earlier.read_text()))}
+    old = np.load(cache / earlier.name.replace("ids-", "states-").replace(".json", ".npy"), mmap_mode="r")
+    found = np.array([row_of.get(i, -1) for i in ids])
+    have = np.flatnonzero(found >= 0)
+    for begin in range(0, len(have), 4096):
+        rows = have[begin : begin + 4096]
+        states[rows] = old[found[rows]]
+    print(f"  {len(have)} of {len(ids)} texts' states copied from {earlier.name}", flush=True)
+    return np.flatnonzero(found < 0)
+
+
+class TopModel(torch.nn.Module):
+    """The trained part: the last transformer layer, pooling and the head, over cached states."""
+
+    def __init__(self, layer: torch.nn.Module):
+        super().__init__()
+        self.layer = layer
+        self.head = Head()
+
+    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        out = self.layer(states, attention_mask=attention_bias(mask, states.dtype))
+        out = out[0] if isinstance(out, tuple) else out
+        return self.head(mean_pool(out, mask))
+
+
+def _batch(states, masks, idx):
+    length = max(1, int(masks[idx].sum(1).max()))
+    return torch.tensor(np.asarray(states[idx, :length], dtype=np.float32)), torch.tensor(masks[idx, :length])
+
+
+def train_top(bert, states, masks, y, known, draws, seed, row_weight=None, pos_weight=None, log=print) -> TopModel:
+    """One pass over `draws` (row indices, in order, repeats allowed) in batches of 32, masked binary
+    cross-entropy (a row teaches only the categories it knows), optionally weighted per row and per
+    positive class."""
+    seed_everything(seed)
+    model = TopModel(copy.deepcopy(bert.encoder.layer[frozen_layers(bert)]))
+    optimizer = torch.optim.AdamW(
+        [{"params": model.layer.parameters(), "lr": 3e-5}, {"params": model.head.parameters(), "lr": 1e-3}],
+        weight_decay=0.01,
+    )
+    pos_weight = None if pos_weight is None else torch.tensor(pos_weight, dtype=torch.float32)
+    row_weight = np.ones(len(y), np.float32) if row_weight is None else row_weight
+    model.train()
+    started, total = time.time(), 0.0
+    for begin in range(0, len(draws), BATCH):
+        idx = np.sort(draws[begin : begin + BATCH])  # sorted reads from the memory map
+        logits = model(*_batch(states, masks, idx))
+        loss_each = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(y[idx]), pos_weight=pos_weight, reduction="none")
+        weight = torch.tensor(known[idx] * row_weight[idx][:, None])
+        loss = (loss_each * weight).sum() / weight.sum().clamp(min=1.0)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+    log(f"  {len(draws)} draws, loss {total / max(1, len(draws) // BATCH):.4f} ({time.time() - started:.0f}s)")
+    return model
+
+
+def predict_top(model, states, masks, indices, batch=256) -> np.ndarray:
+    """Logits for cached rows."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for begin in range(0, len(indices), batch):
+            out.append(model(*_batch(states, masks, indices[begin : begin + batch])).numpy())
+    return np.concatenate(out) if out else np.zeros((0, 3), np.float32)
+
+
+def score_texts(model, bert, tokenizer, texts, batch=128) -> np.ndarray:
+    """Logits for texts that are not in the cache (the frozen layers run on the fly)."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for begin in range(0, len(texts), batch):
+            enc = tokenizer(texts[begin : begin + batch], truncation=True, max_length=TOKENS, padding=True, return_tensors="pt")
+            hidden = frozen_states(bert, enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+            out.append(model(hidden, enc["attention_mask"]).numpy())
+    return np.concatenate(out)
