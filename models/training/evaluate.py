@@ -76,7 +76,6 @@ def functional(args) -> None:
 V1_SOURCES = ("davidson", "olid", "formspring", "suicidal_intention", "sdcnl", "constraint", "coaid", "rumor")
 V1_CAP = 3000
 V1_TEAM_WEIGHT = 4.0
-LOSO_DRAWS = 20_000
 
 
 def v1_rows(table, seed: int) -> np.ndarray:
@@ -105,21 +104,21 @@ def v1_labels(table, y, known):
     return known_v1, weight
 
 
-def v1_draws(train_idx, y, known, seed):
-    """Passes over the rows in random order until LOSO_DRAWS, and class-balanced positive weights."""
+def v1_draws(train_idx, y, known, draws: int, seed):
+    """Passes over the rows in random order until `draws` rows, and class-balanced positive weights."""
     rng = np.random.default_rng(seed)
-    passes = -(-LOSO_DRAWS // max(1, len(train_idx)))
-    draws = np.concatenate([rng.permutation(train_idx) for _ in range(passes)])[:LOSO_DRAWS]
+    passes = -(-draws // max(1, len(train_idx)))
+    order = np.concatenate([rng.permutation(train_idx) for _ in range(passes)])[:draws]
     pos = (y * known)[train_idx].sum(0)
     neg = ((1 - y) * known)[train_idx].sum(0)
-    return draws, np.clip(neg / np.maximum(pos, 1), 0.5, 5.0)
+    return order, np.clip(neg / np.maximum(pos, 1), 0.5, 5.0)
 
 
-def v2_draws(table, train_idx, seed):
-    """LOSO_DRAWS rows from the v2 sampler (data.sampling_weights) over the training rows."""
+def v2_draws(table, train_idx, draws: int, seed):
+    """`draws` rows from the v2 sampler (data.sampling_weights) over the training rows."""
     rng = np.random.default_rng(seed)
     weights = datasets_module.sampling_weights(table.iloc[train_idx])
-    return rng.choice(train_idx, size=LOSO_DRAWS, p=weights)
+    return rng.choice(train_idx, size=draws, p=weights)
 
 
 def held_out_test(args, table, y, known, source: str, c: int):
@@ -175,11 +174,11 @@ def loso(args) -> None:
                 continue
             rows, texts, labels_ = held_out_test(args, table, y, test_known, source, c)
             print(f"{name}: training without it", flush=True)
-            v2 = top_layer.train_top(bert, states, masks, y, known, v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.seed), args.seed)
+            v2 = top_layer.train_top(bert, states, masks, y, known, v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, args.seed), args.seed)
             entry = {"v2": test_block(test_scores(v2, bert, tokenizer, states, masks, rows, texts, c), labels_)}
             v1_key = source if source in V1_SOURCES else "all"
             if v1_key not in v1_models:
-                draws, pos_weight = v1_draws(v1_train[sources[v1_train] != source], y, known_v1, args.seed)
+                draws, pos_weight = v1_draws(v1_train[sources[v1_train] != source], y, known_v1, args.draws, args.seed)
                 v1_models[v1_key] = top_layer.train_top(bert, states, masks, y, known_v1, draws, args.seed, weight_v1, pos_weight)
             entry["v1"] = test_block(test_scores(v1_models[v1_key], bert, tokenizer, states, masks, rows, texts, c), labels_)
             if category == "harassment":
@@ -247,6 +246,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("models/training/.cache"))
     parser.add_argument("--offensive", choices=datasets_module.OFFENSIVE_READINGS, default="excluded",
                         help="reading of Davidson's and HateXplain's 'offensive' class")
+    parser.add_argument("--draws", type=int, default=10_000, help="loso: training rows drawn per model")
     parser.add_argument("--categories", nargs="+", choices=CATEGORIES, default=list(CATEGORIES), help="loso: the categories to run")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
