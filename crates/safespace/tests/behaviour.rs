@@ -325,17 +325,25 @@ fn huge_inputs_score_with_bounded_evidence() {
 
 /// Ten megabytes of patterns built to hit the slow paths of each normalizer step and of the rules:
 /// spaced letters (one endless spelled-out run), censoring stars, ambiguous digits, leetspeak, dotted
-/// and repeated letters. Each must score (a quadratic step would not finish: `.config/nextest.toml`
-/// ends a test after five minutes) and still find what it spells.
+/// and repeated letters; `requires` rules without support, negated, quoted and dense evidence, and
+/// text without sentence breaks. Each must score (a quadratic step would not finish:
+/// `.config/nextest.toml` ends a test after five minutes) and still find what it spells.
+/// `pathological.rs` measures how each family's time grows.
 #[test]
 fn ten_megabytes_of_adversarial_patterns_score_in_one_pass() {
-    let patterns: [(&str, Option<Category>); 6] = [
+    let patterns: [(&str, Option<Category>); 12] = [
         ("k y s ", Some(Category::Harassment)),
         ("k*ll y*urs*lf ", Some(Category::Harassment)),
         ("1111111 4444 7070 ", None),
         ("1 w4n7 70 d13 ", Some(Category::SelfHarm)),
         ("s.u.i.c.i.d.e.", None),
         ("diiiiiiiiie ", None),
+        ("i have the pills. ", None),
+        ("i have the pills tonight. ", None),
+        ("i am not going to kill myself, not suicidal. ", None),
+        ("\"kys\" he said. ", Some(Category::SelfHarm)),
+        ("not kys ", Some(Category::Harassment)),
+        ("not.kys.", None),
     ];
     let detector = detector();
     for (pattern, category) in patterns {

@@ -13,6 +13,7 @@
 //! 3. rules marked `requires` (a time like "tonight", possession of pills) only count when other evidence
 //!    of their category stands near them.
 
+mod context_index;
 mod segment;
 mod spec;
 
@@ -25,6 +26,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::report::{ContentWarning, Severity};
 use crate::{Category, Label};
+use context_index::{ContextIndex, Exceptions, Place};
 use segment::Segments;
 
 /// Built-in rule files, embedded at compile time: (file name, contents).
@@ -280,14 +282,15 @@ impl RuleEngine {
         rules.chain(self.contexts.iter().map(|c| c.id.as_str()))
     }
 
-    /// Matches every rule against a normalized text and applies context modifiers.
+    /// Matches every rule against a normalized text and applies context modifiers. Hits come in text
+    /// order: by start, end and rule.
     pub(crate) fn find(&self, text: &str) -> Vec<Hit> {
         let matched_rules = self.rule_set.matches(text);
         if !matched_rules.matched_any() {
             return Vec::new();
         }
         let segments = Segments::new(text);
-        let matches: Vec<(usize, Range<usize>)> = matched_rules
+        let mut matches: Vec<(usize, Range<usize>)> = matched_rules
             .iter()
             .flat_map(|r| {
                 self.rules[r]
@@ -296,34 +299,36 @@ impl RuleEngine {
                     .map(move |m| (r, m.range()))
             })
             .collect();
+        // The order of the hits; it also keeps the previous match's sentence and contexts in cache
+        // for the lookups of the next.
+        matches.sort_unstable_by_key(|(rule, range)| (range.start, range.end, *rule));
         let mut sentences: Vec<(usize, usize)> = matches
             .iter()
             .map(|(_, range)| segments.sentence_range(range.start, text.len()))
             .collect();
-        sentences.sort_unstable();
         sentences.dedup();
         let contexts = self.context_matches(text, &sentences, &segments);
         let quotes = quoted_regions(text);
-        let mut hits = Vec::new();
+        let mut hits = Vec::with_capacity(matches.len());
         for (rule_index, range) in matches {
-            let applied =
-                self.applicable_contexts(range.clone(), &contexts, &quotes, &segments, text);
+            let quoted = inside_quotes(&quotes, &range);
+            let place = Place::new(range.clone(), &segments, text.len());
+            let applied = self.applicable_contexts(&place, quoted, &contexts, text);
             self.push_hits(rule_index, range, &applied, &mut hits);
         }
         self.enforce_requirements(&mut hits, &segments);
-        hits.sort_by_key(|h| (h.range.start, h.range.end, h.rule));
         hits
     }
 
-    /// Context matches, sorted by start, with `unless` exceptions already removed: text-wide contexts
-    /// anywhere, the others only inside `sentences` (the sentences that hold evidence).
+    /// Context matches with `unless` exceptions already removed: text-wide contexts anywhere, the
+    /// others only inside `sentences` (the sentences that hold evidence, in text order).
     fn context_matches(
         &self,
         text: &str,
         sentences: &[(usize, usize)],
         segments: &Segments,
-    ) -> Vec<(usize, Range<usize>)> {
-        let mut found = Vec::new();
+    ) -> ContextIndex {
+        let mut per_context = vec![Vec::new(); self.contexts.len()];
         let local = sentences.iter().map(|&(start, end)| {
             (
                 start,
@@ -335,100 +340,42 @@ impl RuleEngine {
         let whole = std::iter::once((0, &self.text_set, &self.text_contexts[..], text));
         for (offset, set, indices, haystack) in local.chain(whole) {
             for set_index in set.matches(haystack).iter() {
-                let context = &self.contexts[indices[set_index]];
+                let index = indices[set_index];
+                let context = &self.contexts[index];
                 let Some(regex) = &context.regex else {
                     continue;
                 };
-                for m in regex.find_iter(haystack) {
-                    let range = m.start() + offset..m.end() + offset;
-                    let excepted = context.unless.as_ref().is_some_and(|unless| {
-                        let (start, end) = segments.sentence_range(range.start, text.len());
-                        unless.is_match(&text[start..end])
-                    });
-                    if !excepted {
-                        found.push((indices[set_index], range));
-                    }
-                }
+                let mut exceptions = Exceptions::new(context, text, segments);
+                per_context[index].extend(
+                    regex
+                        .find_iter(haystack)
+                        .map(|m| m.start() + offset..m.end() + offset)
+                        .filter(|range| !exceptions.cancel(range.start)),
+                );
             }
         }
-        found.sort_by_key(|(i, r)| (r.start, *i));
-        found
+        ContextIndex::new(per_context, &self.contexts)
     }
 
-    /// Contexts that apply to evidence at `range`, at most one per kind (the first found).
+    /// Contexts that apply to evidence at `place`, at most one per kind (the first found), plus the
+    /// quotation contexts when the evidence is `quoted`.
     fn applicable_contexts(
         &self,
-        range: Range<usize>,
-        found: &[(usize, Range<usize>)],
-        quotes: &[Range<usize>],
-        segments: &Segments,
+        place: &Place,
+        quoted: bool,
+        found: &ContextIndex,
         text: &str,
     ) -> Vec<usize> {
-        let (sentence_start, sentence_end) = segments.sentence_range(range.start, text.len());
-        let in_sentence = {
-            let from = found.partition_point(|(_, r)| r.start < sentence_start);
-            let to = found.partition_point(|(_, r)| r.start < sentence_end.max(range.end));
-            &found[from..to]
-        };
-        let text_wide = found
-            .iter()
-            .filter(|(i, _)| self.contexts[*i].scope == Scope::Text);
+        let quotation = (0..self.contexts.len())
+            .filter(|&index| quoted && self.contexts[index].scope == Scope::Quoted);
         let mut applied: Vec<usize> = Vec::new();
-        let add = |index: usize, applied: &mut Vec<usize>| {
+        for index in found.applying(&self.contexts, place, text).chain(quotation) {
             let kind = &self.contexts[index].kind;
             if !applied.iter().any(|&a| &self.contexts[a].kind == kind) {
                 applied.push(index);
             }
-        };
-        for (index, context_range) in in_sentence.iter().chain(text_wide) {
-            if self.context_applies(*index, context_range, &range, segments, text) {
-                add(*index, &mut applied);
-            }
-        }
-        if quotes
-            .iter()
-            .any(|q| q.start <= range.start && range.end <= q.end)
-        {
-            for (index, context) in self.contexts.iter().enumerate() {
-                if context.scope == Scope::Quoted {
-                    add(index, &mut applied);
-                }
-            }
         }
         applied
-    }
-
-    fn context_applies(
-        &self,
-        index: usize,
-        context_range: &Range<usize>,
-        evidence: &Range<usize>,
-        segments: &Segments,
-        text: &str,
-    ) -> bool {
-        let context = &self.contexts[index];
-        let before = || {
-            context_range.end <= evidence.start
-                && segments.same_clause(context_range.end.saturating_sub(1), evidence.start)
-                && words_between(text, context_range.end, evidence.start) <= context.window
-        };
-        let after = || {
-            context_range.start >= evidence.end
-                && segments.same_clause(evidence.end.saturating_sub(1), context_range.start)
-                && words_between(text, evidence.end, context_range.start) <= context.window
-        };
-        match context.scope {
-            Scope::Before => before(),
-            Scope::After => after(),
-            Scope::Around => before() || after(),
-            Scope::Overlap => {
-                context_range.start < evidence.end && evidence.start < context_range.end
-            }
-            Scope::Clause => segments.same_clause(context_range.start, evidence.start),
-            Scope::Sentence => segments.same_sentence(context_range.start, evidence.start),
-            Scope::Text => true,
-            Scope::Quoted | Scope::Model => false,
-        }
     }
 
     fn push_hits(
@@ -495,15 +442,8 @@ impl RuleEngine {
             let Some(regex) = &context.regex else {
                 continue;
             };
-            let stands = regex.find_iter(text).any(|m| {
-                context.unless.as_ref().is_none_or(|unless| {
-                    let (start, end) = match context.scope {
-                        Scope::Model => (0, text.len()),
-                        _ => segments.sentence_range(m.start(), text.len()),
-                    };
-                    !unless.is_match(&text[start..end])
-                })
-            });
+            let mut exceptions = Exceptions::new(context, text, &segments);
+            let stands = regex.find_iter(text).any(|m| !exceptions.cancel(m.start()));
             if !stands {
                 continue;
             }
@@ -541,23 +481,47 @@ impl RuleEngine {
 
     /// Drops hits of `requires` rules that have no supporting evidence near them.
     fn enforce_requirements(&self, hits: &mut Vec<Hit>, segments: &Segments) {
-        let supported: Vec<bool> = hits
-            .iter()
-            .map(|hit| {
-                let Some(requirement) = self.rules[hit.rule].requires else {
-                    return true;
-                };
-                hits.iter().any(|other| {
-                    self.rules[other.rule].requires.is_none()
-                        && other.weight >= REQUIREMENT_FLOOR
-                        && other.label.map(Label::category) == Some(requirement.category)
-                        && (requirement.within == Within::Text
-                            || segments.same_sentence(other.range.start, hit.range.start))
-                })
+        let support = Support::new(hits.iter().filter(|h| self.supports(h)), segments);
+        hits.retain(|hit| {
+            self.rules[hit.rule].requires.is_none_or(|requirement| {
+                support.holds(requirement, segments.sentence_index(hit.range.start))
             })
-            .collect();
-        let mut keep = supported.into_iter();
-        hits.retain(|_| keep.next().unwrap_or(true));
+        });
+    }
+
+    /// Whether `hit` is evidence that `requires` rules may lean on.
+    fn supports(&self, hit: &Hit) -> bool {
+        self.rules[hit.rule].requires.is_none() && hit.weight >= REQUIREMENT_FLOOR
+    }
+}
+
+/// The sentences holding supporting evidence, per category (sorted sentence indices).
+struct Support([Vec<usize>; 3]);
+
+impl Support {
+    fn new<'a>(hits: impl Iterator<Item = &'a Hit>, segments: &Segments) -> Support {
+        let mut sentences: [Vec<usize>; 3] = Default::default();
+        for hit in hits {
+            if let Some(label) = hit.label {
+                let sentence = segments.sentence_index(hit.range.start);
+                sentences[label.category().index()].push(sentence);
+            }
+        }
+        for list in &mut sentences {
+            list.sort_unstable();
+            list.dedup();
+        }
+        Support(sentences)
+    }
+
+    /// Whether supporting evidence of the required category stands in the text, or in `sentence`
+    /// when the requirement is within a sentence.
+    fn holds(&self, requirement: Requirement, sentence: usize) -> bool {
+        let sentences = &self.0[requirement.category.index()];
+        match requirement.within {
+            Within::Text => !sentences.is_empty(),
+            Within::Sentence => sentences.binary_search(&sentence).is_ok(),
+        }
     }
 }
 
@@ -581,18 +545,22 @@ fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<RegexSet> {
         .map_err(|e| Error::InvalidOption(format!("the combined rule set does not compile: {e}")))
 }
 
-fn words_between(text: &str, from: usize, to: usize) -> usize {
-    text.get(from..to)
-        .map_or(usize::MAX, |s| s.split_whitespace().count())
-}
-
-/// Ranges between pairs of straight double quotes (the normalizer straightens curly ones).
+/// Ranges between pairs of straight double quotes (the normalizer straightens curly ones), in text
+/// order and disjoint.
 fn quoted_regions(text: &str) -> Vec<Range<usize>> {
     let marks: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
     marks
         .chunks_exact(2)
         .map(|pair| pair[0]..pair[1] + 1)
         .collect()
+}
+
+/// Whether `range` lies inside one of the `quotes` (as [`quoted_regions`] gives them).
+fn inside_quotes(quotes: &[Range<usize>], range: &Range<usize>) -> bool {
+    let last_opened = quotes.partition_point(|q| q.start <= range.start);
+    last_opened
+        .checked_sub(1)
+        .is_some_and(|i| range.end <= quotes[i].end)
 }
 
 #[cfg(test)]
@@ -659,7 +627,26 @@ mod tests {
     }
 
     #[test]
+    fn model_scope_exceptions_are_looked_for_once_per_text() {
+        // Every "i" matches `untargeted.first_person`; the "you" at the very end cancels them all.
+        // Looking for it once per match would read the megabyte once per "i".
+        let engine = engine();
+        let harassment = |text: &str| engine.model_damping(text, &[])[Category::Harassment.index()];
+        assert_eq!(
+            harassment(&format!("{}you", "i am sad. ".repeat(100_000))),
+            1.0
+        );
+        assert_eq!(harassment("i am sad. "), 0.5);
+    }
+
+    #[test]
     fn quoted_regions_pair_marks_in_order() {
-        assert_eq!(quoted_regions(r#"a "b" c "d"#), vec![2..5]);
+        let quotes = quoted_regions(r#"a "b" c "d" "e"#);
+        assert_eq!(quotes, vec![2..5, 8..11]);
+        assert!(inside_quotes(&quotes, &(3..4)));
+        assert!(inside_quotes(&quotes, &(9..10)));
+        assert!(!inside_quotes(&quotes, &(6..7)));
+        assert!(!inside_quotes(&quotes, &(3..7)));
+        assert!(!inside_quotes(&quotes, &(0..1)));
     }
 }

@@ -6,6 +6,8 @@ use regex::Regex;
 
 /// Sentences longer than this are split at the next space, which bounds the work of context matching.
 const MAX_SENTENCE_BYTES: usize = 1000;
+/// Sentences without a space that long are split at the next character boundary.
+const HARD_SENTENCE_BYTES: usize = 2 * MAX_SENTENCE_BYTES;
 
 /// Start offsets of sentences and clauses in a normalized text.
 #[derive(Debug)]
@@ -26,12 +28,13 @@ impl Segments {
         let mut clauses = vec![0];
         for (i, &b) in bytes.iter().enumerate() {
             let next = bytes.get(i + 1).copied();
+            let length = i - sentences[sentences.len() - 1];
             let ends_sentence = match b {
                 b'\n' => true,
                 b'.' | b'!' | b'?' => matches!(next, None | Some(b' ' | b'\n' | b'"')),
-                b' ' => i - sentences[sentences.len() - 1] > MAX_SENTENCE_BYTES,
+                b' ' => length > MAX_SENTENCE_BYTES,
                 _ => false,
-            };
+            } || (length > HARD_SENTENCE_BYTES && text.is_char_boundary(i + 1));
             if ends_sentence {
                 sentences.push(i + 1);
                 clauses.push(i + 1);
@@ -47,24 +50,24 @@ impl Segments {
 
     /// Byte range of the sentence holding `offset`.
     pub(crate) fn sentence_range(&self, offset: usize, text_len: usize) -> (usize, usize) {
-        let i = self.sentences.partition_point(|&s| s <= offset) - 1;
-        (
-            self.sentences[i],
-            self.sentences.get(i + 1).copied().unwrap_or(text_len),
-        )
+        range_of(&self.sentences, offset, text_len)
     }
 
-    pub(crate) fn same_sentence(&self, a: usize, b: usize) -> bool {
-        index_of(&self.sentences, a) == index_of(&self.sentences, b)
+    /// Byte range of the clause holding `offset`.
+    pub(crate) fn clause_range(&self, offset: usize, text_len: usize) -> (usize, usize) {
+        range_of(&self.clauses, offset, text_len)
     }
 
-    pub(crate) fn same_clause(&self, a: usize, b: usize) -> bool {
-        index_of(&self.clauses, a) == index_of(&self.clauses, b)
+    /// Index of the sentence holding `offset`.
+    pub(crate) fn sentence_index(&self, offset: usize) -> usize {
+        self.sentences.partition_point(|&s| s <= offset) - 1
     }
 }
 
-fn index_of(starts: &[usize], offset: usize) -> usize {
-    starts.partition_point(|&s| s <= offset)
+/// The segment of `starts` holding `offset`, ending where the next one starts.
+fn range_of(starts: &[usize], offset: usize, text_len: usize) -> (usize, usize) {
+    let i = starts.partition_point(|&s| s <= offset) - 1;
+    (starts[i], starts.get(i + 1).copied().unwrap_or(text_len))
 }
 
 #[cfg(test)]
@@ -75,16 +78,26 @@ mod tests {
     fn splits_sentences_and_clauses() {
         let text = "im fine. not okay, but alive\nnext";
         let s = Segments::new(text);
-        assert!(s.same_sentence(0, 5));
-        assert!(!s.same_sentence(0, 10));
-        assert!(s.same_clause(9, 14));
-        assert!(!s.same_clause(9, 25));
-        assert!(!s.same_sentence(25, 30));
+        assert_eq!(s.sentence_index(5), 0);
+        assert_eq!(s.sentence_index(10), 1);
+        assert_eq!(s.sentence_index(30), 2);
         assert_eq!(s.sentence_range(12, text.len()), (8, 29));
+        assert_eq!(s.clause_range(14, text.len()), (8, 18));
+        assert_eq!(s.clause_range(25, text.len()), (19, 29));
     }
 
     #[test]
     fn decimals_do_not_end_sentences() {
-        assert!(Segments::new("take 2.5 mg").same_sentence(0, 10));
+        assert_eq!(Segments::new("take 2.5 mg").sentence_index(10), 0);
+    }
+
+    #[test]
+    fn long_sentences_split_at_a_space_or_else_at_a_character_boundary() {
+        let spaced = "word ".repeat(400);
+        let s = Segments::new(&spaced);
+        assert_eq!(s.sentence_range(0, spaced.len()), (0, 1005));
+        let unspaced = "é.".repeat(1000);
+        let s = Segments::new(&unspaced);
+        assert_eq!(s.sentence_range(0, unspaced.len()), (0, 2003));
     }
 }
