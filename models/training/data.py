@@ -308,34 +308,34 @@ def team(datasets: Path) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Source:
-    """A public set: its loader, the category it annotates and its license (for the model card)."""
+    """A public set: its loader, the category it annotates and its license (recorded in the manifest
+    of every model trained on it)."""
 
     load: Callable[..., pd.DataFrame]
     category: str
     license: str
-    wave: int
 
 
 SOURCES = {
-    "davidson": Source(davidson, "harassment", "MIT", 1),
-    "olid": Source(olid, "harassment", "none in copy", 1),
-    "formspring": Source(formspring, "harassment", "none stated", 1),
-    "edos": Source(edos, "harassment", "CC0", 2),
-    "stormfront": Source(stormfront, "harassment", "CC BY-SA 3.0", 2),
-    "toxic_spans": Source(toxic_spans, "harassment", "CC0", 2),
-    "conda": Source(conda, "harassment", "none stated (research use)", 2),
-    "hatexplain": Source(hatexplain, "harassment", "MIT", 2),
-    "hatemoji": Source(hatemoji, "harassment", "CC BY 4.0", 2),
-    "toxigen": Source(toxigen, "harassment", "MIT", 2),
-    "suicidal_intention": Source(suicidal_intention, "self_harm", "none stated", 1),
-    "sdcnl": Source(sdcnl, "self_harm", "none stated", 1),
-    "irf": Source(irf, "self_harm", "none stated", 1),
-    "rmhd": Source(rmhd, "self_harm", "PDDL 1.0 (data), Apache-2.0 (lexicon)", 2),
-    "constraint": Source(constraint, "misinformation", "MIT (repository)", 1),
-    "coaid": Source(coaid, "misinformation", "none stated", 1),
-    "rumor": Source(rumor, "misinformation", "MIT", 1),
-    "reddit_health_misinfo": Source(reddit_health_misinfo, "misinformation", "CC BY 4.0", 2),
-    "covidlies": Source(covidlies, "misinformation", "Apache-2.0", 2),
+    "davidson": Source(davidson, "harassment", "MIT"),
+    "olid": Source(olid, "harassment", "none in copy"),
+    "formspring": Source(formspring, "harassment", "none stated"),
+    "edos": Source(edos, "harassment", "CC0"),
+    "stormfront": Source(stormfront, "harassment", "CC BY-SA 3.0"),
+    "toxic_spans": Source(toxic_spans, "harassment", "CC0"),
+    "conda": Source(conda, "harassment", "none stated (research use)"),
+    "hatexplain": Source(hatexplain, "harassment", "MIT"),
+    "hatemoji": Source(hatemoji, "harassment", "CC BY 4.0"),
+    "toxigen": Source(toxigen, "harassment", "MIT"),
+    "suicidal_intention": Source(suicidal_intention, "self_harm", "none stated"),
+    "sdcnl": Source(sdcnl, "self_harm", "none stated"),
+    "irf": Source(irf, "self_harm", "none stated"),
+    "rmhd": Source(rmhd, "self_harm", "PDDL 1.0 (data), Apache-2.0 (lexicon)"),
+    "constraint": Source(constraint, "misinformation", "MIT (repository)"),
+    "coaid": Source(coaid, "misinformation", "none stated"),
+    "rumor": Source(rumor, "misinformation", "MIT"),
+    "reddit_health_misinfo": Source(reddit_health_misinfo, "misinformation", "CC BY 4.0"),
+    "covidlies": Source(covidlies, "misinformation", "Apache-2.0"),
 }
 
 # Held-out tests that differ from the source's training rows (weak labels used as they come).
@@ -403,13 +403,13 @@ def _jaccard(x: set, y: set) -> float:
     return len(x & y) / max(1, len(x | y))
 
 
-def load(data: Path, datasets: Path, seed: int = 7, sources=None) -> pd.DataFrame:
-    """Every source (or the names in `sources`) and the team's sets, cleaned, de-duplicated across
-    sources, with a `split` column and an `offensive` column (see read_offensive)."""
+def load(data: Path, datasets: Path, seed: int = 7) -> pd.DataFrame:
+    """Every source and the team's sets, cleaned, de-duplicated across sources, with a `split` column
+    and an `offensive` column (see read_offensive)."""
     rng = np.random.default_rng(seed)
     frames = []
-    for name in sources or SOURCES:
-        frame = SOURCES[name].load(data, rng)
+    for source in SOURCES.values():
+        frame = source.load(data, rng)
         frames.append(frame[frame[list(CATEGORIES)].notna().any(axis=1)])
     frames.append(team(datasets))
     table = pd.concat(frames, ignore_index=True)

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from sklearn.metrics import roc_auc_score
 
 import data as datasets_module

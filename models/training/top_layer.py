@@ -77,10 +77,11 @@ def cache_states(texts: list[str], tokenizer, bert, cache: Path):
 def _copy_earlier(ids: list[str], states, cache: Path) -> np.ndarray:
     """Copies into `states` the rows the largest earlier cache holds; returns the rows still missing."""
     earlier = max(cache.glob("ids-*.json"), key=lambda p: p.stat().st_size, default=None)
-    if earlier is None or not (cache / earlier.name.replace("ids-", "states-").replace(".json", ".npy")).exists():
+    earlier_states = earlier and earlier.with_name(earlier.name.replace("ids-", "states-")).with_suffix(".npy")
+    if earlier is None or not earlier_states.exists():
         return np.arange(len(ids))
     row_of = {text_id: row for row, text_id in enumerate(json.loads(earlier.read_text()))}
-    old = np.load(cache / earlier.name.replace("ids-", "states-").replace(".json", ".npy"), mmap_mode="r")
+    old = np.load(earlier_states, mmap_mode="r")
     found = np.array([row_of.get(i, -1) for i in ids])
     have = np.flatnonzero(found >= 0)
     for begin in range(0, len(have), 4096):

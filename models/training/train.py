@@ -118,11 +118,10 @@ def pooled_auc(logits, y, known) -> dict:
 
 
 class Checkpoints:
-    """The training state in --cache: `checkpoint.pt` (model, optimizer, schedule, position, random
-    state), written atomically, and `epoch-N.pt` (the model after epoch N) with its validation score."""
+    """The training state in --cache, `checkpoint.pt`: model, optimizer, schedule, position, random
+    state and the validation scores of finished epochs, written atomically."""
 
     def __init__(self, cache: Path):
-        self.cache = cache
         self.path = cache / "checkpoint.pt"
 
     def save(self, state: dict) -> None:
@@ -368,7 +367,8 @@ def main() -> None:
         "training": {"seed": args.seed, "epochs": args.epochs, "epoch_draws": args.epoch_draws,
                      "train_tokens": TRAIN_TOKENS, "layers": args.layers,
                      "offensive": args.offensive,
-                     "texts": {s: int(n) for s, n in table["source"].value_counts().items()}},
+                     "texts": {s: int(n) for s, n in table["source"].value_counts().items()},
+                     "licenses": {name: source.license for name, source in datasets_module.SOURCES.items()}},
     }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     metrics = {"validation": validation, "test": test, "quantization": quantization}
