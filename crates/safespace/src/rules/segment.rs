@@ -60,13 +60,18 @@ impl Segments {
 
     /// Index of the sentence holding `offset`.
     pub(crate) fn sentence_index(&self, offset: usize) -> usize {
-        self.sentences.partition_point(|&s| s <= offset) - 1
+        index_of(&self.sentences, offset)
     }
+}
+
+/// Index of the segment of `starts` holding `offset`.
+fn index_of(starts: &[usize], offset: usize) -> usize {
+    starts.partition_point(|&s| s <= offset) - 1
 }
 
 /// The segment of `starts` holding `offset`, ending where the next one starts.
 fn range_of(starts: &[usize], offset: usize, text_len: usize) -> (usize, usize) {
-    let i = starts.partition_point(|&s| s <= offset) - 1;
+    let i = index_of(starts, offset);
     (starts[i], starts.get(i + 1).copied().unwrap_or(text_len))
 }
 
