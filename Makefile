@@ -5,9 +5,9 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TEXT ?= I bought the pills, tonight's the night
 
-.PHONY: advisories cargo-deny compare test rust-tests python-tests python-env wasm-tools wasm-build wasm-tests lint docs tools onnxruntime score bench python-bench
+.PHONY: advisories cargo-deny compare service-bench test rust-tests python-tests python-deps python-env service-tests wasm-tools wasm-build wasm-tests lint docs tools onnxruntime score bench python-bench
 
-test: tools lint rust-tests python-tests wasm-tests docs
+test: tools lint rust-tests python-tests service-tests wasm-tests docs
 
 # The WebAssembly crate builds only for wasm32; native commands leave it out.
 NATIVE := --workspace --exclude safespace-wasm
@@ -65,11 +65,13 @@ rust-tests:
 # PyPI dependencies, then tested from outside the source tree. PYPROFILE=release for a release build.
 PYENV := target/pyenv
 PYPROFILE ?= dev
-PY_TEST_DEPS := maturin==1.16.0 pytest==9.2.0 pandas==3.1.1 "ray[data]==2.60.0"
+PY_TEST_DEPS := maturin==1.16.0 pytest==9.2.0 pandas==3.1.1 "ray[data]==2.60.0" openai==3.51.0
 
-python-env:
+python-deps:
 	@test -x $(PYENV)/bin/python || python3 -m venv $(PYENV)
 	@$(PYENV)/bin/pip install --quiet --disable-pip-version-check $(PY_TEST_DEPS)
+
+python-env: python-deps
 	rm -rf target/wheels
 	$(PYENV)/bin/maturin build --quiet --profile $(PYPROFILE) -m bindings/python/Cargo.toml -o target/wheels
 	$(PYENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall target/wheels/safespace-*.whl
@@ -77,6 +79,13 @@ python-env:
 python-tests: python-env
 	cd bindings/python && ../../$(PYENV)/bin/python -m pytest -q tests
 	cd target && ../$(PYENV)/bin/python -m pytest -q --doctest-modules --pyargs safespace
+
+# `safespace serve` through OpenAI's Python client, curl (errors, limits, auth, SIGTERM) and 64
+# concurrent connections.
+service-tests: python-deps onnxruntime
+	@command -v curl >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq curl; }
+	$(CARGO) build -q -p safespace-cli
+	SAFESPACE_BIN=target/debug/safespace $(PYENV)/bin/python -m pytest -q crates/safespace-cli/tests/service
 
 docs:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc $(NATIVE) --no-deps
@@ -111,6 +120,12 @@ python-bench: python-env
 	$(CARGO) build -q --release -p safespace-cli
 	$(PYENV)/bin/pip install --quiet --disable-pip-version-check alt-profanity-check==1.9.1
 	$(PYENV)/bin/python benches/python_vs_cli.py
+
+# `safespace serve` against in-process calls (table in benches/README.md).
+service-bench: PYPROFILE = release
+service-bench: python-env onnxruntime
+	$(CARGO) build -q --release -p safespace-cli
+	$(PYENV)/bin/python benches/service.py
 
 # safespace against rustrict, alt-profanity-check and better-profanity on the same texts (needs ../shared/data).
 compare: onnxruntime

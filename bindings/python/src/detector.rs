@@ -5,13 +5,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyFloat, PyList, PyString};
 use rayon::ThreadPool;
 
 use crate::report::Report;
-use crate::SafespaceError;
+use crate::{shortest, InputError, InputTypeError, InvalidOptionError, ModelError, SafespaceError};
 
 /// The Rust detector behind `safespace.Detector`. Safe to share between Python threads.
 #[pyclass(frozen, module = "safespace._native")]
@@ -35,7 +34,7 @@ impl NativeDetector {
         onnxruntime_library: Option<String>,
         rules_files: Vec<String>,
         disable_rules: Vec<String>,
-        max_input_bytes: Option<usize>,
+        max_input_bytes: Option<i64>,
     ) -> PyResult<Self> {
         let settings = safespace::Settings {
             policy: Some(policy.parse().map_err(to_py_error)?),
@@ -43,13 +42,17 @@ impl NativeDetector {
             thresholds: thresholds
                 .into_iter()
                 .map(|(category, threshold)| {
-                    Ok((category.parse().map_err(PyValueError::new_err)?, threshold))
+                    Ok((
+                        category.parse().map_err(InvalidOptionError::new_err)?,
+                        threshold,
+                    ))
                 })
                 .collect::<PyResult<_>>()?,
             rules: Vec::new(),
             rules_files: rules_files.into_iter().map(PathBuf::from).collect(),
             disable_rules,
-            max_input_bytes,
+            // A negative limit reads as 0, which the core refuses with its own message.
+            max_input_bytes: max_input_bytes.map(|limit| usize::try_from(limit).unwrap_or(0)),
         };
         let mut builder = safespace::Detector::builder()
             .settings(settings)
@@ -135,10 +138,10 @@ impl NativeDetector {
 
     /// The policy's threshold per category.
     #[getter]
-    fn thresholds(&self) -> HashMap<&'static str, f32> {
+    fn thresholds(&self) -> HashMap<&'static str, f64> {
         safespace::Category::ALL
             .into_iter()
-            .map(|c| (c.as_str(), self.inner.policy().threshold(c)))
+            .map(|c| (c.as_str(), shortest(self.inner.policy().threshold(c))))
             .collect()
     }
 
@@ -177,12 +180,12 @@ impl Batch {
                 item.is_none() || item.cast::<PyFloat>().is_ok_and(|f| f.value().is_nan());
             if !missing {
                 let type_name = item.get_type().name()?;
-                return Err(PyTypeError::new_err(format!(
+                return Err(InputTypeError::new_err(format!(
                     "texts[{index}] is {type_name}, expected str"
                 )));
             }
             if !allow_missing {
-                return Err(PyValueError::new_err(format!(
+                return Err(InputError::new_err(format!(
                     "texts[{index}] is missing (None or NaN); pass on_error=\"null\" to get None for it or on_error=\"skip\" to leave it out"
                 )));
             }
@@ -195,7 +198,7 @@ impl Batch {
 
 impl Batch {
     /// Scores every text on `pool`, one report per item (missing items score as empty text); a text
-    /// over the size limit fails the batch with a `ValueError` naming its index.
+    /// over the size limit fails the batch with an `InputError` naming its index.
     fn score(
         &self,
         detector: &safespace::Detector,
@@ -205,7 +208,7 @@ impl Batch {
             .into_iter()
             .enumerate()
             .map(|(index, result)| {
-                result.map_err(|e| PyValueError::new_err(format!("texts[{index}]: {e}")))
+                result.map_err(|e| InputError::new_err(format!("texts[{index}]: {e}")))
             })
             .collect()
     }
@@ -222,7 +225,7 @@ type OwnedPool = (u32, Arc<ThreadPool>);
 impl Pools {
     fn get(&self, threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
         if threads == Some(0) {
-            return Err(PyValueError::new_err("threads must be at least 1"));
+            return Err(InvalidOptionError::new_err("threads must be at least 1"));
         }
         let pid = std::process::id();
         let mut pools = self
@@ -259,12 +262,15 @@ fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
     })
 }
 
+/// The `safespace.exceptions` class of a core error.
 fn to_py_error(error: safespace::Error) -> PyErr {
+    let message = error.to_string();
     match error {
         safespace::Error::InvalidOption(_)
         | safespace::Error::Rules { .. }
-        | safespace::Error::InputTooLarge { .. } => PyValueError::new_err(error.to_string()),
-        safespace::Error::Io { .. } => PyOSError::new_err(error.to_string()),
-        _ => SafespaceError::new_err(error.to_string()),
+        | safespace::Error::Io { .. } => InvalidOptionError::new_err(message),
+        safespace::Error::InputTooLarge { .. } => InputError::new_err(message),
+        safespace::Error::Model(_) => ModelError::new_err(message),
+        _ => SafespaceError::new_err(message),
     }
 }

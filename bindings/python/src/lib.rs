@@ -3,36 +3,29 @@
 //! The Python half (`python/safespace/__init__.py`) finds ONNX Runtime through the installed
 //! `onnxruntime` package, checks argument types and builds numpy arrays and DataFrames; this module
 //! owns the detector, scores with the GIL released and turns reports into Python objects.
+//!
+//! Errors are the Python classes of `safespace.exceptions`, every one a `SafespaceError`.
 
 mod detector;
+mod evaluate;
+mod pickle;
 mod report;
 
 use pyo3::prelude::*;
 
-pyo3::create_exception!(
-    _native,
-    SafespaceError,
-    pyo3::exceptions::PyException,
-    "The model or its runtime failed (for example `require_model=True` and ONNX Runtime is missing)."
-);
+pyo3::import_exception!(safespace.exceptions, SafespaceError);
+pyo3::import_exception!(safespace.exceptions, InvalidOptionError);
+pyo3::import_exception!(safespace.exceptions, InputError);
+pyo3::import_exception!(safespace.exceptions, InputTypeError);
+pyo3::import_exception!(safespace.exceptions, ModelError);
 
-/// Metrics of `scores` against `labels` (see `safespace::eval::evaluate`), as a JSON object.
-#[pyfunction]
-fn evaluate_scores(
-    scores: Vec<f32>,
-    labels: Vec<bool>,
-    threshold: f32,
-    target_recall: f64,
-) -> PyResult<String> {
-    if scores.len() != labels.len() {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "{} scores but {} labels",
-            scores.len(),
-            labels.len()
-        )));
-    }
-    let evaluation = safespace::eval::evaluate(&scores, &labels, threshold, target_recall);
-    serde_json::to_string(&evaluation).map_err(|e| SafespaceError::new_err(e.to_string()))
+/// `value` as the Python float with the same shortest decimal: 0.85f32 becomes 0.85, not
+/// 0.8500000238418579. Every f32 that crosses to Python goes through it.
+fn shortest(value: f32) -> f64 {
+    value
+        .to_string()
+        .parse()
+        .expect("a float's decimal parses back")
 }
 
 #[pymodule]
@@ -42,8 +35,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<report::Evidence>()?;
     module.add_class::<report::Resource>()?;
     module.add_class::<report::Engine>()?;
-    module.add_function(pyo3::wrap_pyfunction!(evaluate_scores, module)?)?;
-    module.add("SafespaceError", module.py().get_type::<SafespaceError>())?;
+    module.add_function(pyo3::wrap_pyfunction!(evaluate::evaluate_category, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,14 +1,19 @@
-//! Reports as Python objects: attributes mirror the Rust [`safespace::Report`].
+//! Reports as Python objects: attributes mirror the Rust [`safespace::Report`], with offsets as
+//! Python string indices and floats as their shortest decimals.
 
 use std::collections::BTreeMap;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyType};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The verdict on one text. Attributes mirror the Rust report; `to_dict()` and `to_json()` give the
-/// same JSON schema as the CLI.
+use crate::{pickle, shortest, InvalidOptionError, SafespaceError};
+
+/// The verdict on one text. Attributes mirror the Rust report; `to_dict()` and `to_json()` follow the
+/// CLI's JSON schema, with evidence offsets as Python string indices.
 #[pyclass(frozen, module = "safespace")]
+#[derive(Serialize, Deserialize)]
 pub struct Report {
     inner: safespace::Report,
     /// Each evidence span as Python string indices (code points) into the scored text.
@@ -26,23 +31,41 @@ impl Report {
             .collect();
         Report { inner, char_spans }
     }
+
+    /// The report as JSON the way Python reads it: evidence `start`/`end` as string indices (the
+    /// byte offsets under `byte_start`/`byte_end` when `byte_offsets`), floats as their shortest
+    /// decimals.
+    fn to_value(&self, byte_offsets: bool) -> PyResult<Value> {
+        let mut value = serde_json::to_value(&self.inner).map_err(internal_error)?;
+        let items = value["evidence"].as_array_mut().into_iter().flatten();
+        for (item, &(start, end)) in items.zip(&self.char_spans) {
+            let byte_start = std::mem::replace(&mut item["start"], start.into());
+            let byte_end = std::mem::replace(&mut item["end"], end.into());
+            if byte_offsets {
+                item["byte_start"] = byte_start;
+                item["byte_end"] = byte_end;
+            }
+        }
+        shorten_floats(&mut value);
+        Ok(value)
+    }
 }
 
 #[pymethods]
 impl Report {
     /// Calibrated probability per category, e.g. `{"self_harm": 0.91, ...}`.
     #[getter]
-    fn scores(&self) -> BTreeMap<&'static str, f32> {
+    fn scores(&self) -> BTreeMap<&'static str, f64> {
         by_category(&self.inner.scores)
     }
 
     /// Scores of the sub-labels the rules found, e.g. `{"self_harm/plan": 0.95}`.
     #[getter]
-    fn labels(&self) -> BTreeMap<String, f32> {
+    fn labels(&self) -> BTreeMap<String, f64> {
         self.inner
             .labels
             .iter()
-            .map(|(l, s)| (l.to_string(), *s))
+            .map(|(l, s)| (l.to_string(), shortest(*s)))
             .collect()
     }
 
@@ -109,33 +132,39 @@ impl Report {
 
     /// Whether `category` is flagged.
     fn is_flagged(&self, category: &str) -> PyResult<bool> {
-        let category = category
-            .parse()
-            .map_err(pyo3::exceptions::PyValueError::new_err)?;
+        let category = category.parse().map_err(InvalidOptionError::new_err)?;
         Ok(self.inner.is_flagged(category))
     }
 
-    /// The report as plain dicts and lists (the JSON schema of the CLI).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        // Through the JSON text, so floats read as in `to_json()` (0.98, not f32's 0.98000001907).
-        let json = serde_json::to_string(&self.inner).map_err(runtime_error)?;
-        to_python(py, &serde_json::from_str(&json).map_err(runtime_error)?)
+    /// The report as plain dicts and lists: the CLI's JSON schema, with evidence `start`/`end` as
+    /// Python string indices; `byte_offsets=True` adds the UTF-8 `byte_start`/`byte_end`.
+    #[pyo3(signature = (*, byte_offsets = false))]
+    fn to_dict<'py>(&self, py: Python<'py>, byte_offsets: bool) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.to_value(byte_offsets)?)
     }
 
-    /// The report as a JSON string; `indent` pretty-prints.
-    #[pyo3(signature = (indent = None))]
-    fn to_json(&self, indent: Option<usize>) -> PyResult<String> {
-        match indent {
-            None => serde_json::to_string(&self.inner).map_err(runtime_error),
-            Some(width) => {
-                let mut out = Vec::new();
-                let indent = " ".repeat(width);
-                let formatter = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
-                let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-                serde::Serialize::serialize(&self.inner, &mut serializer).map_err(runtime_error)?;
-                String::from_utf8(out).map_err(runtime_error)
-            }
-        }
+    /// `to_dict()` as a JSON string; `indent` pretty-prints.
+    #[pyo3(signature = (indent = None, *, byte_offsets = false))]
+    fn to_json(&self, indent: Option<usize>, byte_offsets: bool) -> PyResult<String> {
+        let value = self.to_value(byte_offsets)?;
+        let Some(width) = indent else {
+            return serde_json::to_string(&value).map_err(internal_error);
+        };
+        let mut out = Vec::new();
+        let indent = " ".repeat(width);
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+        value.serialize(&mut serializer).map_err(internal_error)?;
+        String::from_utf8(out).map_err(internal_error)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<pickle::Reduced<'py>> {
+        pickle::reduce(slf)
+    }
+
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, PyType>, state: &str) -> PyResult<Self> {
+        pickle::restore(state)
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
@@ -160,6 +189,7 @@ impl Report {
 
 /// One rule match: where it is in the original text and what it weighs.
 #[pyclass(frozen, module = "safespace")]
+#[derive(Serialize, Deserialize)]
 pub struct Evidence {
     inner: safespace::Evidence,
     start: usize,
@@ -198,7 +228,7 @@ impl Evidence {
     fn end(&self) -> usize {
         self.end
     }
-    /// Start as a UTF-8 byte offset (the Rust and CLI `start`).
+    /// Start as a UTF-8 byte offset (the Rust and CLI `start`), for `text.encode()`.
     #[getter]
     fn byte_start(&self) -> usize {
         self.inner.start
@@ -220,8 +250,8 @@ impl Evidence {
     }
     /// The match's weight after context modifiers.
     #[getter]
-    fn weight(&self) -> f32 {
-        self.inner.weight
+    fn weight(&self) -> f64 {
+        shortest(self.inner.weight)
     }
     /// The match's severity.
     #[getter]
@@ -232,6 +262,15 @@ impl Evidence {
     #[getter]
     fn context(&self) -> Vec<String> {
         self.inner.context.clone()
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<pickle::Reduced<'py>> {
+        pickle::reduce(slf)
+    }
+
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, PyType>, state: &str) -> PyResult<Self> {
+        pickle::restore(state)
     }
 
     fn __repr__(&self) -> String {
@@ -247,6 +286,7 @@ impl Evidence {
 
 /// A crisis service to show next to a self_harm flag.
 #[pyclass(frozen, module = "safespace")]
+#[derive(Serialize, Deserialize)]
 pub struct Resource(safespace::Resource);
 
 #[pymethods]
@@ -267,6 +307,15 @@ impl Resource {
         &self.0.region
     }
 
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<pickle::Reduced<'py>> {
+        pickle::reduce(slf)
+    }
+
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, PyType>, state: &str) -> PyResult<Self> {
+        pickle::restore(state)
+    }
+
     fn __repr__(&self) -> String {
         format!("Resource({:?}: {:?})", self.0.name, self.0.how)
     }
@@ -274,6 +323,7 @@ impl Resource {
 
 /// Which engine produced a report: `mode` is `"model+rules"` or `"rules"`.
 #[pyclass(frozen, module = "safespace")]
+#[derive(Serialize, Deserialize)]
 pub struct Engine(safespace::EngineInfo);
 
 #[pymethods]
@@ -295,7 +345,7 @@ impl Engine {
     }
     /// The model's own calibrated probabilities before fusion, when it ran.
     #[getter]
-    fn model_scores(&self) -> Option<BTreeMap<&'static str, f32>> {
+    fn model_scores(&self) -> Option<BTreeMap<&'static str, f64>> {
         self.0.model_scores.as_ref().map(by_category)
     }
     /// Why the model did not run, when it was wanted.
@@ -304,21 +354,43 @@ impl Engine {
         self.0.note.as_deref()
     }
 
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<pickle::Reduced<'py>> {
+        pickle::reduce(slf)
+    }
+
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, PyType>, state: &str) -> PyResult<Self> {
+        pickle::restore(state)
+    }
+
     fn __repr__(&self) -> String {
         format!("Engine(mode='{}', rules='{}')", self.0.mode, self.0.rules)
     }
 }
 
 /// Scores keyed by category name.
-fn by_category(scores: &safespace::CategoryScores) -> BTreeMap<&'static str, f32> {
+fn by_category(scores: &safespace::CategoryScores) -> BTreeMap<&'static str, f64> {
     safespace::Category::ALL
         .into_iter()
-        .map(|c| (c.as_str(), scores.get(c)))
+        .map(|c| (c.as_str(), shortest(scores.get(c))))
         .collect()
 }
 
-fn runtime_error(e: impl std::fmt::Display) -> PyErr {
-    crate::SafespaceError::new_err(e.to_string())
+/// Every float of a report's JSON (each an f32 widened by serde) as its shortest decimal.
+fn shorten_floats(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let float = n.as_f64().map(|f| shortest(f as f32));
+            *value = float.map_or(Value::Null, Value::from);
+        }
+        Value::Array(items) => items.iter_mut().for_each(shorten_floats),
+        Value::Object(map) => map.values_mut().for_each(shorten_floats),
+        _ => {}
+    }
+}
+
+fn internal_error(e: impl std::fmt::Display) -> PyErr {
+    SafespaceError::new_err(e.to_string())
 }
 
 /// A JSON value as plain Python objects.

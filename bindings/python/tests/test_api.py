@@ -1,5 +1,6 @@
 """The public API: options, reports, batches, numpy and pandas."""
 
+import ast
 import json
 from pathlib import Path
 
@@ -65,6 +66,86 @@ def test_evidence_offsets_index_the_python_string_even_after_emoji(rules):
     assert utf16[2 * evidence.utf16_start : 2 * evidence.utf16_end].decode("utf-16-le") == evidence.text
 
 
+def test_to_dict_and_to_json_speak_the_same_offsets_as_the_attributes(rules):
+    text = "😢 I want to die"
+    report = rules.score(text)
+    evidence = report.evidence[0]
+    as_dict = report.to_dict()["evidence"][0]
+    assert (as_dict["start"], as_dict["end"]) == (evidence.start, evidence.end) == (4, 15)
+    assert text[as_dict["start"] : as_dict["end"]] == as_dict["text"]
+    assert "byte_start" not in as_dict
+    assert json.loads(report.to_json())["evidence"][0] == as_dict
+    with_bytes = report.to_dict(byte_offsets=True)["evidence"][0]
+    assert (with_bytes["byte_start"], with_bytes["byte_end"]) == (evidence.byte_start, evidence.byte_end) == (7, 18)
+    assert (with_bytes["start"], with_bytes["end"]) == (4, 15)
+    assert json.loads(report.to_json(byte_offsets=True)) == report.to_dict(byte_offsets=True)
+
+
+def _floats(value):
+    """Every float inside nested dicts and lists."""
+    if isinstance(value, float):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _floats(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _floats(item)
+
+
+def test_floats_are_the_shortest_decimals_of_the_float32_scores(rules, detector):
+    strict = safespace.Detector(rules_only=True, thresholds={"harassment": 0.85})
+    assert strict.thresholds["harassment"] == 0.85 and repr(strict.thresholds["harassment"]) == "0.85"
+    for d in (rules, detector):
+        report = d.score("😢 I want to die, you idiot")
+        floats = [
+            *report.scores.values(),
+            *report.labels.values(),
+            *(e.weight for e in report.evidence),
+            *(report.engine.model_scores or {}).values(),
+            *d.thresholds.values(),
+            *_floats(report.to_dict()),
+        ]
+        assert len(floats) > 10
+        for value in floats:
+            assert value == float(str(np.float32(value))), f"{value!r} is not the float32's shortest decimal"
+    assert rules.score("I want to die").scores["self_harm"] == 0.85
+
+
+def test_the_stubs_type_categories_severities_and_actions_as_literals(rules):
+    from typing import get_args
+
+    assert get_args(safespace.Category) == safespace.CATEGORIES == ("self_harm", "harassment", "misinformation")
+    assert get_args(safespace.Severity) == ("none", "low", "medium", "high", "critical")
+    assert set(get_args(safespace.Action)) == {
+        "allow",
+        "suggest_content_warning",
+        "show_crisis_resources",
+        "hold_for_review",
+        "block",
+    }
+    texts = [CRISIS, "kys", "you are an idiot", "vaccines cause autism", "two years ago I tried to end it", "hi"]
+    for policy in ("peer_support", "general", "strict"):
+        for report in safespace.Detector(policy=policy, rules_only=True).score_batch(texts):
+            assert report.severity in get_args(safespace.Severity)
+            assert report.action in get_args(safespace.Action)
+            assert set(report.flagged) | set(report.scores) <= set(safespace.CATEGORIES)
+            assert all(e.category in safespace.CATEGORIES and e.severity in get_args(safespace.Severity) for e in report.evidence)
+    stubs = ast.parse((Path(safespace.__file__).parent / "_native.pyi").read_text())
+    returns = {
+        (cls.name, item.name): ast.unparse(item.returns)
+        for cls in stubs.body
+        if isinstance(cls, ast.ClassDef)
+        for item in cls.body
+        if isinstance(item, ast.FunctionDef) and item.returns is not None
+    }
+    assert returns[("Report", "severity")] == returns[("Evidence", "severity")] == "Severity"
+    assert returns[("Report", "action")] == "Action"
+    assert returns[("Report", "flagged")] == "list[Category]"
+    assert returns[("Report", "scores")] == "dict[Category, float]"
+    assert returns[("Evidence", "category")] == "Category"
+
+
 def test_options(rules):
     strict = safespace.Detector(policy="strict", locale="uk", rules_only=True, thresholds={"harassment": 0.9})
     assert strict.policy == "strict" and strict.locale == "UK"
@@ -116,7 +197,7 @@ def test_numpy_and_pandas_inputs(rules):
     assert list(out.index) == [10, 20, 30]
     assert out["flagged"].tolist() == ["self_harm,harassment", "", "misinformation"]
     assert out["self_harm"].dtype == np.float32
-    with pytest.raises(KeyError, match="no column 'text'"):
+    with pytest.raises(safespace.InvalidOptionError, match="no column 'text'"):
         safespace.score_frame(frame, detector=rules)
 
 
@@ -154,7 +235,61 @@ def test_evaluate_matches_the_cli_metrics_and_gives_a_frame(rules):
     single = safespace.evaluate(rules, ["kys"], {"self_harm": [1]})
     assert single.categories["self_harm"].roc_auc is None
     assert "no negative" in single.categories["self_harm"].note
-    with pytest.raises(ValueError, match="label \\[0\\] is 'yes'"):
-        safespace.evaluate(rules, ["kys"], {"self_harm": ["yes"]})
-    with pytest.raises(ValueError, match="name no category"):
+    with pytest.raises(safespace.InputError, match="name no category"):
         safespace.evaluate(rules, ["kys"], {"spam": [1]})
+
+
+def test_evaluate_gives_typed_fields(rules):
+    result = safespace.evaluate(rules, ["kys", "I want to die", "nice goal"], {"self_harm": [1, 1, 0]})
+    assert isinstance(result, safespace.Evaluation)
+    self_harm = result.categories["self_harm"]
+    assert isinstance(self_harm, safespace.CategoryEvaluation)
+    types = {name: type(getattr(self_harm, name)) for name in ("n", "positives", "tp", "fp", "fn", "tn")}
+    assert types == dict.fromkeys(types, int)
+    for name in ("roc_auc", "pr_auc", "threshold", "precision", "recall", "f1", "target_threshold", "ece"):
+        assert type(getattr(self_harm, name)) is float, name
+    assert self_harm.threshold == rules.thresholds["self_harm"] and repr(self_harm.threshold) == "0.45"
+    assert self_harm.target_threshold == 0.85
+
+
+# The CLI's `safespace eval` reads the same labels through `safespace::eval::parse_label` (its JSON
+# numbers and booleans by their JSON text): these are that function's cases, as Python values.
+LABELS = [
+    ("yes", True),
+    ("no", False),
+    (" YES ", True),
+    ("true", True),
+    ("False", False),
+    ("1", True),
+    ("0", False),
+    ("1.0", True),
+    ("0.0", False),
+    (1, True),
+    (0, False),
+    (1.0, True),
+    (0.0, False),
+    (True, True),
+    (False, False),
+    (np.int64(1), True),
+    (np.float32(0.0), False),
+    (np.bool_(True), True),
+    (None, None),
+    (float("nan"), None),
+    ("", None),
+    ("NaN", None),
+]
+
+
+@pytest.mark.parametrize("value, expected", LABELS, ids=[repr(v) for v, _ in LABELS])
+def test_labels_read_as_the_cli_reads_them(rules, value, expected):
+    # "kys" scores high for self_harm: a true label makes it a true positive, a false one a false
+    # positive; an unlabeled text is left out.
+    result = safespace.evaluate(rules, ["kys"], {"self_harm": [value]}).categories["self_harm"]
+    counts = {True: (1, 1, 0), False: (1, 0, 1), None: (0, 0, 0)}[expected]
+    assert (result.n, result.tp, result.fp) == counts
+
+
+@pytest.mark.parametrize("value", ["maybe", 2, 0.5, "y", [1]])
+def test_labels_the_cli_refuses_are_refused(rules, value):
+    with pytest.raises(safespace.InputError, match=r'labels\["self_harm"\]\[1\]: label .* is not 0/1, true/false or yes/no'):
+        safespace.evaluate(rules, ["kys", "hello"], {"self_harm": [1, value]})

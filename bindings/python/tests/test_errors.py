@@ -1,4 +1,5 @@
-"""Bad input gives clear Python exceptions, never a crash or a silently dropped record."""
+"""Bad input gives clear Python exceptions, never a crash or a silently dropped record; every error the
+package raises is a SafespaceError, and also the built-in exception Python code would expect."""
 
 import math
 import multiprocessing
@@ -52,14 +53,17 @@ def test_pandas_missing_values(rules):
 @pytest.mark.parametrize(
     "options, error, message",
     [
-        ({"policy": "lenient"}, ValueError, "lenient"),
-        ({"locale": "XX"}, ValueError, "XX"),
-        ({"thresholds": {"harassment": 1.5}}, ValueError, "threshold"),
-        ({"thresholds": {"spam": 0.5}}, ValueError, "spam"),
-        ({"thresholds": {"harassment": "high"}}, TypeError, "must be a number"),
-        ({"policy": 3}, TypeError, "policy must be str"),
-        ({"rules_only": "yes"}, TypeError, "rules_only must be bool"),
-        ({"rules_files": ["/no/such/rules.toml"]}, OSError, "rules.toml"),
+        ({"policy": "lenient"}, safespace.InvalidOptionError, "lenient"),
+        ({"locale": "XX"}, safespace.InvalidOptionError, "XX"),
+        ({"thresholds": {"harassment": 1.5}}, safespace.InvalidOptionError, "threshold"),
+        ({"thresholds": {"spam": 0.5}}, safespace.InvalidOptionError, "spam"),
+        ({"thresholds": {"harassment": "high"}}, safespace.OptionTypeError, "must be a number"),
+        ({"policy": 3}, safespace.OptionTypeError, "policy must be str"),
+        ({"rules_only": "yes"}, safespace.OptionTypeError, "rules_only must be bool"),
+        ({"rules_files": ["/no/such/rules.toml"]}, safespace.InvalidOptionError, "rules.toml"),
+        ({"disable_rules": ["no.such.rule"]}, safespace.InvalidOptionError, "no.such.rule"),
+        ({"max_input_bytes": 0}, safespace.InvalidOptionError, "at least 1"),
+        ({"max_input_bytes": -1}, safespace.InvalidOptionError, "at least 1"),
     ],
 )
 def test_bad_options(options, error, message):
@@ -67,13 +71,68 @@ def test_bad_options(options, error, message):
         safespace.Detector(rules_only=options.pop("rules_only", True), **options)
 
 
-def test_batch_options(rules):
-    with pytest.raises(ValueError, match="on_error"):
-        rules.score_batch(["a"], on_error="ignore")
-    with pytest.raises(ValueError, match="threads must be at least 1"):
-        rules.score_batch(["a"], threads=0)
-    with pytest.raises(TypeError, match="threads must be an int"):
-        rules.score_batch(["a"], threads=1.5)
+def test_the_exception_hierarchy():
+    assert issubclass(safespace.InvalidOptionError, safespace.SafespaceError)
+    assert issubclass(safespace.InvalidOptionError, ValueError)
+    assert issubclass(safespace.OptionTypeError, safespace.InvalidOptionError)
+    assert issubclass(safespace.OptionTypeError, TypeError)
+    assert issubclass(safespace.InputError, safespace.SafespaceError) and issubclass(safespace.InputError, ValueError)
+    assert issubclass(safespace.InputTypeError, safespace.InputError) and issubclass(safespace.InputTypeError, TypeError)
+    assert issubclass(safespace.ModelError, safespace.SafespaceError)
+    assert issubclass(safespace.SafespaceError, Exception)
+
+
+# Every error the package itself raises, with the class it raises.
+PACKAGE_ERRORS = [
+    pytest.param(lambda r: safespace.Detector(policy="lenient"), safespace.InvalidOptionError, id="bad option"),
+    pytest.param(lambda r: safespace.Detector(rules_only=1), safespace.OptionTypeError, id="option type"),
+    pytest.param(
+        lambda r: safespace.Detector(thresholds={"self_harm": None}), safespace.OptionTypeError, id="threshold type"
+    ),
+    pytest.param(
+        lambda r: safespace.Detector(model_path="/no/such/model", require_model=True),
+        safespace.ModelError,
+        id="bad model dir",
+    ),
+    pytest.param(
+        lambda r: safespace.Detector(rules_only=True, max_input_bytes=4).score("far too long"),
+        safespace.InputError,
+        id="too long",
+    ),
+    pytest.param(
+        lambda r: safespace.Detector(rules_only=True, max_input_bytes=4).scores(["kys", "far too long"]),
+        safespace.InputError,
+        id="too long in a batch",
+    ),
+    pytest.param(lambda r: r.score(b"bytes"), safespace.InputTypeError, id="text type"),
+    pytest.param(lambda r: r.score_batch(["ok", 3]), safespace.InputTypeError, id="item type"),
+    pytest.param(lambda r: r.scores("one string"), safespace.InputTypeError, id="single str"),
+    pytest.param(lambda r: r.scores(42), safespace.InputTypeError, id="not iterable"),
+    pytest.param(lambda r: r.score_batch(["ok", None]), safespace.InputError, id="missing item"),
+    pytest.param(lambda r: r.score_batch(["ok"], on_error="ignore"), safespace.InvalidOptionError, id="on_error"),
+    pytest.param(lambda r: r.scores(["ok"], threads=0), safespace.InvalidOptionError, id="no threads"),
+    pytest.param(lambda r: r.scores(["ok"], threads="2"), safespace.OptionTypeError, id="threads type"),
+    pytest.param(lambda r: r.score("kys").is_flagged("spam"), safespace.InvalidOptionError, id="unknown category"),
+    pytest.param(
+        lambda r: safespace.evaluate(r, ["kys"], {"self_harm": ["maybe"]}), safespace.InputError, id="bad label"
+    ),
+    pytest.param(
+        lambda r: safespace.evaluate(r, ["kys"], {"self_harm": [1, 0]}), safespace.InputError, id="label count"
+    ),
+    pytest.param(lambda r: safespace.evaluate(r, ["kys"], {"spam": [1]}), safespace.InputError, id="no category"),
+    pytest.param(
+        lambda r: safespace.evaluate(r, ["kys"], {"self_harm": [1]}, target_recall=2),
+        safespace.InvalidOptionError,
+        id="target recall",
+    ),
+]
+
+
+@pytest.mark.parametrize("call, error", PACKAGE_ERRORS)
+def test_one_except_catches_every_error_the_package_raises(rules, call, error):
+    with pytest.raises(safespace.SafespaceError) as caught:
+        call(rules)
+    assert type(caught.value) is error, caught.value
 
 
 def test_a_missing_model_falls_back_or_raises(tmp_path):
@@ -81,7 +140,7 @@ def test_a_missing_model_falls_back_or_raises(tmp_path):
     assert not fallback.uses_model
     assert "model.onnx" in fallback.model_unavailable_reason
     assert fallback.score("kys").engine.mode == "rules"
-    with pytest.raises(safespace.SafespaceError, match="model.onnx"):
+    with pytest.raises(safespace.ModelError, match="model.onnx"):
         safespace.Detector(model_path=tmp_path, require_model=True)
 
 

@@ -5,14 +5,14 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use safespace::eval::{evaluate, Evaluation};
+use safespace::eval::{evaluate, parse_label, Evaluation};
 use safespace::{Category, Detector};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::html;
-use crate::options::EvalArgs;
-use crate::run::open_records;
+use crate::options::{EvalArgs, Format};
+use crate::records::open_records;
 
 /// What `eval` prints with `--json`.
 #[derive(Debug, Serialize)]
@@ -124,7 +124,11 @@ pub fn run(args: &EvalArgs, detector: &Detector) -> Result<ExitCode> {
 
 fn read(args: &EvalArgs) -> Result<Vec<Labeled>> {
     let mut out = Vec::new();
-    for record in open_records(&args.input, args.format, &args.column)? {
+    for record in open_records(
+        &args.input,
+        Format::of(&args.input, args.format),
+        &args.column,
+    )? {
         let record = record?;
         let text = record
             .text
@@ -153,20 +157,13 @@ fn read(args: &EvalArgs) -> Result<Vec<Labeled>> {
     Ok(out)
 }
 
-/// A label field: 1/0, true/false or their strings; missing, null or empty means unlabeled.
+/// A label field as [`parse_label`] reads it: a string as written, a number or boolean by its JSON
+/// text; missing or null means unlabeled.
 fn label(value: Option<&Value>) -> Result<Option<bool>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(Value::Number(n)) if n.as_f64() == Some(1.0) => Ok(Some(true)),
-        Some(Value::Number(n)) if n.as_f64() == Some(0.0) => Ok(Some(false)),
-        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
-            "" => Ok(None),
-            "1" | "1.0" | "true" | "yes" => Ok(Some(true)),
-            "0" | "0.0" | "false" | "no" => Ok(Some(false)),
-            other => Err(format!("label `{other}` is not 0/1 or true/false")),
-        },
-        Some(other) => Err(format!("label `{other}` is not 0/1 or true/false")),
+        Some(Value::String(text)) => parse_label(text),
+        Some(other) => parse_label(&other.to_string()),
     }
 }
 

@@ -1,11 +1,12 @@
 //! `safespace`: score text for self-harm risk, harassment and health misinformation from the command
-//! line, one sentence at a time or whole JSONL/CSV files and pipes.
+//! line, one sentence at a time or whole JSONL/CSV files and pipes, or over HTTP (`safespace serve`).
 
 mod evaluate;
 mod html;
 mod options;
 mod records;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -1,8 +1,12 @@
 //! Command-line options.
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
+use clap::builder::{PossibleValue, RangedU64ValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use safespace::{Locale, Preset};
 
 /// Score text for self-harm risk, harassment and health misinformation, on this machine.
 #[derive(Debug, Parser)]
@@ -34,6 +38,43 @@ pub enum Command {
     Eval(EvalArgs),
     /// List the ids of all rules and context modifiers (for --disable).
     Rules(DetectorArgs),
+    /// Serve the detector over HTTP: an OpenAI-compatible `POST /v1/moderations`, `POST /v1/score`
+    /// (safespace reports), `GET /healthz`, `GET /readyz` and `GET /metrics` (Prometheus).
+    ///
+    /// Post text never appears in the log. Stops gracefully on SIGTERM or Ctrl-C: requests in
+    /// flight finish first.
+    ///
+    /// Examples:
+    ///   safespace serve
+    ///   safespace serve --listen 0.0.0.0:8080 --api-key-file /etc/safespace/key --policy strict
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free one; the address is printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// A file holding the bearer token `/v1/` requests must send (`Authorization: Bearer TOKEN`);
+    /// without it the API is open to whoever can reach the address.
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// Largest request body, in bytes (larger: 413).
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20, value_parser = at_least_one())]
+    pub max_body_bytes: usize,
+
+    /// Most texts in one request (more: 422).
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = at_least_one())]
+    pub max_batch: usize,
+
+    /// Most `/v1/` requests scored at once; one more is answered 503 with `Retry-After`.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = at_least_one())]
+    pub max_concurrent: usize,
+
+    #[command(flatten)]
+    pub detector: DetectorArgs,
 }
 
 #[derive(Debug, Args)]
@@ -47,7 +88,7 @@ pub struct EvalArgs {
     pub format: Option<Format>,
 
     /// The field (JSONL) or column (CSV) holding the text.
-    #[arg(long = "text-column", alias = "column", default_value = "text")]
+    #[arg(long, alias = "text-column", default_value = "text")]
     pub column: String,
 
     /// Categories to measure; each names the field holding its label.
@@ -105,19 +146,19 @@ pub struct ScoreArgs {
     pub detector: DetectorArgs,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DetectorArgs {
     /// Policy preset: thresholds and actions.
-    #[arg(long, default_value = "peer_support", value_parser = ["peer_support", "general", "strict"])]
-    pub policy: String,
+    #[arg(long, value_enum, default_value_t = PolicyArg(Preset::PeerSupport))]
+    pub policy: PolicyArg,
 
     /// Override one category's threshold, e.g. `--threshold harassment=0.8` (repeatable).
     #[arg(long, value_name = "CATEGORY=VALUE")]
     pub threshold: Vec<String>,
 
-    /// Region whose crisis resources are shown: US, UK, IE, CA or AU.
-    #[arg(long, default_value = "US")]
-    pub locale: String,
+    /// Region whose crisis resources are shown.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = LocaleArg(Locale::Us))]
+    pub locale: LocaleArg,
 
     /// Extra rule file in the built-in TOML format (repeatable).
     #[arg(long = "rules", value_name = "FILE")]
@@ -144,10 +185,55 @@ pub struct DetectorArgs {
     pub max_input_bytes: usize,
 }
 
+/// A count of 1 or more.
+fn at_least_one() -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::new().range(1..)
+}
+
+/// A policy preset as a command-line value (the names of [`Preset`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyArg(pub Preset);
+
+impl ValueEnum for PolicyArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: LazyLock<[PolicyArg; 3]> = LazyLock::new(|| Preset::ALL.map(PolicyArg));
+        &*ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()))
+    }
+}
+
+/// A locale as a command-line value (the region codes of [`Locale`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocaleArg(pub Locale);
+
+impl ValueEnum for LocaleArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: LazyLock<[LocaleArg; 5]> = LazyLock::new(|| Locale::ALL.map(LocaleArg));
+        &*ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.code()))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Jsonl,
     Csv,
+}
+
+impl Format {
+    /// The format asked for, else CSV for a `.csv` path and JSONL otherwise.
+    pub fn of(path: &Path, asked: Option<Format>) -> Format {
+        let is_csv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        asked.unwrap_or(if is_csv { Format::Csv } else { Format::Jsonl })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,6 +5,28 @@ use std::io::BufRead;
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 
+/// The records of a JSONL or CSV file, or of standard input for `-`. (Not in the fuzz build, which
+/// compiles this file alone for its readers.)
+#[cfg(not(fuzzing))]
+pub fn open_records(
+    path: &std::path::Path,
+    format: crate::options::Format,
+    column: &str,
+) -> Result<Box<dyn Iterator<Item = Result<Record>>>> {
+    use std::io::{self, BufReader};
+    let input: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(BufReader::new(io::stdin().lock()))
+    } else {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Box::new(BufReader::new(file))
+    };
+    Ok(match format {
+        crate::options::Format::Jsonl => Box::new(JsonlReader::new(input, column)),
+        crate::options::Format::Csv => Box::new(CsvReader::new(input, column)?),
+    })
+}
+
 /// One input record: where it came from, its text (or why it has none), and the fields passed through.
 #[derive(Debug)]
 pub struct Record {

@@ -1,8 +1,7 @@
 //! What each subcommand does.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -12,31 +11,7 @@ use safespace::{Category, Detector, Settings};
 use serde_json::{Map, Value};
 
 use crate::options::{Cli, Command, DetectorArgs, Format, OnError, ScoreArgs};
-use crate::records::{CsvReader, JsonlReader, Record};
-
-/// The records of a JSONL or CSV file, or of standard input for `-`; the format defaults to CSV for
-/// `.csv` files and JSONL otherwise.
-pub fn open_records(
-    path: &Path,
-    format: Option<Format>,
-    column: &str,
-) -> Result<Box<dyn Iterator<Item = Result<Record>>>> {
-    let input: Box<dyn BufRead> = if path.as_os_str() == "-" {
-        Box::new(BufReader::new(io::stdin().lock()))
-    } else {
-        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        Box::new(BufReader::new(file))
-    };
-    let is_csv = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    Ok(
-        match format.unwrap_or(if is_csv { Format::Csv } else { Format::Jsonl }) {
-            Format::Jsonl => Box::new(JsonlReader::new(input, column)),
-            Format::Csv => Box::new(CsvReader::new(input, column)?),
-        },
-    )
-}
+use crate::records::{open_records, Record};
 
 /// Records scored together; bounds memory whatever the input size.
 const CHUNK: usize = 1024;
@@ -45,6 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Score(args) => score(args),
         Command::Eval(args) => crate::evaluate::run(&args, &build_detector(&args.detector)?),
+        Command::Serve(args) => crate::serve::run(args),
         Command::Rules(args) => {
             let detector = build_detector(&args)?;
             let mut out = io::stdout().lock();
@@ -56,7 +32,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// The detector the options describe; warns on standard error when the model falls back to rules.
 pub fn build_detector(args: &DetectorArgs) -> Result<Detector> {
+    let detector = detector_with(args, settings(args)?)?;
+    if let Some(why) = detector.model_unavailable_reason() {
+        eprintln!("warning: scoring with rules only: {why}");
+    }
+    Ok(detector)
+}
+
+/// The policy, thresholds, locale, rules and input limit the options set.
+pub fn settings(args: &DetectorArgs) -> Result<Settings> {
     let mut thresholds = BTreeMap::new();
     for setting in &args.threshold {
         let (category, value) = setting
@@ -69,27 +55,28 @@ pub fn build_detector(args: &DetectorArgs) -> Result<Detector> {
             .with_context(|| format!("--threshold `{setting}`: `{value}` is not a number"))?;
         thresholds.insert(category, value);
     }
-    let settings = Settings {
-        policy: Some(args.policy.parse()?),
-        locale: Some(args.locale.parse()?),
+    Ok(Settings {
+        policy: Some(args.policy.0),
+        locale: Some(args.locale.0),
         thresholds,
         rules: Vec::new(),
         rules_files: args.rule_files.clone(),
         disable_rules: args.disabled.clone(),
         max_input_bytes: Some(args.max_input_bytes),
-    };
+    })
+}
+
+/// A detector with `settings` and the engine the options choose (model folder, rules only,
+/// model required).
+pub fn detector_with(args: &DetectorArgs, settings: Settings) -> Result<Detector> {
     let mut builder = Detector::builder().settings(settings);
     if let Some(dir) = &args.model {
         builder = builder.model_dir(dir);
     }
-    let detector = builder
+    Ok(builder
         .rules_only(args.rules_only)
         .require_model(args.require_model)
-        .build()?;
-    if let Some(why) = detector.model_unavailable_reason() {
-        eprintln!("warning: scoring with rules only: {why}");
-    }
-    Ok(detector)
+        .build()?)
 }
 
 fn score(args: ScoreArgs) -> Result<ExitCode> {
@@ -118,7 +105,7 @@ fn score(args: ScoreArgs) -> Result<ExitCode> {
 }
 
 fn score_file(detector: &Detector, args: &ScoreArgs, path: &Path) -> Result<ExitCode> {
-    let records = open_records(path, args.format, &args.column)?;
+    let records = open_records(path, Format::of(path, args.format), &args.column)?;
     let progress = if io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();
         bar.set_style(

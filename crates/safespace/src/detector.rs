@@ -28,7 +28,9 @@ pub const DEFAULT_MAX_INPUT_BYTES: usize = 32 << 20;
 
 /// Scores text for self-harm risk, harassment and health misinformation.
 ///
-/// Build once and share: a `Detector` is `Send + Sync`, and scoring takes `&self`. By default it runs
+/// Build once and share: a `Detector` is `Send + Sync`, and scoring takes `&self`. Building is cheap
+/// after the first: the model loads once per process and every detector of the same model shares it
+/// (the bundled one, or a folder's while its `manifest.json` is unchanged). By default it runs
 /// the bundled model through ONNX Runtime fused with the rule engine; when ONNX Runtime is not installed
 /// it runs the model on tract if the crate was built with feature `tract`, or else the rules alone, and
 /// says so in `engine.mode` and `engine.note`.
@@ -64,7 +66,7 @@ impl Default for Detector {
     /// The bundled model fused with the built-in rules, `peer_support` policy, US resources; rules alone
     /// if ONNX Runtime cannot be loaded.
     fn default() -> Self {
-        let (model, model_note) = ModelChoice::Bundled.load_cached();
+        let (model, model_note) = ModelChoice::Bundled.load(None);
         Detector {
             normalizer: Normalizer::default(),
             rules: builtin_engine(),
@@ -98,51 +100,22 @@ type LoadedModel = Option<Arc<Model>>;
 type LoadedModel = ();
 
 impl ModelChoice {
-    /// The bundled model with default settings is loaded once per process and shared.
-    fn load_cached(&self) -> (LoadedModel, Option<String>) {
+    /// The model to run, shared with every detector of the same model (see `Model::shared`), and why
+    /// none runs when one was wanted; `library` is the ONNX Runtime library to use.
+    fn load(&self, library: Option<&Path>) -> (LoadedModel, Option<String>) {
         #[cfg(feature = "model")]
         {
-            static BUNDLED: OnceLock<std::result::Result<Arc<Model>, String>> = OnceLock::new();
-            if let ModelChoice::Bundled = self {
-                let options = LoadOptions {
-                    library: None,
-                    sessions: default_sessions(),
-                };
-                return match BUNDLED.get_or_init(|| self.load(&options)) {
-                    Ok(model) => (Some(model.clone()), None),
-                    Err(e) => (None, Some(e.clone())),
-                };
-            }
-        }
-        self.load_fresh(None)
-    }
-
-    #[cfg(feature = "model")]
-    fn load(&self, options: &LoadOptions) -> std::result::Result<Arc<Model>, String> {
-        let source = match self {
-            ModelChoice::Bundled => ModelSource::default(),
-            ModelChoice::Dir(dir) => ModelSource::Dir(dir.clone()),
-            ModelChoice::Files(files) => ModelSource::Bytes(files.clone()),
-            ModelChoice::None => return Err("rules only".to_owned()),
-        };
-        Model::load(&source, options).map(Arc::new)
-    }
-
-    /// Loads the model anew; `library` is the ONNX Runtime library to use.
-    fn load_fresh(&self, library: Option<&Path>) -> (LoadedModel, Option<String>) {
-        if let ModelChoice::None = self {
-            #[cfg(feature = "model")]
-            return (None, None);
-            #[cfg(not(feature = "model"))]
-            return ((), None);
-        }
-        #[cfg(feature = "model")]
-        {
+            let source = match self {
+                ModelChoice::Bundled => ModelSource::default(),
+                ModelChoice::Dir(dir) => ModelSource::Dir(dir.clone()),
+                ModelChoice::Files(files) => ModelSource::Bytes(files.clone()),
+                ModelChoice::None => return (None, None),
+            };
             let options = LoadOptions {
                 library,
                 sessions: default_sessions(),
             };
-            match self.load(&options) {
+            match Model::shared(&source, &options) {
                 Ok(model) => (Some(model), None),
                 Err(e) => (None, Some(e)),
             }
@@ -150,10 +123,11 @@ impl ModelChoice {
         #[cfg(not(feature = "model"))]
         {
             let _ = library;
-            (
-                (),
-                Some("this build has no model support (feature `model`)".to_owned()),
-            )
+            let note = match self {
+                ModelChoice::None => None,
+                _ => Some("this build has no model support (feature `model`)".to_owned()),
+            };
+            ((), note)
         }
     }
 }
@@ -817,10 +791,7 @@ impl DetectorBuilder {
         } else {
             Arc::new(RuleEngine::new(&self.extra_rules, &self.disabled)?)
         };
-        let (model, model_note) = match (&self.model, &self.onnxruntime) {
-            (ModelChoice::Bundled, None) => self.model.load_cached(),
-            (choice, library) => choice.load_fresh(library.as_deref()),
-        };
+        let (model, model_note) = self.model.load(self.onnxruntime.as_deref());
         if let (true, Some(note)) = (self.require_model, &model_note) {
             return Err(Error::Model(note.clone()));
         }
@@ -852,5 +823,45 @@ mod tests {
     fn detector_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Detector>();
+    }
+
+    /// The model a detector built by `builder` runs.
+    #[cfg(feature = "bundled-model")]
+    fn model_of(builder: DetectorBuilder) -> Arc<Model> {
+        let detector = builder.require_model(true).build();
+        detector
+            .expect("the model loads (is ONNX Runtime installed?)")
+            .model
+            .expect("require_model(true) gives a model")
+    }
+
+    #[cfg(feature = "bundled-model")]
+    #[test]
+    fn detectors_share_a_model_until_its_manifest_changes() {
+        let bundled = model_of(Detector::builder());
+        // Once a model is loaded another ONNX Runtime path changes nothing: a process holds one.
+        let elsewhere = Detector::builder().onnxruntime_library("/elsewhere/libonnxruntime.so");
+        assert!(Arc::ptr_eq(&bundled, &model_of(elsewhere)));
+
+        let dir = std::env::temp_dir().join(format!("safespace-shared-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let original =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/safespace-minilm-int8");
+        for file in ["model.onnx", "tokenizer.json", "manifest.json"] {
+            std::fs::copy(original.join(file), dir.join(file)).unwrap();
+        }
+        let from_dir = model_of(Detector::builder().model_dir(&dir));
+        assert!(Arc::ptr_eq(
+            &from_dir,
+            &model_of(Detector::builder().model_dir(&dir))
+        ));
+        let manifest = std::fs::read(dir.join("manifest.json")).unwrap();
+        let mut manifest: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+        manifest["name"] = "retrained".into();
+        std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+        let retrained = model_of(Detector::builder().model_dir(&dir));
+        assert!(!Arc::ptr_eq(&from_dir, &retrained));
+        assert!(retrained.id().starts_with("retrained@"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

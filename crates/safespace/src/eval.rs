@@ -342,6 +342,33 @@ pub fn expected_calibration_error(scores: &[f32], labels: &[bool], bins: usize) 
     )
 }
 
+/// Reads one label as data files and tables write it: `1`/`0` (or a number equal to them, such as
+/// `1.0`), `true`/`false` or `yes`/`no`, in any case and with spaces around ignored; empty or `nan`
+/// means unlabeled (`None`). The CLI's `safespace eval` reads JSON numbers and booleans by their JSON
+/// text and Python's `safespace.evaluate` reads each value by its `str()`, so both take the same labels.
+///
+/// ```
+/// use safespace::eval::parse_label;
+/// assert_eq!(parse_label("yes"), Ok(Some(true)));
+/// assert_eq!(parse_label(" False "), Ok(Some(false)));
+/// assert_eq!(parse_label("1.0"), Ok(Some(true)));
+/// assert_eq!(parse_label("nan"), Ok(None));
+/// assert_eq!(parse_label("maybe").unwrap_err(), "label `maybe` is not 0/1, true/false or yes/no");
+/// ```
+pub fn parse_label(text: &str) -> Result<Option<bool>, String> {
+    let text = text.trim();
+    match text.to_ascii_lowercase().as_str() {
+        "" | "nan" => Ok(None),
+        "true" | "yes" => Ok(Some(true)),
+        "false" | "no" => Ok(Some(false)),
+        other => match other.parse::<f64>() {
+            Ok(1.0) => Ok(Some(true)),
+            Ok(0.0) => Ok(Some(false)),
+            _ => Err(format!("label `{text}` is not 0/1, true/false or yes/no")),
+        },
+    }
+}
+
 fn ratio(numerator: usize, denominator: usize) -> f64 {
     match denominator {
         0 => 0.0,
@@ -429,6 +456,30 @@ mod tests {
         let ece = expected_calibration_error(&scores, &labels, 2).unwrap();
         assert!((ece - 0.25).abs() < 1e-6, "{ece}");
         assert!(reliability(&scores, &labels, 0).is_empty());
+    }
+
+    #[test]
+    fn labels_read_the_same_whatever_their_spelling() {
+        for (text, label) in [
+            ("1", Some(true)),
+            ("1.0", Some(true)),
+            ("1e0", Some(true)),
+            ("TRUE", Some(true)),
+            (" Yes\t", Some(true)),
+            ("0", Some(false)),
+            ("0.0", Some(false)),
+            ("-0", Some(false)),
+            ("false", Some(false)),
+            ("NO", Some(false)),
+            ("", None),
+            ("  ", None),
+            ("NaN", None),
+        ] {
+            assert_eq!(parse_label(text), Ok(label), "{text:?}");
+        }
+        for text in ["2", "0.5", "inf", "y", "[1]", "\"yes\""] {
+            assert!(parse_label(text).is_err(), "{text:?}");
+        }
     }
 
     #[test]

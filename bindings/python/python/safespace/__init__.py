@@ -10,31 +10,31 @@
 
 The default detector runs the bundled model on ONNX Runtime, found through the installed
 ``onnxruntime`` package, and falls back to the rules (``report.engine.mode == "rules"``) if it cannot
-load; pass ``require_model=True`` to get an error instead.
+load; pass ``require_model=True`` to get a :class:`ModelError` instead. The model loads once per
+process: every further ``Detector()`` shares it. Every error the package raises is a
+:class:`SafespaceError` (see :mod:`safespace.exceptions`).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
 import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Optional, Sequence, get_args
 
 import numpy as np
 
-from ._native import (
-    Engine,
-    Evidence,
-    NativeDetector,
-    Report,
-    Resource,
+from ._native import Engine, Evidence, NativeDetector, Report, Resource, __version__, evaluate_category
+from .exceptions import (
+    InputError,
+    InputTypeError,
+    InvalidOptionError,
+    ModelError,
+    OptionTypeError,
     SafespaceError,
-    __version__,
-    evaluate_scores,
 )
 
 if TYPE_CHECKING:  # pandas is an optional extra
@@ -42,12 +42,20 @@ if TYPE_CHECKING:  # pandas is an optional extra
 
 __all__ = [
     "CATEGORIES",
+    "Action",
+    "Category",
     "Detector",
     "Engine",
     "Evidence",
     "Report",
     "Resource",
+    "Severity",
     "SafespaceError",
+    "InvalidOptionError",
+    "OptionTypeError",
+    "InputError",
+    "InputTypeError",
+    "ModelError",
     "SkippedRecordsWarning",
     "CategoryEvaluation",
     "Evaluation",
@@ -56,8 +64,15 @@ __all__ = [
     "__version__",
 ]
 
+#: A category's name (``report.flagged``, ``report.scores`` keys, ``evidence.category``).
+Category = Literal["self_harm", "harassment", "misinformation"]
+#: How serious a report or a piece of evidence is, from least to most.
+Severity = Literal["none", "low", "medium", "high", "critical"]
+#: What the policy recommends for a text, from least to most restrictive.
+Action = Literal["allow", "suggest_content_warning", "show_crisis_resources", "hold_for_review", "block"]
+
 #: Column order of :meth:`Detector.scores`.
-CATEGORIES: tuple[str, str, str] = ("self_harm", "harassment", "misinformation")
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 
 _ON_ERROR = ("raise", "null", "skip")
 
@@ -90,6 +105,11 @@ def onnxruntime_library() -> Optional[str]:
 class Detector:
     """Scores texts for self_harm, harassment and misinformation. Thread-safe: share one instance.
 
+    Cheap to build after the first: the model loads once per process and every detector of the same
+    model shares it. Picklable (for multiprocessing, joblib, Spark or Ray): a pickle holds the
+    options, not the model, and unpickling builds the detector again from them, so paths in
+    ``model_path`` and ``rules_files`` must exist where it is unpickled.
+
     Args:
         policy: ``"peer_support"`` (default), ``"general"`` or ``"strict"``.
         locale: whose crisis resources reports carry: ``"US"``, ``"UK"``, ``"IE"``, ``"CA"``, ``"AU"``.
@@ -97,22 +117,30 @@ class Detector:
         model_path: a folder with ``model.onnx``, ``tokenizer.json`` and ``manifest.json`` to use
             instead of the bundled model.
         thresholds: per-category overrides of the policy's thresholds, e.g. ``{"harassment": 0.8}``.
-        require_model: raise :class:`SafespaceError` instead of falling back to the rules when the
+        require_model: raise :class:`ModelError` instead of falling back to the rules when the
             model cannot load.
         rules_files: extra rule files (TOML) to load.
         disable_rules: ids of built-in rules or context modifiers to switch off.
-        max_input_bytes: longest text (UTF-8 bytes) scored; a longer one raises ValueError. Default
-            32 MiB.
+        max_input_bytes: longest text (UTF-8 bytes) scored; a longer one raises :class:`InputError`.
+            Default 32 MiB.
+
+    Raises:
+        InvalidOptionError: an unknown policy, locale or category, a threshold outside (0, 1], a rule
+            file that cannot be read or has a mistake (:class:`OptionTypeError` for a wrong type).
+        ModelError: ``require_model=True`` and the model cannot load.
 
     >>> detector = Detector(policy="strict", locale="UK", rules_only=True)
     >>> detector
     Detector(policy='strict', locale='UK', engine='rules')
     >>> detector.score("kys").flagged
     ['self_harm', 'harassment']
+    >>> import pickle
+    >>> pickle.loads(pickle.dumps(detector))
+    Detector(policy='strict', locale='UK', engine='rules')
     """
 
     #: Column order of :meth:`scores`.
-    categories: tuple[str, str, str] = CATEGORIES
+    categories: tuple[Category, ...] = CATEGORIES
 
     def __init__(
         self,
@@ -120,7 +148,7 @@ class Detector:
         locale: str = "US",
         rules_only: bool = False,
         model_path: Optional[os.PathLike[str] | str] = None,
-        thresholds: Optional[Mapping[str, float]] = None,
+        thresholds: Optional[Mapping[Category, float]] = None,
         require_model: bool = False,
         rules_files: Sequence[os.PathLike[str] | str] = (),
         disable_rules: Sequence[str] = (),
@@ -134,19 +162,28 @@ class Detector:
         for category, value in thresholds.items():
             _expect(category, str, "thresholds key")
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"thresholds[{category!r}] must be a number, got {type(value).__name__}")
-        self._native = NativeDetector(
-            policy,
-            locale,
-            rules_only,
-            None if model_path is None else os.fspath(model_path),
-            {k: float(v) for k, v in thresholds.items()},
-            require_model,
-            None if rules_only else onnxruntime_library(),
-            [os.fspath(p) for p in rules_files],
-            [str(_expect(i, str, "disable_rules item")) for i in disable_rules],
-            None if max_input_bytes is None else _expect(max_input_bytes, int, "max_input_bytes"),
-        )
+                raise OptionTypeError(f"thresholds[{category!r}] must be a number, got {type(value).__name__}")
+        self._options: dict[str, Any] = {
+            "policy": policy,
+            "locale": locale,
+            "rules_only": rules_only,
+            "model_path": None if model_path is None else os.fspath(model_path),
+            "thresholds": {k: float(v) for k, v in thresholds.items()},
+            "require_model": require_model,
+            "rules_files": [os.fspath(p) for p in rules_files],
+            "disable_rules": [_expect(i, str, "disable_rules item") for i in disable_rules],
+            "max_input_bytes": None if max_input_bytes is None else _expect(max_input_bytes, int, "max_input_bytes"),
+        }
+        library = None if rules_only else onnxruntime_library()
+        self._native = NativeDetector(onnxruntime_library=library, **self._options)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle keeps: the options this detector was built with."""
+        return dict(self._options)
+
+    def __setstate__(self, options: dict[str, Any]) -> None:
+        """Builds the detector again from its options (see :meth:`__getstate__`)."""
+        self.__init__(**options)
 
     def score(self, text: str) -> Report:
         """Scores one text.
@@ -154,7 +191,7 @@ class Detector:
         >>> Detector(rules_only=True).score("have a lovely day").flagged
         []
         """
-        _expect(text, str, "text")
+        _expect(text, str, "text", InputTypeError)
         return self._native.score(text)
 
     def score_batch(
@@ -165,9 +202,9 @@ class Detector:
         Args:
             texts: any iterable of str (a list, a generator, a pandas Series).
             threads: worker threads; default one per core.
-            on_error: what a missing item (``None`` or NaN) does: ``"raise"`` a ValueError naming its
-                index (default), give ``"null"`` (``None`` in its place), or ``"skip"`` it (left out,
-                with a :class:`SkippedRecordsWarning` that counts them).
+            on_error: what a missing item (``None`` or NaN) does: ``"raise"`` an :class:`InputError`
+                naming its index (default), give ``"null"`` (``None`` in its place), or ``"skip"`` it
+                (left out, with a :class:`SkippedRecordsWarning` that counts them).
 
         >>> [r.flagged for r in Detector(rules_only=True).score_batch(["kys", "nice goal!"])]
         [['self_harm', 'harassment'], []]
@@ -216,7 +253,7 @@ class Detector:
         return self._native.policy
 
     @property
-    def thresholds(self) -> dict[str, float]:
+    def thresholds(self) -> dict[Category, float]:
         """The threshold per category in force (the policy's, with overrides)."""
         return dict(self._native.thresholds)
 
@@ -236,17 +273,17 @@ class Detector:
     @staticmethod
     def _batch_args(texts: Iterable[Any], threads: Optional[int], on_error: str):
         if isinstance(texts, (str, bytes)):
-            raise TypeError("texts must be an iterable of str, not a single str; use score() for one text")
+            raise InputTypeError("texts must be an iterable of str, not a single str; use score() for one text")
         if on_error not in _ON_ERROR:
-            raise ValueError(f"on_error must be one of {_ON_ERROR}, got {on_error!r}")
+            raise InvalidOptionError(f"on_error must be one of {_ON_ERROR}, got {on_error!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
-            raise TypeError(f"threads must be an int or None, got {type(threads).__name__}")
+            raise OptionTypeError(f"threads must be an int or None, got {type(threads).__name__}")
         if threads is not None and threads < 1:
-            raise ValueError(f"threads must be at least 1, got {threads}")
+            raise InvalidOptionError(f"threads must be at least 1, got {threads}")
         try:
             items = texts if isinstance(texts, list) else list(texts)
         except TypeError:
-            raise TypeError(f"texts must be an iterable of str, got {type(texts).__name__}") from None
+            raise InputTypeError(f"texts must be an iterable of str, got {type(texts).__name__}") from None
         return items, on_error != "raise", threads
 
 
@@ -262,7 +299,8 @@ def score_frame(
     (``pip install safespace[pandas]``).
 
     With ``on_error="null"`` missing texts get NaN scores and None labels; with ``"skip"`` their rows
-    are left out (the index tells which remain).
+    are left out (the index tells which remain). Without ``detector`` it scores with ``Detector()``,
+    which shares the model already loaded in the process.
 
     >>> import pandas as pd
     >>> out = score_frame(pd.DataFrame({"text": ["kys", "nice goal!"]}), detector=Detector(rules_only=True))
@@ -274,7 +312,7 @@ def score_frame(
     import pandas as pd
 
     if column not in frame.columns:
-        raise KeyError(f"no column {column!r} in the frame (columns: {list(frame.columns)})")
+        raise InvalidOptionError(f"no column {column!r} in the frame (columns: {list(frame.columns)})")
     detector = detector or Detector()
     reports = detector.score_batch(frame[column], threads=threads, on_error="null" if on_error == "skip" else on_error)
     present = [r is not None for r in reports]
@@ -297,9 +335,9 @@ def score_frame(
     return out
 
 
-def _expect(value: Any, kind: type, name: str) -> Any:
+def _expect(value: Any, kind: type, name: str, error: type[SafespaceError] = OptionTypeError) -> Any:
     if not isinstance(value, kind):
-        raise TypeError(f"{name} must be {kind.__name__}, got {type(value).__name__}")
+        raise error(f"{name} must be {kind.__name__}, got {type(value).__name__}")
     return value
 
 
@@ -314,9 +352,12 @@ def _warn_skipped(count: int) -> None:
 
 @dataclass(frozen=True)
 class CategoryEvaluation:
-    """How the detector does on one category of a labeled set (see :func:`evaluate`)."""
+    """How the detector does on one category of a labeled set (see :func:`evaluate`): ``tp``/``fp``/
+    ``fn``/``tn``, ``precision``, ``recall`` and ``f1`` at the policy's ``threshold``; the highest
+    threshold reaching ``target_recall`` and its false-positive rate; ``None`` (and a ``note``) where a
+    figure needs a class the labels lack."""
 
-    category: str
+    category: Category
     n: int
     positives: int
     roc_auc: Optional[float]
@@ -340,7 +381,7 @@ class CategoryEvaluation:
 class Evaluation:
     """Per-category results of :func:`evaluate`; ``to_frame()`` gives one row per category."""
 
-    categories: dict[str, CategoryEvaluation]
+    categories: dict[Category, CategoryEvaluation]
 
     def to_frame(self) -> "pd.DataFrame":
         """A pandas DataFrame indexed by category (needs pandas)."""
@@ -363,13 +404,19 @@ def evaluate(
 
     Args:
         texts: the texts, any iterable of str.
-        labels: per category, one label per text (0/1 or bool; None or NaN leaves the text out of
-            that category): a mapping such as ``{"self_harm": [1, 0, ...]}`` or a DataFrame whose
-            columns are category names.
-        target_recall: the recall to find a threshold for.
+        labels: per category, one label per text: a mapping such as ``{"self_harm": [1, 0, ...]}``
+            or a DataFrame whose columns are category names. Labels are read as the CLI reads them:
+            1/0 (or a number equal to them), True/False, or the strings "1"/"0", "true"/"false",
+            "yes"/"no" in any case; None, NaN or an empty string leaves the text out of that category.
+        target_recall: the recall to find a threshold for, between 0 and 1.
+
+    Raises:
+        InputError: a label that is none of the above, labels naming no category, or a label list
+            whose length differs from the texts'.
+        InvalidOptionError: ``target_recall`` outside [0, 1].
 
     >>> result = evaluate(Detector(rules_only=True), ["kys", "nice goal", "I want to die"],
-    ...                   {"self_harm": [1, 0, 1]})
+    ...                   {"self_harm": ["yes", "no", 1]})
     >>> result.categories["self_harm"].recall, result.categories["self_harm"].roc_auc
     (1.0, 1.0)
     """
@@ -377,45 +424,23 @@ def evaluate(
     columns = list(labels.columns) if hasattr(labels, "columns") else list(labels)
     categories = [c for c in columns if c in CATEGORIES]
     if not categories:
-        raise ValueError(f"labels name no category; expected some of {CATEGORIES}, got {columns}")
+        raise InputError(f"labels name no category; expected some of {CATEGORIES}, got {columns}")
+    if not 0.0 <= target_recall <= 1.0:
+        raise InvalidOptionError(f"target_recall must be between 0 and 1, got {target_recall}")
     matrix = detector.scores(items, threads=threads)
-    results = {}
-    for category in categories:
-        values = list(labels[category])
-        if len(values) != len(items):
-            raise ValueError(f"{len(items)} texts but {len(values)} {category} labels")
-        keep = [i for i, v in enumerate(values) if not _missing(v)]
-        column = CATEGORIES.index(category)
-        raw = json.loads(
-            evaluate_scores(
-                [float(matrix[i, column]) for i in keep],
-                [_label(values[i], category, i) for i in keep],
-                detector.thresholds[category],
-                float(target_recall),
+    return Evaluation(
+        {
+            category: CategoryEvaluation(
+                category=category,
+                target_recall=float(target_recall),
+                **evaluate_category(
+                    category,
+                    matrix[:, CATEGORIES.index(category)].tolist(),
+                    list(labels[category]),
+                    detector.thresholds[category],
+                    float(target_recall),
+                ),
             )
-        )
-        target = raw["for_target_recall"] or {}
-        results[category] = CategoryEvaluation(
-            category=category,
-            **{name: raw[name] for name in _PLAIN_FIELDS},
-            **raw["at_threshold"],
-            target_recall=float(target_recall),
-            target_threshold=target.get("threshold"),
-            target_false_positive_rate=target.get("false_positive_rate"),
-        )
-    return Evaluation(results)
-
-
-_PLAIN_FIELDS = ("n", "positives", "roc_auc", "pr_auc", "threshold", "precision", "recall", "f1", "ece", "note")
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _label(value: Any, category: str, index: int) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
-        return bool(value)
-    raise ValueError(f"{category} label [{index}] is {value!r}; expected 0/1, True/False or None")
+            for category in categories
+        }
+    )

@@ -1,17 +1,19 @@
-"""Type stubs for the compiled half of safespace (``safespace._native``)."""
+"""Type stubs for the compiled half of safespace (``safespace._native``).
+
+Floats are the shortest decimals of the detector's float32 values (0.85, not 0.8500000238418579).
+"""
 
 from typing import Any, Optional
 
+from . import Action, Category, Severity
+
 __version__: str
 
-class SafespaceError(Exception):
-    """The model or its runtime failed."""
-
 class Evidence:
-    """One rule match, with its place in the original text."""
+    """One rule match, with its place in the original text. Picklable."""
 
     @property
-    def category(self) -> str: ...
+    def category(self) -> Category: ...
     @property
     def subcategory(self) -> str: ...
     @property
@@ -20,12 +22,12 @@ class Evidence:
     def text(self) -> str: ...
     @property
     def start(self) -> int:
-        """Python string index: ``text[start:end]`` is the match."""
+        """Python string index: ``text[start:end]`` is the match (also ``to_dict()``'s ``start``)."""
     @property
     def end(self) -> int: ...
     @property
     def byte_start(self) -> int:
-        """UTF-8 byte offset (the ``start`` of ``to_dict()`` and the CLI)."""
+        """UTF-8 byte offset (the CLI's and Rust's ``start``): ``text.encode()[byte_start:byte_end]``."""
     @property
     def byte_end(self) -> int: ...
     @property
@@ -36,12 +38,12 @@ class Evidence:
     @property
     def weight(self) -> float: ...
     @property
-    def severity(self) -> str: ...
+    def severity(self) -> Severity: ...
     @property
     def context(self) -> list[str]: ...
 
 class Resource:
-    """A crisis service to show next to a self_harm flag."""
+    """A crisis service to show next to a self_harm flag. Picklable."""
 
     @property
     def name(self) -> str: ...
@@ -51,7 +53,7 @@ class Resource:
     def region(self) -> str: ...
 
 class Engine:
-    """Which engine produced a report."""
+    """Which engine produced a report. Picklable."""
 
     @property
     def mode(self) -> str:
@@ -61,23 +63,24 @@ class Engine:
     @property
     def rules(self) -> str: ...
     @property
-    def model_scores(self) -> Optional[dict[str, float]]: ...
+    def model_scores(self) -> Optional[dict[Category, float]]: ...
     @property
     def note(self) -> Optional[str]: ...
 
 class Report:
-    """The verdict on one text; ``to_dict()``/``to_json()`` follow the CLI's JSON schema."""
+    """The verdict on one text; ``to_dict()``/``to_json()`` follow the CLI's JSON schema with evidence
+    offsets as Python string indices. Picklable; equal when their contents are."""
 
     @property
-    def scores(self) -> dict[str, float]: ...
+    def scores(self) -> dict[Category, float]: ...
     @property
     def labels(self) -> dict[str, float]: ...
     @property
-    def flagged(self) -> list[str]: ...
+    def flagged(self) -> list[Category]: ...
     @property
-    def severity(self) -> str: ...
+    def severity(self) -> Severity: ...
     @property
-    def action(self) -> str: ...
+    def action(self) -> Action: ...
     @property
     def evidence(self) -> list[Evidence]: ...
     @property
@@ -88,9 +91,12 @@ class Report:
     def resources(self) -> list[Resource]: ...
     @property
     def engine(self) -> Engine: ...
-    def is_flagged(self, category: str) -> bool: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def to_json(self, indent: Optional[int] = None) -> str: ...
+    def is_flagged(self, category: Category) -> bool: ...
+    def to_dict(self, *, byte_offsets: bool = False) -> dict[str, Any]:
+        """Plain dicts and lists; evidence ``start``/``end`` are string indices, and
+        ``byte_offsets=True`` adds ``byte_start``/``byte_end`` (UTF-8)."""
+    def to_json(self, indent: Optional[int] = None, *, byte_offsets: bool = False) -> str:
+        """``to_dict()`` as JSON; ``indent`` pretty-prints."""
 
 class NativeDetector:
     def __init__(
@@ -116,10 +122,13 @@ class NativeDetector:
     @property
     def policy(self) -> str: ...
     @property
-    def thresholds(self) -> dict[str, float]: ...
+    def thresholds(self) -> dict[Category, float]: ...
     @property
     def locale(self) -> str: ...
     def rule_ids(self) -> list[str]: ...
 
-def evaluate_scores(scores: list[float], labels: list[bool], threshold: float, target_recall: float) -> str:
-    """Metrics of scores against labels as a JSON object (see ``safespace.evaluate``)."""
+def evaluate_category(
+    category: str, scores: list[float], labels: list[Any], threshold: float, target_recall: float
+) -> dict[str, Any]:
+    """One category's metrics as the fields of ``safespace.CategoryEvaluation`` (but ``category`` and
+    ``target_recall``); labels are read by their ``str()`` as the CLI reads them."""

@@ -21,8 +21,9 @@ mod tract;
 mod window;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 use tokenizers::Tokenizer;
@@ -67,6 +68,29 @@ mod bundled {
         include_bytes!("../../../../models/safespace-minilm-int8/tokenizer.json");
     pub const MANIFEST: &[u8] =
         include_bytes!("../../../../models/safespace-minilm-int8/manifest.json");
+}
+
+/// The models [`Model::shared`] keeps, by where they came from and their `manifest.json`.
+type Loaded = BTreeMap<(Origin, Vec<u8>), Arc<Model>>;
+
+/// Where a shared model came from.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Origin {
+    #[cfg(feature = "bundled-model")]
+    Bundled,
+    Dir(PathBuf),
+}
+
+impl Origin {
+    /// `None` for models handed over in memory, which are not shared.
+    fn of(source: &ModelSource) -> Option<Origin> {
+        match source {
+            #[cfg(feature = "bundled-model")]
+            ModelSource::Bundled => Some(Origin::Bundled),
+            ModelSource::Dir(dir) => Some(Origin::Dir(dir.clone())),
+            ModelSource::Bytes(_) => None,
+        }
+    }
 }
 
 /// What runs the network.
@@ -135,14 +159,39 @@ impl std::fmt::Debug for Model {
 }
 
 impl Model {
-    /// Loads and verifies the model.
-    pub(crate) fn load(source: &ModelSource, options: &LoadOptions) -> Result<Model, String> {
-        let (model, tokenizer, manifest) = read(source)?;
-        let manifest = Manifest::parse(&manifest)?;
-        manifest.verify("model.onnx", &model)?;
-        manifest.verify("tokenizer.json", &tokenizer)?;
+    /// The model `source` holds, loaded once per process and shared by every detector that asks for
+    /// it: the bundled model, and a folder's for as long as its `manifest.json` (which records the
+    /// sha256 of the other two files) is unchanged. Models handed over in memory and failed loads are
+    /// not kept. `options` matter only when the model loads (a process holds one ONNX Runtime).
+    pub(crate) fn shared(
+        source: &ModelSource,
+        options: &LoadOptions,
+    ) -> Result<Arc<Model>, String> {
+        static LOADED: Mutex<Loaded> = Mutex::new(BTreeMap::new());
+        let files = read(source)?;
+        let Some(origin) = Origin::of(source) else {
+            return Model::load(&files, options).map(Arc::new);
+        };
+        let key = (origin, files.2.to_vec());
+        let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(model) = loaded.get(&key) {
+            return Ok(model.clone());
+        }
+        let model = Arc::new(Model::load(&files, options)?);
+        loaded.insert(key, model.clone());
+        Ok(model)
+    }
+
+    /// Verifies and loads the model from its files' bytes.
+    fn load(
+        (model, tokenizer, manifest): &FileBytes<'_>,
+        options: &LoadOptions,
+    ) -> Result<Model, String> {
+        let manifest = Manifest::parse(manifest)?;
+        manifest.verify("model.onnx", model)?;
+        manifest.verify("tokenizer.json", tokenizer)?;
         let mut tokenizer =
-            Tokenizer::from_bytes(&tokenizer).map_err(|e| format!("tokenizer.json: {e}"))?;
+            Tokenizer::from_bytes(tokenizer).map_err(|e| format!("tokenizer.json: {e}"))?;
         tokenizer
             .with_truncation(None)
             .map_err(|e| format!("tokenizer.json: {e}"))?;
@@ -157,7 +206,7 @@ impl Model {
             .iter()
             .filter_map(|t| tokenizer.token_to_id(t))
             .collect();
-        let backend = Backend::load(&model, options)?;
+        let backend = Backend::load(model, options)?;
         Ok(Model {
             temperatures: manifest.temperatures(),
             tokenizer,
