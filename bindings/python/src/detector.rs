@@ -126,8 +126,10 @@ impl NativeDetector {
 
     /// Why the model is not running, when it was wanted.
     #[getter]
-    fn model_unavailable_reason(&self) -> Option<&str> {
-        self.inner.model_unavailable_reason()
+    fn model_unavailable_reason(&self) -> Option<String> {
+        self.inner
+            .model_unavailable_reason()
+            .map(ToString::to_string)
     }
 
     /// The policy preset's name.

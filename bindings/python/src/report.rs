@@ -330,8 +330,8 @@ pub struct Engine(safespace::EngineInfo);
 impl Engine {
     /// `"model+rules"` or `"rules"`.
     #[getter]
-    fn mode(&self) -> &str {
-        &self.0.mode
+    fn mode(&self) -> &'static str {
+        self.0.mode.as_str()
     }
     /// The model's name and hash, when it ran.
     #[getter]

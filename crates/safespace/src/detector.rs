@@ -6,14 +6,14 @@ use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelError, Result};
 use crate::fusion::{fuse, model_only_severity};
 #[cfg(feature = "model")]
 use crate::model::{LoadOptions, Model, ModelSource};
 use crate::normalize::{NormalizedText, Normalizer};
 use crate::offsets::utf16_offsets;
 use crate::policy::{Policy, Preset};
-use crate::report::{Action, CategoryScores, EngineInfo, Evidence, Report, Severity};
+use crate::report::{Action, CategoryScores, EngineInfo, EngineMode, Evidence, Report, Severity};
 use crate::resources::Locale;
 use crate::rules::{Hit, RuleEngine, RuleSource};
 use crate::settings::{RuleText, Settings};
@@ -58,7 +58,7 @@ pub struct Detector {
     #[cfg_attr(not(feature = "model"), allow(dead_code))]
     model: LoadedModel,
     /// Why the model is not in use, when it was wanted.
-    model_note: Option<String>,
+    model_error: Option<ModelError>,
     max_input_bytes: usize,
 }
 
@@ -66,14 +66,14 @@ impl Default for Detector {
     /// The bundled model fused with the built-in rules, `peer_support` policy, US resources; rules alone
     /// if ONNX Runtime cannot be loaded.
     fn default() -> Self {
-        let (model, model_note) = ModelChoice::Bundled.load(None);
+        let (model, model_error) = ModelChoice::Bundled.load(None);
         Detector {
             normalizer: Normalizer::default(),
             rules: builtin_engine(),
             policy: Policy::default(),
             locale: Locale::default(),
             model,
-            model_note,
+            model_error,
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
         }
     }
@@ -102,7 +102,7 @@ type LoadedModel = ();
 impl ModelChoice {
     /// The model to run, shared with every detector of the same model (see `Model::shared`), and why
     /// none runs when one was wanted; `library` is the ONNX Runtime library to use.
-    fn load(&self, library: Option<&Path>) -> (LoadedModel, Option<String>) {
+    fn load(&self, library: Option<&Path>) -> (LoadedModel, Option<ModelError>) {
         #[cfg(feature = "model")]
         {
             let source = match self {
@@ -125,7 +125,9 @@ impl ModelChoice {
             let _ = library;
             let note = match self {
                 ModelChoice::None => None,
-                _ => Some("this build has no model support (feature `model`)".to_owned()),
+                _ => Some(ModelError::RuntimeMissing(
+                    "this build has no model support (feature `model`)".to_owned(),
+                )),
             };
             ((), note)
         }
@@ -207,11 +209,13 @@ impl Detector {
     /// `None` when the model runs or when the detector was built with `rules_only(true)`.
     ///
     /// ```
+    /// use safespace::ModelError;
     /// let d = safespace::Detector::builder().model_dir("no/such/model").build().unwrap();
-    /// assert!(d.model_unavailable_reason().unwrap().contains("model.onnx"));
+    /// let why = d.model_unavailable_reason().unwrap();
+    /// assert!(matches!(why, ModelError::NotFound(_)) && why.to_string().contains("model.onnx"));
     /// ```
-    pub fn model_unavailable_reason(&self) -> Option<&str> {
-        self.model_note.as_deref()
+    pub fn model_unavailable_reason(&self) -> Option<&ModelError> {
+        self.model_error.as_ref()
     }
 
     /// Scores one text. Never fails and never panics: any string gives a report.
@@ -358,7 +362,7 @@ impl Detector {
     fn model_probabilities<S: AsRef<str> + Sync>(
         &self,
         texts: &[S],
-    ) -> Option<std::result::Result<Vec<[f32; 3]>, String>> {
+    ) -> Option<std::result::Result<Vec<[f32; 3]>, ModelError>> {
         #[cfg(feature = "model")]
         return self.model.as_ref().map(|m| m.predict(texts));
         #[cfg(not(feature = "model"))]
@@ -379,15 +383,14 @@ impl Detector {
         let model: Option<String> = None;
         EngineInfo {
             mode: if model.is_some() {
-                "model+rules"
+                EngineMode::ModelAndRules
             } else {
-                "rules"
-            }
-            .to_owned(),
+                EngineMode::Rules
+            },
             model,
             rules: self.rules.description(),
             model_scores: model_scores.map(CategoryScores::from_array),
-            note: run_error.or_else(|| self.model_note.clone()),
+            note: run_error.or_else(|| self.model_error.as_ref().map(ToString::to_string)),
         }
     }
 
@@ -396,7 +399,7 @@ impl Detector {
         original: &str,
         normalized: &NormalizedText,
         hits: &[Hit],
-        model: Option<std::result::Result<[f32; 3], String>>,
+        model: Option<std::result::Result<[f32; 3], ModelError>>,
     ) -> Report {
         let mut category_miss = [1.0f32; 3];
         let mut label_miss: BTreeMap<Label, f32> = BTreeMap::new();
@@ -741,7 +744,8 @@ impl DetectorBuilder {
     /// ```
     /// let broken = safespace::ModelFiles::default();
     /// let d = safespace::Detector::builder().model_files(broken).build().unwrap();
-    /// assert!(d.model_unavailable_reason().unwrap().contains("manifest"));
+    /// let why = d.model_unavailable_reason().unwrap();
+    /// assert!(matches!(why, safespace::ModelError::Damaged(_)) && why.to_string().contains("manifest"));
     /// ```
     pub fn model_files(mut self, files: crate::ModelFiles) -> Self {
         self.model = ModelChoice::Files(Arc::new(files));
@@ -791,9 +795,9 @@ impl DetectorBuilder {
         } else {
             Arc::new(RuleEngine::new(&self.extra_rules, &self.disabled)?)
         };
-        let (model, model_note) = self.model.load(self.onnxruntime.as_deref());
-        if let (true, Some(note)) = (self.require_model, &model_note) {
-            return Err(Error::Model(note.clone()));
+        let (model, model_error) = self.model.load(self.onnxruntime.as_deref());
+        if let (true, Some(error)) = (self.require_model, &model_error) {
+            return Err(Error::Model(error.clone()));
         }
         let max_input_bytes = match self.max_input_bytes {
             Some(0) => {
@@ -809,7 +813,7 @@ impl DetectorBuilder {
             policy,
             locale: self.locale,
             model,
-            model_note,
+            model_error,
             max_input_bytes,
         })
     }

@@ -49,7 +49,33 @@ pub enum Error {
     },
     /// The model was required (`require_model(true)`) but could not be loaded.
     #[error("the model could not be loaded: {0}")]
-    Model(String),
+    Model(#[from] ModelError),
+}
+
+/// Why the model cannot run, by what to do about it.
+///
+/// ```
+/// use safespace::{Detector, Error, ModelError};
+/// let err = Detector::builder().model_dir("no/such/model").require_model(true).build().unwrap_err();
+/// assert!(matches!(err, Error::Model(ModelError::NotFound(_))), "{err}");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// A model file is missing or cannot be read: check the model folder.
+    #[error("{0}")]
+    NotFound(String),
+    /// A model file is corrupt, truncated or from another model (checksum, manifest, tokenizer or
+    /// graph): reinstall or re-export the model.
+    #[error("{0}")]
+    Damaged(String),
+    /// No inference runtime could be loaded (ONNX Runtime not installed, and no tract in this
+    /// build): install ONNX Runtime or set `ORT_DYLIB_PATH`.
+    #[error("{0}")]
+    RuntimeMissing(String),
+    /// The runtime loaded but failed, starting up or running the network.
+    #[error("{0}")]
+    RuntimeFailed(String),
 }
 
 /// Shorthand for results whose error is [`Error`].

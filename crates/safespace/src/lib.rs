@@ -37,12 +37,13 @@ mod settings;
 
 pub use category::{Category, Label};
 pub use detector::{Detector, DetectorBuilder, DEFAULT_MAX_INPUT_BYTES};
-pub use error::{Error, Result};
+pub use error::{Error, ModelError, Result};
 pub use model_files::ModelFiles;
 pub use normalize::{NormalizedText, Normalizer};
 pub use policy::{Policy, Preset};
 pub use report::{
-    Action, CategoryScores, ContentWarning, EngineInfo, Evidence, Report, Resource, Severity,
+    Action, CategoryScores, ContentWarning, EngineInfo, EngineMode, Evidence, Report, Resource,
+    Severity,
 };
 pub use resources::Locale;
 pub use settings::{RuleText, Settings};

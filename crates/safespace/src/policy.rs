@@ -91,10 +91,40 @@ impl FromStr for Preset {
 /// assert_eq!(policy.threshold(Category::Harassment), 0.8);
 /// assert_eq!(policy.threshold(Category::SelfHarm), 0.45);
 /// ```
+///
+/// It deserializes through the same checks as [`Policy::with_threshold`]:
+///
+/// ```
+/// let ok: safespace::Policy = serde_json::from_str(r#"{"preset": "strict", "thresholds": [0.3, 0.5, 0.5]}"#).unwrap();
+/// assert_eq!(ok.name(), safespace::Preset::Strict);
+/// let err = serde_json::from_str::<safespace::Policy>(r#"{"preset": "strict", "thresholds": [0, 0.5, 0.5]}"#);
+/// assert!(err.unwrap_err().to_string().contains("thresholds lie in (0, 1]"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PolicyFields")]
 pub struct Policy {
     preset: Preset,
     thresholds: [f32; 3],
+}
+
+/// A policy as written, before its thresholds are checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFields {
+    preset: Preset,
+    thresholds: [f32; 3],
+}
+
+impl TryFrom<PolicyFields> for Policy {
+    type Error = Error;
+
+    fn try_from(fields: PolicyFields) -> Result<Policy> {
+        Category::ALL
+            .into_iter()
+            .try_fold(Policy::preset(fields.preset), |policy, category| {
+                policy.with_threshold(category, fields.thresholds[category.index()])
+            })
+    }
 }
 
 impl Default for Policy {

@@ -254,11 +254,50 @@ pub struct Resource {
     pub region: String,
 }
 
+/// Which engines scored a text.
+///
+/// ```
+/// use safespace::EngineMode;
+/// assert_eq!(serde_json::to_string(&EngineMode::ModelAndRules).unwrap(), r#""model+rules""#);
+/// assert_eq!(EngineMode::Rules.as_str(), "rules");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EngineMode {
+    /// The model fused with the rules.
+    #[serde(rename = "model+rules")]
+    ModelAndRules,
+    /// The rules alone (by choice, or because the model could not run).
+    #[serde(rename = "rules")]
+    Rules,
+}
+
+impl EngineMode {
+    /// `"model+rules"` or `"rules"`, as in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineMode::ModelAndRules => "model+rules",
+            EngineMode::Rules => "rules",
+        }
+    }
+}
+
+impl fmt::Display for EngineMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for EngineMode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Which engine produced the scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineInfo {
-    /// `"rules"` when only the rule engine ran, `"model+rules"` when a model was fused in.
-    pub mode: String,
+    /// Whether a model was fused in (`"model+rules"`) or only the rule engine ran (`"rules"`).
+    pub mode: EngineMode,
     /// The model name and hash prefix, when a model ran.
     pub model: Option<String>,
     /// The rule set: built-in version plus the number of user rule files.

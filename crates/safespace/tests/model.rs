@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use safespace::{Category, Detector, Error};
+use safespace::{Category, Detector, Error, ModelError};
 use serde::Deserialize;
 
 fn model_dir() -> PathBuf {
@@ -110,7 +110,10 @@ fn a_missing_model_falls_back_to_rules_with_a_reason() {
         .require_model(true)
         .build()
         .unwrap_err();
-    assert!(matches!(err, Error::Model(_)), "{err}");
+    assert!(
+        matches!(err, Error::Model(ModelError::NotFound(_))),
+        "{err}"
+    );
 }
 
 #[test]
@@ -128,7 +131,8 @@ fn a_corrupted_model_file_is_refused() {
         .build()
         .unwrap_err();
     assert!(
-        err.to_string().contains("does not match manifest.json"),
+        matches!(err, Error::Model(ModelError::Damaged(_)))
+            && err.to_string().contains("does not match manifest.json"),
         "{err}"
     );
     let fallback = Detector::builder().model_dir(&dir).build().unwrap();

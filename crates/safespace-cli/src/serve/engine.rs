@@ -44,7 +44,7 @@ impl Engine {
     }
 
     /// Why the server is not ready: the model was wanted and could not be loaded.
-    pub fn unready_reason(&self) -> Option<&str> {
+    pub fn unready_reason(&self) -> Option<&safespace::ModelError> {
         self.server.model_unavailable_reason()
     }
 

@@ -227,7 +227,7 @@ pub async fn readyz(State(app): Shared) -> Response {
         None => json_response(StatusCode::OK, &json!({"ready": true, "engine": engine})),
         Some(why) => json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({"ready": false, "engine": engine, "reason": why}),
+            &json!({"ready": false, "engine": engine, "reason": why.to_string()}),
         ),
     }
 }

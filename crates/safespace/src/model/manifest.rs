@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::Category;
+use crate::{Category, ModelError};
 
 /// The parts of `manifest.json` the runtime uses.
 #[derive(Debug, Clone, Deserialize)]
@@ -23,30 +23,29 @@ pub(crate) struct Calibration {
 }
 
 impl Manifest {
-    pub(crate) fn parse(json: &[u8]) -> Result<Manifest, String> {
-        let manifest: Manifest =
-            serde_json::from_slice(json).map_err(|e| format!("manifest.json is not valid: {e}"))?;
+    pub(crate) fn parse(json: &[u8]) -> Result<Manifest, ModelError> {
+        let manifest: Manifest = serde_json::from_slice(json)
+            .map_err(|e| ModelError::Damaged(format!("manifest.json is not valid: {e}")))?;
         if manifest.labels != Category::ALL {
-            return Err(format!(
+            return Err(ModelError::Damaged(format!(
                 "manifest.json lists labels {:?}; this build expects self_harm, harassment, misinformation",
                 manifest.labels
-            ));
+            )));
         }
         if !(8..=512).contains(&manifest.max_length) {
-            return Err(format!(
+            return Err(ModelError::Damaged(format!(
                 "manifest.json max_length {} is out of range",
                 manifest.max_length
-            ));
+            )));
         }
         Ok(manifest)
     }
 
     /// Checks a file's bytes against the sha256 the manifest records for it.
-    pub(crate) fn verify(&self, file: &str, bytes: &[u8]) -> Result<(), String> {
-        let expected = self
-            .sha256
-            .get(file)
-            .ok_or_else(|| format!("manifest.json records no sha256 for {file}"))?;
+    pub(crate) fn verify(&self, file: &str, bytes: &[u8]) -> Result<(), ModelError> {
+        let expected = self.sha256.get(file).ok_or_else(|| {
+            ModelError::Damaged(format!("manifest.json records no sha256 for {file}"))
+        })?;
         let actual: String = Sha256::digest(bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -54,9 +53,9 @@ impl Manifest {
         if &actual == expected {
             Ok(())
         } else {
-            Err(format!(
+            Err(ModelError::Damaged(format!(
                 "{file} does not match manifest.json (sha256 {actual}, expected {expected}): the file is truncated, corrupted or from another model"
-            ))
+            )))
         }
     }
 
@@ -103,9 +102,11 @@ mod tests {
     fn verification_names_the_file_and_both_hashes() {
         let manifest = Manifest::parse(br#"{"name":"m","labels":["self_harm","harassment","misinformation"],"max_length":128,"calibration":{"temperatures":{}},"sha256":{"model.onnx":"00"}}"#).unwrap();
         let err = manifest.verify("model.onnx", b"abc").unwrap_err();
+        assert!(matches!(err, ModelError::Damaged(_)), "{err:?}");
+        let message = err.to_string();
         assert!(
-            err.contains("model.onnx") && err.contains("expected 00"),
-            "{err}"
+            message.contains("model.onnx") && message.contains("expected 00"),
+            "{message}"
         );
         assert!(manifest.verify("tokenizer.json", b"").is_err());
     }

@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rayon::prelude::*;
 use tokenizers::Tokenizer;
 
+use crate::ModelError;
 use manifest::{calibrate, Manifest};
 
 /// Windows read per text: about 30 KB of English. The rules read all of a longer text; the model
@@ -102,10 +103,12 @@ enum Backend {
 }
 
 impl Backend {
-    /// ONNX Runtime when it is compiled in and loads, else tract when compiled in.
+    /// ONNX Runtime when it is compiled in and loads, else tract when compiled in. When neither
+    /// loads, the error names both failures and has the kind of the more telling one (a damaged
+    /// model over a missing runtime).
     #[cfg_attr(not(feature = "onnxruntime"), allow(unused_variables))]
-    fn load(model: &[u8], options: &LoadOptions) -> Result<Backend, String> {
-        let mut failures = Vec::new();
+    fn load(model: &[u8], options: &LoadOptions) -> Result<Backend, ModelError> {
+        let mut failures: Vec<ModelError> = Vec::new();
         #[cfg(feature = "onnxruntime")]
         match onnxruntime::OnnxRuntime::load(model, options.library, options.sessions) {
             Ok(backend) => return Ok(Backend::OnnxRuntime(backend)),
@@ -116,10 +119,29 @@ impl Backend {
             Ok(backend) => return Ok(Backend::Tract(backend)),
             Err(e) => failures.push(e),
         }
-        Err(failures.join("; "))
+        let message = failures
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(
+            match failures
+                .iter()
+                .find(|e| matches!(e, ModelError::Damaged(_)))
+            {
+                Some(_) => ModelError::Damaged(message),
+                None if failures
+                    .iter()
+                    .all(|e| matches!(e, ModelError::RuntimeMissing(_))) =>
+                {
+                    ModelError::RuntimeMissing(message)
+                }
+                None => ModelError::RuntimeFailed(message),
+            },
+        )
     }
 
-    fn run(&self, tokens: &[i64]) -> Result<Vec<f32>, String> {
+    fn run(&self, tokens: &[i64]) -> Result<Vec<f32>, ModelError> {
         match self {
             #[cfg(feature = "onnxruntime")]
             Backend::OnnxRuntime(backend) => backend.run(tokens),
@@ -166,7 +188,7 @@ impl Model {
     pub(crate) fn shared(
         source: &ModelSource,
         options: &LoadOptions,
-    ) -> Result<Arc<Model>, String> {
+    ) -> Result<Arc<Model>, ModelError> {
         static LOADED: Mutex<Loaded> = Mutex::new(BTreeMap::new());
         let files = read(source)?;
         let Some(origin) = Origin::of(source) else {
@@ -186,20 +208,20 @@ impl Model {
     fn load(
         (model, tokenizer, manifest): &FileBytes<'_>,
         options: &LoadOptions,
-    ) -> Result<Model, String> {
+    ) -> Result<Model, ModelError> {
         let manifest = Manifest::parse(manifest)?;
         manifest.verify("model.onnx", model)?;
         manifest.verify("tokenizer.json", tokenizer)?;
-        let mut tokenizer =
-            Tokenizer::from_bytes(tokenizer).map_err(|e| format!("tokenizer.json: {e}"))?;
+        let mut tokenizer = Tokenizer::from_bytes(tokenizer)
+            .map_err(|e| ModelError::Damaged(format!("tokenizer.json: {e}")))?;
         tokenizer
             .with_truncation(None)
-            .map_err(|e| format!("tokenizer.json: {e}"))?;
+            .map_err(|e| ModelError::Damaged(format!("tokenizer.json: {e}")))?;
         tokenizer.with_padding(None);
         let id = |token: &str| {
             tokenizer
                 .token_to_id(token)
-                .ok_or_else(|| format!("tokenizer.json has no {token} token"))
+                .ok_or_else(|| ModelError::Damaged(format!("tokenizer.json has no {token} token")))
         };
         let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
         let sentence_ends = [".", "!", "?"]
@@ -227,13 +249,13 @@ impl Model {
     pub(crate) fn predict<S: AsRef<str> + Sync>(
         &self,
         texts: &[S],
-    ) -> Result<Vec<[f32; 3]>, String> {
+    ) -> Result<Vec<[f32; 3]>, ModelError> {
         let mut windows: Vec<(usize, Vec<u32>)> = Vec::new();
         for (index, text) in texts.iter().enumerate() {
             let encoding = self
                 .tokenizer
                 .encode(prefix(text.as_ref(), MAX_MODEL_BYTES), false)
-                .map_err(|e| format!("tokenizer failed: {e}"))?;
+                .map_err(|e| ModelError::RuntimeFailed(format!("tokenizer failed: {e}")))?;
             let size = self.manifest.max_length - 2;
             let is_end = |t: u32| self.sentence_ends.contains(&t);
             for window in window::windows(encoding.get_ids(), size, is_end)
@@ -257,7 +279,7 @@ impl Model {
     }
 
     /// Calibrated probabilities of one window (wrapped in `[CLS]` ... `[SEP]`).
-    fn run_window(&self, window: &[u32]) -> Result<[f32; 3], String> {
+    fn run_window(&self, window: &[u32]) -> Result<[f32; 3], ModelError> {
         let tokens: Vec<i64> = std::iter::once(self.cls)
             .chain(window.iter().copied())
             .chain([self.sep])
@@ -265,7 +287,10 @@ impl Model {
             .collect();
         let p = self.backend.run(&tokens)?;
         if p.len() != 3 {
-            return Err(format!("model returned {} values, expected 3", p.len()));
+            return Err(ModelError::Damaged(format!(
+                "model returned {} values, expected 3",
+                p.len()
+            )));
         }
         Ok([0, 1, 2].map(|c| calibrate(p[c], self.temperatures[c])))
     }
@@ -284,7 +309,7 @@ fn prefix(text: &str, max: usize) -> &str {
 type FileBytes<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>, Cow<'a, [u8]>);
 
 /// The model, tokenizer and manifest bytes.
-fn read(source: &ModelSource) -> Result<FileBytes<'_>, String> {
+fn read(source: &ModelSource) -> Result<FileBytes<'_>, ModelError> {
     match source {
         #[cfg(feature = "bundled-model")]
         ModelSource::Bundled => Ok((
@@ -300,9 +325,9 @@ fn read(source: &ModelSource) -> Result<FileBytes<'_>, String> {
         ModelSource::Dir(dir) => {
             let file = |name: &str| {
                 let path = dir.join(name);
-                std::fs::read(&path)
-                    .map(Cow::Owned)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                std::fs::read(&path).map(Cow::Owned).map_err(|e| {
+                    ModelError::NotFound(format!("cannot read {}: {e}", path.display()))
+                })
             };
             Ok((
                 file("model.onnx")?,

@@ -1,8 +1,10 @@
 //! The ONNX Runtime backend: a small pool of sessions over a shared library found at run time.
 //!
-//! The library is loaded once per process. Order: the path given to the builder, `ORT_DYLIB_PATH`, the
-//! library inside an installed Python `onnxruntime` package (`pip install onnxruntime`), then the
-//! system library path.
+//! The library is loaded once per process, when the first model loads, trying in order: the path
+//! given to the builder, `ORT_DYLIB_PATH`, the library inside an installed Python `onnxruntime`
+//! package (`pip install onnxruntime`; looked for only when the earlier ones fail), then the system
+//! library path. Library names: `libonnxruntime.so` (Linux), `libonnxruntime.dylib` (macOS),
+//! `onnxruntime.dll` (Windows).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,6 +15,8 @@ use ort::environment::Environment;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::Tensor;
+
+use crate::ModelError;
 
 /// Sessions over one model; `Session::run` needs exclusive access, so windows scored in parallel take
 /// whichever session is free.
@@ -27,7 +31,7 @@ impl OnnxRuntime {
         model: &[u8],
         library: Option<&Path>,
         sessions: usize,
-    ) -> Result<OnnxRuntime, String> {
+    ) -> Result<OnnxRuntime, ModelError> {
         let environment = environment(library)?;
         let sessions = (0..sessions.max(1))
             .map(|_| {
@@ -36,20 +40,27 @@ impl OnnxRuntime {
                     .and_then(|b| Ok(b.with_intra_threads(1)?))
                     .and_then(|mut b| b.commit_from_memory(model))
                     .map(Mutex::new)
-                    .map_err(|e| format!("model.onnx could not be loaded by ONNX Runtime: {e}"))
+                    .map_err(|e| {
+                        ModelError::Damaged(format!(
+                            "model.onnx could not be loaded by ONNX Runtime: {e}"
+                        ))
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(OnnxRuntime { sessions })
     }
 
     /// The model's output for one sequence of token ids (a batch of one).
-    pub(crate) fn run(&self, tokens: &[i64]) -> Result<Vec<f32>, String> {
+    pub(crate) fn run(&self, tokens: &[i64]) -> Result<Vec<f32>, ModelError> {
+        let failed = |what: &str, e: &dyn std::fmt::Display| {
+            ModelError::RuntimeFailed(format!("{what}: {e}"))
+        };
         let width = tokens.len();
         let tensor = |values: Vec<i64>| {
             Array2::from_shape_vec((1, width), values)
                 .map_err(|e| e.to_string())
                 .and_then(|a| Tensor::from_array(a).map_err(|e| e.to_string()))
-                .map_err(|e| format!("input tensor: {e}"))
+                .map_err(|e| failed("input tensor", &e))
         };
         let inputs = ort::inputs![
             "input_ids" => tensor(tokens.to_vec())?,
@@ -59,10 +70,10 @@ impl OnnxRuntime {
         let mut session = self.free_session();
         let outputs = session
             .run(inputs)
-            .map_err(|e| format!("model run failed: {e}"))?;
+            .map_err(|e| failed("model run failed", &e))?;
         let (_, output) = outputs[0]
             .try_extract_tensor::<f32>()
-            .map_err(|e| format!("model output: {e}"))?;
+            .map_err(|e| failed("model output", &e))?;
         Ok(output.to_vec())
     }
 
@@ -79,15 +90,26 @@ impl OnnxRuntime {
     }
 }
 
-/// How to install ONNX Runtime, for error messages.
-pub(crate) const INSTALL_HINT: &str =
-    "install it with `pip install onnxruntime==1.32.0` or set ORT_DYLIB_PATH to libonnxruntime.so";
+/// The library's file name on this platform.
+const LIBRARY: &str = if cfg!(target_os = "windows") {
+    "onnxruntime.dll"
+} else if cfg!(target_os = "macos") {
+    "libonnxruntime.dylib"
+} else {
+    "libonnxruntime.so"
+};
 
-static ENVIRONMENT: OnceLock<Result<(Environment, PathBuf), String>> = OnceLock::new();
+/// How to install ONNX Runtime, for error messages.
+pub(crate) const INSTALL_HINT: &str = concat!(
+    "install it with `pip install onnxruntime==1.32.0` or set ORT_DYLIB_PATH to the library (",
+    "libonnxruntime.so, libonnxruntime.dylib or onnxruntime.dll)"
+);
+
+static ENVIRONMENT: OnceLock<Result<(Environment, PathBuf), ModelError>> = OnceLock::new();
 
 /// The process-wide ONNX Runtime environment, loading the library on first use. Later calls return the
 /// first result whatever `explicit` says: a process holds one ONNX Runtime.
-fn environment(explicit: Option<&Path>) -> Result<&'static Environment, String> {
+fn environment(explicit: Option<&Path>) -> Result<&'static Environment, ModelError> {
     ENVIRONMENT
         .get_or_init(|| load(explicit))
         .as_ref()
@@ -95,16 +117,18 @@ fn environment(explicit: Option<&Path>) -> Result<&'static Environment, String> 
         .map_err(Clone::clone)
 }
 
-fn load(explicit: Option<&Path>) -> Result<(Environment, PathBuf), String> {
-    let candidates: Vec<PathBuf> = explicit
-        .map(Path::to_path_buf)
-        .into_iter()
-        .chain(std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from))
-        .chain(python_onnxruntime())
-        .chain(std::iter::once(PathBuf::from("libonnxruntime.so")))
-        .collect();
+/// The first candidate library that loads. Candidates are produced one at a time, so the Python
+/// package is looked up (a `python3` subprocess) only when the explicit path and `ORT_DYLIB_PATH`
+/// are absent or fail.
+fn load(explicit: Option<&Path>) -> Result<(Environment, PathBuf), ModelError> {
+    let candidates: [&dyn Fn() -> Option<PathBuf>; 4] = [
+        &|| explicit.map(Path::to_path_buf),
+        &|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from),
+        &python_onnxruntime,
+        &|| Some(PathBuf::from(LIBRARY)),
+    ];
     let mut failures = Vec::new();
-    for path in candidates {
+    for path in candidates.iter().filter_map(|candidate| candidate()) {
         if path.is_absolute() && !path.exists() {
             failures.push(format!("{}: no such file", path.display()));
             continue;
@@ -115,23 +139,38 @@ fn load(explicit: Option<&Path>) -> Result<(Environment, PathBuf), String> {
                     .with_name("safespace")
                     .build()
                     .map(|env| (env, path))
-                    .map_err(|e| format!("ONNX Runtime loaded but failed to start: {e}"));
+                    .map_err(|e| {
+                        ModelError::RuntimeFailed(format!(
+                            "ONNX Runtime loaded but failed to start: {e}"
+                        ))
+                    });
             }
             Err(e) => failures.push(e.to_string()),
         }
     }
-    Err(format!(
+    Err(ModelError::RuntimeMissing(format!(
         "ONNX Runtime was not found ({}); {INSTALL_HINT}",
         failures.join("; ")
-    ))
+    )))
 }
 
 /// The ONNX Runtime library shipped in the `onnxruntime` Python package, if `python3` has it.
 fn python_onnxruntime() -> Option<PathBuf> {
-    const PROBE: &str = "import onnxruntime, pathlib; \
-        print(next((pathlib.Path(onnxruntime.__file__).parent / 'capi').glob('libonnxruntime.so*')))";
+    // The package names the library with its version: libonnxruntime.so.1.32.0,
+    // libonnxruntime.1.32.0.dylib, onnxruntime.dll.
+    let pattern = if cfg!(target_os = "windows") {
+        "onnxruntime.dll"
+    } else if cfg!(target_os = "macos") {
+        "libonnxruntime.*dylib"
+    } else {
+        "libonnxruntime.so*"
+    };
+    let probe = format!(
+        "import onnxruntime, pathlib; \
+         print(next((pathlib.Path(onnxruntime.__file__).parent / 'capi').glob('{pattern}')))"
+    );
     ["python3", "python"].into_iter().find_map(|python| {
-        let output = Command::new(python).args(["-c", PROBE]).output().ok()?;
+        let output = Command::new(python).args(["-c", &probe]).output().ok()?;
         let path = String::from_utf8(output.stdout).ok()?;
         let path = PathBuf::from(path.trim());
         (output.status.success() && path.is_file()).then_some(path)

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use tract_onnx::prelude::*;
 
+use crate::ModelError;
+
 /// The inputs the model must take, in this order.
 const INPUTS: [&str; 3] = ["input_ids", "attention_mask", "token_type_ids"];
 
@@ -18,9 +20,10 @@ pub(crate) struct Tract {
 
 impl Tract {
     /// Parses and optimizes `model` (ONNX bytes).
-    pub(crate) fn load(model: &[u8]) -> Result<Tract, String> {
-        let plan = optimize(model)
-            .map_err(|e| format!("model.onnx could not be loaded by tract: {e:#}"))?;
+    pub(crate) fn load(model: &[u8]) -> Result<Tract, ModelError> {
+        let plan = optimize(model).map_err(|e| {
+            ModelError::Damaged(format!("model.onnx could not be loaded by tract: {e:#}"))
+        })?;
         let model = plan.model();
         let inputs: Vec<&str> = model
             .inputs
@@ -28,20 +31,23 @@ impl Tract {
             .map(|outlet| model.node(outlet.node).name.as_str())
             .collect();
         if inputs != INPUTS {
-            return Err(format!(
+            return Err(ModelError::Damaged(format!(
                 "model.onnx takes inputs {inputs:?}, expected {INPUTS:?}"
-            ));
+            )));
         }
         Ok(Tract { plan })
     }
 
     /// The model's output for one sequence of token ids (a batch of one).
-    pub(crate) fn run(&self, tokens: &[i64]) -> Result<Vec<f32>, String> {
+    pub(crate) fn run(&self, tokens: &[i64]) -> Result<Vec<f32>, ModelError> {
+        let failed = |what: &str, e: &dyn std::fmt::Display| {
+            ModelError::RuntimeFailed(format!("{what}: {e:#}"))
+        };
         let shape = [1, tokens.len()];
         let tensor = |values: &[i64]| {
             Tensor::from_shape(&shape, values)
                 .map(TValue::from)
-                .map_err(|e| format!("input tensor: {e:#}"))
+                .map_err(|e| failed("input tensor", &e))
         };
         let inputs = tvec![
             tensor(tokens)?,
@@ -51,12 +57,12 @@ impl Tract {
         let outputs = self
             .plan
             .run(inputs)
-            .map_err(|e| format!("model run failed: {e:#}"))?;
+            .map_err(|e| failed("model run failed", &e))?;
         let output = outputs
             .first()
-            .ok_or("model returned no output")?
+            .ok_or_else(|| ModelError::Damaged("model returned no output".to_owned()))?
             .to_plain_array_view::<f32>()
-            .map_err(|e| format!("model output: {e:#}"))?;
+            .map_err(|e| failed("model output", &e))?;
         Ok(output.iter().copied().collect())
     }
 }
