@@ -14,6 +14,8 @@
 //!    of their category stands near them.
 
 mod context_index;
+#[cfg(test)]
+mod examples;
 mod segment;
 mod spec;
 
@@ -61,6 +63,18 @@ pub(crate) struct Rule {
     pub warnings: Vec<ContentWarning>,
     pub regex: Regex,
     pub requires: Option<Requirement>,
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub examples: Examples,
+}
+
+/// Texts a rule or context must apply to (`examples`) and look-alikes it must not apply to
+/// (`not_examples`), as written in its TOML entry. The built-in ones are checked by the tests
+/// (`rules/examples.rs`); the engine itself never reads them.
+#[derive(Debug, Default)]
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) struct Examples {
+    pub examples: Vec<String>,
+    pub not_examples: Vec<String>,
 }
 
 /// A rule that only counts next to other evidence of a category (`requires = { category = ..., within = ... }`).
@@ -82,7 +96,7 @@ enum Within {
 #[derive(Debug)]
 pub(crate) struct Context {
     pub id: String,
-    pub kind: String,
+    pub kind: ContextKind,
     pub scope: Scope,
     pub window: usize,
     pub regex: Option<Regex>,
@@ -90,6 +104,62 @@ pub(crate) struct Context {
     pub effect: Effect,
     pub cap: Option<Severity>,
     pub damps_model: bool,
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub examples: Examples,
+}
+
+/// What a context modifier recognizes. At most one context of each kind applies to one piece of
+/// evidence, and the model is lowered once per kind. A closed list, so that a misspelt kind in a rule
+/// file is an error instead of a new kind of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ContextKind {
+    /// "not", "I'm not suicidal", "X doesn't cure Y".
+    Negation,
+    /// "years ago", "used to", recovery and survival.
+    Past,
+    /// Someone else is the subject ("my sister wants to...").
+    ThirdPerson,
+    /// Support and crisis resources ("call 988", "you're not alone").
+    Supportive,
+    /// Prevention, research and training material.
+    Prevention,
+    /// Novels, films, songs, characters.
+    Fiction,
+    /// A question about what a word means.
+    Definition,
+    /// Someone told, dared or urged the writer to.
+    ToldTo,
+    /// Inside quotation marks.
+    Quotation,
+    /// Reported speech, posts and claims of others.
+    Reporting,
+    /// Moderation and reports of being bullied.
+    Moderation,
+    /// Figures of speech and technical senses ("killing it", "kill the process").
+    Idiom,
+    /// A goodbye for a while ("see you tomorrow").
+    Farewell,
+    /// Intrusive thoughts called common or harmless.
+    Intrusive,
+    /// A mood report and nothing else.
+    Distress,
+    /// Jokes and laughter.
+    Humor,
+    /// Aimed at "you".
+    Directed,
+    /// Said of oneself.
+    SelfDirected,
+    /// Objecting to abuse ("stop calling people...").
+    CounterSpeech,
+    /// Names nobody else (lowers only the model).
+    Untargeted,
+    /// About people in general (lowers only the model).
+    Generic,
+    /// Debunking a claim.
+    Debunk,
+    /// Asking whether a claim is true.
+    Question,
 }
 
 /// Where a context match must lie, relative to the evidence, to apply to it.
@@ -285,9 +355,24 @@ impl RuleEngine {
     /// Matches every rule against a normalized text and applies context modifiers. Hits come in text
     /// order: by start, end and rule.
     pub(crate) fn find(&self, text: &str) -> Vec<Hit> {
+        let Some((matches, segments)) = self.matches_in_context(text) else {
+            return Vec::new();
+        };
+        let mut hits = Vec::with_capacity(matches.len());
+        for (rule_index, range, applied) in matches {
+            self.push_hits(rule_index, range, &applied, &mut hits);
+        }
+        self.enforce_requirements(&mut hits, &segments);
+        hits
+    }
+
+    /// Every rule match in text order (rule index, byte range) with the indices of the contexts that
+    /// apply to it, before weights: a context that removes the evidence is listed too. `None` when no
+    /// rule matches.
+    fn matches_in_context(&self, text: &str) -> Option<(Vec<RuleMatch>, Segments)> {
         let matched_rules = self.rule_set.matches(text);
         if !matched_rules.matched_any() {
-            return Vec::new();
+            return None;
         }
         let segments = Segments::new(text);
         let mut matches: Vec<(usize, Range<usize>)> = matched_rules
@@ -309,15 +394,16 @@ impl RuleEngine {
         sentences.dedup();
         let contexts = self.context_matches(text, &sentences, &segments);
         let quotes = quoted_regions(text);
-        let mut hits = Vec::with_capacity(matches.len());
-        for (rule_index, range) in matches {
-            let quoted = inside_quotes(&quotes, &range);
-            let place = Place::new(range.clone(), &segments, text.len());
-            let applied = self.applicable_contexts(&place, quoted, &contexts, text);
-            self.push_hits(rule_index, range, &applied, &mut hits);
-        }
-        self.enforce_requirements(&mut hits, &segments);
-        hits
+        let in_context = matches
+            .into_iter()
+            .map(|(rule_index, range)| {
+                let quoted = inside_quotes(&quotes, &range);
+                let place = Place::new(range.clone(), &segments, text.len());
+                let applied = self.applicable_contexts(&place, quoted, &contexts, text);
+                (rule_index, range, applied)
+            })
+            .collect();
+        Some((in_context, segments))
     }
 
     /// Context matches with `unless` exceptions already removed: text-wide contexts anywhere, the
@@ -370,8 +456,8 @@ impl RuleEngine {
             .filter(|&index| quoted && self.contexts[index].scope == Scope::Quoted);
         let mut applied: Vec<usize> = Vec::new();
         for index in found.applying(&self.contexts, place, text).chain(quotation) {
-            let kind = &self.contexts[index].kind;
-            if !applied.iter().any(|&a| &self.contexts[a].kind == kind) {
+            let kind = self.contexts[index].kind;
+            if !applied.iter().any(|&a| self.contexts[a].kind == kind) {
                 applied.push(index);
             }
         }
@@ -435,18 +521,9 @@ impl RuleEngine {
     /// product, over context kinds marked `model = true` found anywhere in the text, of their effect; and,
     /// where every hit of a category was lowered by its context, the mildest of those reductions.
     pub(crate) fn model_damping(&self, text: &str, hits: &[Hit]) -> [f32; 3] {
-        let segments = Segments::new(text);
-        let mut per_kind: Vec<(&str, [f32; 3])> = Vec::new();
-        for set_index in self.model_set.matches(text).iter() {
-            let context = &self.contexts[self.model_contexts[set_index]];
-            let Some(regex) = &context.regex else {
-                continue;
-            };
-            let mut exceptions = Exceptions::new(context, text, &segments);
-            let stands = regex.find_iter(text).any(|m| !exceptions.cancel(m.start()));
-            if !stands {
-                continue;
-            }
+        let mut per_kind: Vec<(ContextKind, [f32; 3])> = Vec::new();
+        for context in self.model_contexts_in(text) {
+            let context = &self.contexts[context];
             let factors = Category::ALL.map(|c| context.effect.factor(c).min(1.0));
             match per_kind.iter_mut().find(|(kind, _)| *kind == context.kind) {
                 Some((_, existing)) => {
@@ -454,7 +531,7 @@ impl RuleEngine {
                         *e = e.min(f);
                     }
                 }
-                None => per_kind.push((&context.kind, factors)),
+                None => per_kind.push((context.kind, factors)),
             }
         }
         let mut damping = [1.0f32; 3];
@@ -479,6 +556,23 @@ impl RuleEngine {
         damping
     }
 
+    /// Indices of the contexts marked `model = true` that stand in `text`: found anywhere in it, and
+    /// not cancelled by their `unless` patterns.
+    fn model_contexts_in<'a>(&'a self, text: &'a str) -> impl Iterator<Item = usize> + 'a {
+        let segments = Segments::new(text);
+        self.model_set
+            .matches(text)
+            .into_iter()
+            .filter_map(move |set_index| {
+                let index = self.model_contexts[set_index];
+                let context = &self.contexts[index];
+                let regex = context.regex.as_ref()?;
+                let mut exceptions = Exceptions::new(context, text, &segments);
+                let stands = regex.find_iter(text).any(|m| !exceptions.cancel(m.start()));
+                stands.then_some(index)
+            })
+    }
+
     /// Drops hits of `requires` rules that have no supporting evidence near them.
     fn enforce_requirements(&self, hits: &mut Vec<Hit>, segments: &Segments) {
         let support = Support::new(hits.iter().filter(|h| self.supports(h)), segments);
@@ -494,6 +588,9 @@ impl RuleEngine {
         self.rules[hit.rule].requires.is_none() && hit.weight >= REQUIREMENT_FLOOR
     }
 }
+
+/// A rule match: rule index, byte range in the normalized text, indices of the contexts that apply.
+type RuleMatch = (usize, Range<usize>, Vec<usize>);
 
 /// The sentences holding supporting evidence, per category (sorted sentence indices).
 struct Support([Vec<usize>; 3]);

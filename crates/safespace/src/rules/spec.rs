@@ -6,6 +6,10 @@
 //! words (`dont`, `im`), spelling tricks undone. `terms` are plain phrases matched as whole words.
 //! A doubled letter in a pattern or term also matches a single one (`kill` matches `kil`), because the
 //! normalizer folds `killlll` to `kil`.
+//!
+//! Every entry may show `examples` (texts it applies to) and `not_examples` (look-alikes it leaves
+//! alone); the built-in files must, and the tests hold them to it. A context's `kind` is one of a
+//! closed list ([`ContextKind`]): a misspelt kind is an error, not a new kind.
 
 use std::ops::Range;
 
@@ -13,7 +17,7 @@ use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Context, Effect, Requirement, Rule, Scope};
+use super::{Context, ContextKind, Effect, Examples, Requirement, Rule, Scope};
 use crate::error::{Error, Result};
 use crate::report::{ContentWarning, Severity};
 use crate::Label;
@@ -52,13 +56,18 @@ struct RuleSpec {
     terms: Vec<Spanned<String>>,
     #[serde(default)]
     requires: Option<Requirement>,
+    /// Texts the rule fires on and look-alikes it must not fire on (checked by `rules/examples.rs`).
+    #[serde(default)]
+    examples: Vec<String>,
+    #[serde(default)]
+    not_examples: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ContextSpec {
     id: Spanned<String>,
-    kind: String,
+    kind: ContextKind,
     scope: Scope,
     #[serde(default)]
     window: Option<usize>,
@@ -74,6 +83,11 @@ struct ContextSpec {
     /// Whether the context, found anywhere in the text, also lowers the model's probabilities.
     #[serde(default)]
     model: bool,
+    /// Texts the context applies to and look-alikes it must leave alone (checked by `rules/examples.rs`).
+    #[serde(default)]
+    examples: Vec<String>,
+    #[serde(default)]
+    not_examples: Vec<String>,
 }
 
 fn default_weight() -> Spanned<f32> {
@@ -135,6 +149,10 @@ pub(crate) fn parse(file: &str, source: &str) -> Result<ParsedRules> {
             warnings: spec.warnings,
             regex,
             requires: spec.requires,
+            examples: Examples {
+                examples: spec.examples,
+                not_examples: spec.not_examples,
+            },
         });
     }
     for spanned in parsed.context {
@@ -193,6 +211,10 @@ pub(crate) fn parse(file: &str, source: &str) -> Result<ParsedRules> {
             effect: spec.effect,
             cap: spec.cap,
             damps_model: spec.model || spec.scope == Scope::Model,
+            examples: Examples {
+                examples: spec.examples,
+                not_examples: spec.not_examples,
+            },
         });
     }
     Ok(out)
@@ -426,6 +448,36 @@ mod tests {
         let err =
             error_of("[[rule]]\nid = 'a'\nlabels = ['harassment/insult']\npatterns = ['x*']\n");
         assert!(err.contains("matches empty text"), "{err}");
+    }
+
+    #[test]
+    fn a_misspelt_context_kind_is_an_error_naming_the_kinds() {
+        let source = "[[context]]\nid = 'n'\nkind = 'negaton'\nscope = 'clause'\nterms = ['not']\neffect = { self_harm = 0.1 }\n";
+        let err = error_of(source);
+        assert!(err.starts_with("test.toml:3:"), "{err}");
+        assert!(err.contains("unknown variant `negaton`"), "{err}");
+        assert!(
+            err.contains("`negation`") && err.contains("`third_person`"),
+            "{err}"
+        );
+        let parsed = parse("test.toml", &source.replace("negaton", "third_person")).unwrap();
+        assert_eq!(parsed.contexts[0].kind, ContextKind::ThirdPerson);
+    }
+
+    #[test]
+    fn examples_are_read_and_misspelt_example_keys_are_errors() {
+        let rule = "[[rule]]\nid = 'a'\nlabels = ['harassment/insult']\nterms = ['x']\n";
+        let parsed = parse(
+            "test.toml",
+            &format!("{rule}examples = ['x y', 'a x']\nnot_examples = ['xx']\n"),
+        )
+        .unwrap();
+        assert_eq!(parsed.rules[0].examples.examples, ["x y", "a x"]);
+        assert_eq!(parsed.rules[0].examples.not_examples, ["xx"]);
+        let err = error_of(&format!("{rule}example = ['x y']\n"));
+        assert!(err.contains("unknown field `example`"), "{err}");
+        let err = error_of(&format!("{rule}not_example = ['x y']\n"));
+        assert!(err.contains("unknown field `not_example`"), "{err}");
     }
 
     #[test]
