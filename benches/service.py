@@ -84,7 +84,7 @@ def in_process(detector: safespace.Detector):
         if len(batch) == 1:
             detector.score(batch[0])
         else:
-            assert len(detector.score_batch(batch, threads=1)) == len(batch)
+            assert len(detector.score_batch(batch)) == len(batch)
     return call
 
 
