@@ -9,16 +9,41 @@
 //!   anywhere in the text (support messages, prevention news, recovery, debunking, fiction, denial), and,
 //!   when every piece of rule evidence in the category was itself lowered by context (negation, quotation,
 //!   idiom...), the weakest of those reductions. Boosting contexts never raise the model.
-//! - Severity and action still come from the policy. Evidence and severity come from the rules; a category
-//!   that only the model flags gets `medium` for self_harm and harassment and `low` for misinformation.
+//! - Severity and action come from the policy ([`crate::policy`]), evidence from the rules.
 
-use crate::Category;
+use crate::error::ModelError;
+use crate::rules::RuleOutcome;
 
-/// Severity given to a category the model flags without any rule evidence.
-pub(crate) fn model_only_severity(category: Category) -> crate::Severity {
-    match category {
-        Category::SelfHarm | Category::Harassment => crate::Severity::Medium,
-        Category::Misinformation => crate::Severity::Low,
+/// The fused scores of one text, and what the model contributed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Scores {
+    /// Per category: `max(rules, weight × model × damping)`, or the rules' alone without a model.
+    pub categories: [f32; 3],
+    /// The model's calibrated probabilities, when it ran.
+    pub model: Option<[f32; 3]>,
+    /// Why the model ran but gave nothing (the scores are then the rules').
+    pub model_failure: Option<ModelError>,
+}
+
+/// Fuses the rules' outcome with the model's probabilities: `None` when no model runs, `Some(Err)`
+/// when its run failed.
+pub(crate) fn fuse(rules: &RuleOutcome, model: Option<Result<[f32; 3], ModelError>>) -> Scores {
+    match model {
+        Some(Ok(probabilities)) => Scores {
+            categories: fused(rules.category_scores, probabilities, rules.model_damping),
+            model: Some(probabilities),
+            model_failure: None,
+        },
+        Some(Err(failure)) => Scores {
+            categories: rules.category_scores,
+            model: None,
+            model_failure: Some(failure),
+        },
+        None => Scores {
+            categories: rules.category_scores,
+            model: None,
+            model_failure: None,
+        },
     }
 }
 
@@ -36,25 +61,26 @@ pub(crate) fn model_only_severity(category: Category) -> crate::Severity {
 pub(crate) const MODEL_WEIGHT: [f32; 3] = [0.55, 0.7, 0.45];
 
 /// `max(rules, weight × model × damping)` per category.
-pub(crate) fn fuse(rules: [f32; 3], model: [f32; 3], damping: [f32; 3]) -> [f32; 3] {
+fn fused(rules: [f32; 3], model: [f32; 3], damping: [f32; 3]) -> [f32; 3] {
     [0, 1, 2].map(|c| rules[c].max(MODEL_WEIGHT[c] * model[c] * damping[c].clamp(0.0, 1.0)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Category;
 
     #[test]
     fn rules_are_never_lowered_and_damping_lowers_the_model() {
-        assert_eq!(fuse([0.9, 0.0, 0.0], [0.1, 0.0, 0.0], [1.0; 3])[0], 0.9);
-        let full = fuse([0.0; 3], [0.8; 3], [1.0; 3]);
-        let damped = fuse([0.0; 3], [0.8; 3], [0.5; 3]);
+        assert_eq!(fused([0.9, 0.0, 0.0], [0.1, 0.0, 0.0], [1.0; 3])[0], 0.9);
+        let full = fused([0.0; 3], [0.8; 3], [1.0; 3]);
+        let damped = fused([0.0; 3], [0.8; 3], [0.5; 3]);
         for c in 0..3 {
             assert!((full[c] - 0.8 * MODEL_WEIGHT[c]).abs() < 1e-6);
             assert!((damped[c] - 0.4 * MODEL_WEIGHT[c]).abs() < 1e-6);
         }
         assert_eq!(
-            fuse([0.0; 3], [0.8; 3], [2.0; 3]),
+            fused([0.0; 3], [0.8; 3], [2.0; 3]),
             full,
             "damping never boosts"
         );
@@ -62,7 +88,7 @@ mod tests {
 
     #[test]
     fn the_model_alone_never_flags_misinformation_at_a_preset_threshold() {
-        let certain = fuse([0.0; 3], [1.0; 3], [1.0; 3])[Category::Misinformation as usize];
+        let certain = fused([0.0; 3], [1.0; 3], [1.0; 3])[Category::Misinformation as usize];
         assert!(certain > 0.0, "the model still ranks");
         for preset in crate::Preset::ALL {
             let threshold = crate::Policy::preset(preset).threshold(Category::Misinformation);

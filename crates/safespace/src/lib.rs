@@ -14,16 +14,28 @@
 //! println!("{}", serde_json::to_string_pretty(&report).unwrap());
 //! ```
 //!
-//! The pipeline runs in one direction, one stage per module:
-//! [`Normalizer`] (undoes spelling tricks, keeps offsets) → rule engine (patterns plus context
-//! modifiers such as negation, recovery, third person, quotation and idioms) → [`Policy`] (thresholds,
-//! severity, action) → [`Report`].
+//! The pipeline runs in one direction, one stage per module, each handing its output to the next:
+//!
+//! 1. [`Normalizer`] (`normalize`): undoes spelling tricks (confusables, leetspeak, spacing), keeps an
+//!    offset map back to the original;
+//! 2. the model (`model`, when one runs): calibrated probabilities per category from the quantized
+//!    MiniLM, maximum over sentence-aware windows;
+//! 3. the rule engine (`rules`): patterns plus context modifiers (negation, recovery, third person,
+//!    quotation, idioms) → a rule outcome (evidence, noisy-OR scores, severities, content warnings,
+//!    how much context lowers the model);
+//! 4. fusion (`fusion`): `max(rules, weight × model × damping)` per category;
+//! 5. [`Policy`] (`policy`): thresholds → flags, severity, action, content warnings, crisis resources;
+//! 6. [`Report`] (`report`): evidence in text order with byte and UTF-16 offsets into the original.
+//!
+//! [`Detector`] (`detector`) runs them in that order; [`DetectorBuilder`] (`builder`) configures it.
 
+mod builder;
 mod category;
 mod detector;
 mod error;
 pub mod eval;
 mod fusion;
+mod input_limit;
 #[cfg(feature = "model")]
 mod model;
 mod model_files;
@@ -34,16 +46,16 @@ mod report;
 mod resources;
 mod rules;
 mod settings;
+mod vocabulary;
 
+pub use builder::DetectorBuilder;
 pub use category::{Category, Label};
-pub use detector::{Detector, DetectorBuilder, DEFAULT_MAX_INPUT_BYTES};
+pub use detector::{Detector, DEFAULT_MAX_INPUT_BYTES};
 pub use error::{Error, ModelError, Result};
 pub use model_files::ModelFiles;
 pub use normalize::{NormalizedText, Normalizer};
 pub use policy::{Policy, Preset};
-pub use report::{
-    Action, CategoryScores, ContentWarning, EngineInfo, EngineMode, Evidence, Report, Resource,
-    Severity,
-};
+pub use report::{CategoryScores, EngineInfo, EngineMode, Evidence, Report};
 pub use resources::Locale;
 pub use settings::{RuleText, Settings};
+pub use vocabulary::{Action, ContentWarning, Resource, Severity};

@@ -1,4 +1,14 @@
-//! Conversion of byte offsets to UTF-16 code-unit offsets (JavaScript string indices).
+//! Byte offsets in text: conversion to UTF-16 code-unit offsets (JavaScript string indices), and
+//! cutting at a character boundary.
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+pub(crate) fn prefix(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
 
 /// Converts byte offsets (each on a char boundary of `text`) to UTF-16 offsets in one pass.
 ///

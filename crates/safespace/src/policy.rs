@@ -1,13 +1,37 @@
-//! Policies: per-category thresholds and the mapping from flagged categories and severity to an action.
+//! Policies: per-category thresholds and the mapping from flagged categories and severity to an action,
+//! applied to a text's fused scores by [`Policy::decide`].
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::report::{Action, Severity};
+use crate::resources::Locale;
+use crate::vocabulary::{Action, ContentWarning, Resource, Severity};
 use crate::Category;
+
+/// What the policy makes of one text's scores.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Decision {
+    /// Categories whose score reaches their threshold, in category order.
+    pub flagged: Vec<Category>,
+    /// The highest severity among the flagged categories.
+    pub severity: Severity,
+    pub action: Action,
+    pub content_warnings: Vec<ContentWarning>,
+    /// Crisis resources, when self-harm is flagged.
+    pub resources: Vec<Resource>,
+}
+
+/// Severity given to a category the model flags without any rule evidence.
+fn model_only_severity(category: Category) -> Severity {
+    match category {
+        Category::SelfHarm | Category::Harassment => Severity::Medium,
+        Category::Misinformation => Severity::Low,
+    }
+}
 
 /// A named preset; see [`Policy`] for what each one does.
 ///
@@ -208,6 +232,54 @@ impl Policy {
     /// ```
     pub fn threshold(&self, category: Category) -> f32 {
         self.thresholds[category.index()]
+    }
+
+    /// Flags, severity, action, content warnings and resources for a text with fused `scores`, the
+    /// rules' severity per category (`None` where only the model speaks: self_harm and harassment
+    /// then count as `medium`, misinformation as `low`) and the content warnings the rules kept. Text
+    /// with warnings but no flag gets `suggest_content_warning`.
+    pub(crate) fn decide(
+        &self,
+        scores: [f32; 3],
+        rule_severity: [Severity; 3],
+        warnings: &BTreeSet<ContentWarning>,
+        locale: Locale,
+    ) -> Decision {
+        let flagged: Vec<Category> = Category::ALL
+            .into_iter()
+            .filter(|&c| scores[c.index()] >= self.threshold(c))
+            .collect();
+        let severity_of = |c: Category| match rule_severity[c.index()] {
+            Severity::None => model_only_severity(c),
+            found => found,
+        };
+        let severity = flagged
+            .iter()
+            .map(|&c| severity_of(c))
+            .max()
+            .unwrap_or_default();
+        let fallback = if warnings.is_empty() {
+            Action::Allow
+        } else {
+            Action::SuggestContentWarning
+        };
+        let action = flagged
+            .iter()
+            .map(|&c| self.action_for(c, severity_of(c)))
+            .max()
+            .unwrap_or(fallback);
+        let resources = if flagged.contains(&Category::SelfHarm) {
+            locale.resources()
+        } else {
+            Vec::new()
+        };
+        Decision {
+            flagged,
+            severity,
+            action,
+            content_warnings: warnings.iter().copied().collect(),
+            resources,
+        }
     }
 
     /// The action one flagged category calls for at a severity.

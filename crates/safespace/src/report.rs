@@ -6,149 +6,17 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::ModelError;
+use crate::fusion::Scores;
+use crate::normalize::NormalizedText;
+use crate::offsets::utf16_offsets;
+use crate::policy::Decision;
+use crate::rules::{Finding, RuleOutcome};
+use crate::vocabulary::{Action, ContentWarning, Resource, Severity};
 use crate::{Category, Label};
 
-/// How serious a finding is, from `none` to `critical` (intent with a plan or a time).
-///
-/// ```
-/// use safespace::Severity;
-/// assert!(Severity::Critical > Severity::High);
-/// assert_eq!(serde_json::to_string(&Severity::Low).unwrap(), "\"low\"");
-/// ```
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Nothing flagged.
-    #[default]
-    None,
-    /// Worth noting; past, third-person or hedged content.
-    Low,
-    /// A present concern (ideation, self-injury, insults, myths).
-    Medium,
-    /// Strong risk (stated intent, methods, threats, encouragement to self-harm).
-    High,
-    /// Imminent risk: intent with a plan, means or a time.
-    Critical,
-}
-
-impl Severity {
-    /// The snake_case name used in JSON and on the command line.
-    ///
-    /// ```
-    /// assert_eq!(safespace::Severity::Critical.as_str(), "critical");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::None => "none",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-/// What a platform should do with the text, from least to most restrictive.
-///
-/// ```
-/// use safespace::Action;
-/// assert!(Action::Block > Action::HoldForReview);
-/// assert_eq!(Action::ShowCrisisResources.as_str(), "show_crisis_resources");
-/// ```
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Publish as is.
-    #[default]
-    Allow,
-    /// Publish behind a content warning.
-    SuggestContentWarning,
-    /// Publish, and show the writer (and readers) crisis resources in a supportive way.
-    ShowCrisisResources,
-    /// Hold for a human moderator before it is shown.
-    HoldForReview,
-    /// Do not publish.
-    Block,
-}
-
-impl Action {
-    /// The snake_case name used in JSON and on the command line.
-    ///
-    /// ```
-    /// assert_eq!(safespace::Action::HoldForReview.as_str(), "hold_for_review");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Allow => "allow",
-            Action::SuggestContentWarning => "suggest_content_warning",
-            Action::ShowCrisisResources => "show_crisis_resources",
-            Action::HoldForReview => "hold_for_review",
-            Action::Block => "block",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A content-warning tag for readers, independent of whether the text is a risk.
-///
-/// A recovery story about cutting is not a risk, but readers may still want a warning.
-///
-/// ```
-/// use safespace::ContentWarning;
-/// assert_eq!(serde_json::to_string(&ContentWarning::EatingDisorder).unwrap(), "\"eating_disorder\"");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContentWarning {
-    /// Suicide, suicidal thoughts or attempts.
-    Suicide,
-    /// Self-injury such as cutting or burning.
-    SelfHarm,
-    /// Disordered eating.
-    EatingDisorder,
-    /// Drug or alcohol use, overdose, relapse.
-    SubstanceUse,
-    /// Abuse, assault and trauma.
-    TraumaAbuse,
-}
-
-impl ContentWarning {
-    /// The snake_case name used in JSON.
-    ///
-    /// ```
-    /// assert_eq!(safespace::ContentWarning::TraumaAbuse.as_str(), "trauma_abuse");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContentWarning::Suicide => "suicide",
-            ContentWarning::SelfHarm => "self_harm",
-            ContentWarning::EatingDisorder => "eating_disorder",
-            ContentWarning::SubstanceUse => "substance_use",
-            ContentWarning::TraumaAbuse => "trauma_abuse",
-        }
-    }
-}
-
-impl fmt::Display for ContentWarning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Reports list at most this many evidence items (the strongest); the rest are counted.
+const MAX_EVIDENCE: usize = 64;
 
 /// Per-category probabilities in `[0, 1]`.
 ///
@@ -238,22 +106,6 @@ pub struct Evidence {
     pub context: Vec<String>,
 }
 
-/// A crisis or support service to show next to self-harm content.
-///
-/// ```
-/// let r = safespace::Locale::Us.resources();
-/// assert_eq!(r[0].how, "Call or text 988");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Resource {
-    /// Name of the service.
-    pub name: String,
-    /// How to reach it, in words a person can act on.
-    pub how: String,
-    /// Region code the service covers.
-    pub region: String,
-}
-
 /// Which engines scored a text.
 ///
 /// ```
@@ -310,6 +162,34 @@ pub struct EngineInfo {
     pub note: Option<String>,
 }
 
+impl EngineInfo {
+    /// The engine info of a text scored with `scores`: `model` names the model when it ran, `rules`
+    /// the rule set; the note says why the model failed on this text, or else why it was not
+    /// loaded (`model_error`).
+    pub(crate) fn new(
+        model: Option<String>,
+        rules: String,
+        scores: &Scores,
+        model_error: Option<&ModelError>,
+    ) -> EngineInfo {
+        let failure = scores
+            .model_failure
+            .as_ref()
+            .map(|e| format!("the model failed, rules only: {e}"));
+        EngineInfo {
+            mode: if model.is_some() {
+                EngineMode::ModelAndRules
+            } else {
+                EngineMode::Rules
+            },
+            model,
+            rules,
+            model_scores: scores.model.map(CategoryScores::from_array),
+            note: failure.or_else(|| model_error.map(ToString::to_string)),
+        }
+    }
+}
+
 /// The full result of scoring one text.
 ///
 /// ```
@@ -360,4 +240,71 @@ impl Report {
     pub fn is_flagged(&self, category: Category) -> bool {
         self.flagged.contains(&category)
     }
+    /// The last stage: the report of `original` (normalized as `normalized`) from the rules'
+    /// outcome, the fused `scores`, the policy's decision and the engine that ran. Evidence comes in
+    /// text order with offsets into `original`, the strongest [`MAX_EVIDENCE`] when there are more.
+    pub(crate) fn assemble(
+        original: &str,
+        normalized: &NormalizedText,
+        rules: RuleOutcome,
+        scores: [f32; 3],
+        decision: Decision,
+        engine: EngineInfo,
+    ) -> Report {
+        let (evidence, evidence_omitted) = evidence(original, normalized, rules.evidence);
+        Report {
+            scores: CategoryScores::from_array(scores),
+            labels: rules.label_scores,
+            flagged: decision.flagged,
+            severity: decision.severity,
+            action: decision.action,
+            evidence,
+            evidence_omitted,
+            content_warnings: decision.content_warnings,
+            resources: decision.resources,
+            engine,
+        }
+    }
+}
+
+/// Evidence items in text order with offsets into `original`, keeping the strongest
+/// [`MAX_EVIDENCE`] when there are more, and how many were left out.
+fn evidence(
+    original: &str,
+    normalized: &NormalizedText,
+    mut findings: Vec<Finding>,
+) -> (Vec<Evidence>, usize) {
+    let omitted = findings.len().saturating_sub(MAX_EVIDENCE);
+    if omitted > 0 {
+        let mut ranked: Vec<(usize, Finding)> = findings.into_iter().enumerate().collect();
+        ranked.sort_by(|(_, a), (_, b)| b.weight.total_cmp(&a.weight));
+        ranked.truncate(MAX_EVIDENCE);
+        ranked.sort_unstable_by_key(|(position, _)| *position);
+        findings = ranked.into_iter().map(|(_, finding)| finding).collect();
+    }
+    let spans: Vec<_> = findings
+        .iter()
+        .map(|f| normalized.original_range(f.range.clone()))
+        .collect();
+    let byte_offsets: Vec<usize> = spans.iter().flat_map(|s| [s.start, s.end]).collect();
+    let utf16 = utf16_offsets(original, &byte_offsets);
+    let evidence = findings
+        .into_iter()
+        .zip(spans)
+        .enumerate()
+        .map(|(i, (finding, span))| Evidence {
+            category: finding.label.category(),
+            subcategory: finding.label.name().to_owned(),
+            rule: finding.rule.to_owned(),
+            text: original[span.clone()].to_owned(),
+            start: span.start,
+            end: span.end,
+            utf16_start: utf16[2 * i],
+            utf16_end: utf16[2 * i + 1],
+            weight: finding.weight,
+            severity: finding.severity,
+            context: finding.contexts.into_iter().map(str::to_owned).collect(),
+        })
+        .collect();
+    (evidence, omitted)
 }

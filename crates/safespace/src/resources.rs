@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::report::Resource;
+use crate::vocabulary::Resource;
 
 /// Where the reader is, which decides the crisis resources shown. Defaults to the United States.
 ///

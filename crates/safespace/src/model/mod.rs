@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rayon::prelude::*;
 use tokenizers::Tokenizer;
 
+use crate::offsets::prefix;
 use crate::ModelError;
 use manifest::{calibrate, Manifest};
 
@@ -294,15 +295,6 @@ impl Model {
         }
         Ok([0, 1, 2].map(|c| calibrate(p[c], self.temperatures[c])))
     }
-}
-
-/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
-fn prefix(text: &str, max: usize) -> &str {
-    let mut end = max.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// The bytes of `model.onnx`, `tokenizer.json` and `manifest.json`.

@@ -33,7 +33,7 @@ const MIN_NOT_EXAMPLES: usize = 1;
 impl RuleEngine {
     /// Indices of the rules with a hit in `text` (normalized).
     fn rules_hit(&self, text: &str) -> BTreeSet<usize> {
-        self.find(text).iter().map(|hit| hit.rule).collect()
+        self.hits(text).0.iter().map(|hit| hit.rule).collect()
     }
 
     /// Indices of the contexts that apply to some rule match in `text` (normalized), plus the
@@ -46,7 +46,8 @@ impl RuleEngine {
             .into_iter()
             .flat_map(|(_, _, contexts)| contexts);
         let model_scope = self
-            .model_contexts_in(text)
+            .model_contexts_in(text, None)
+            .into_iter()
             .filter(|&i| self.contexts[i].scope == Scope::Model);
         applied.chain(model_scope).collect()
     }

@@ -11,22 +11,29 @@
 //!    "years ago" in its sentence, a third-person subject, quotation marks, an idiom overlapping it, ...)
 //!    multiply its weight per category and may cap its severity;
 //! 3. rules marked `requires` (a time like "tonight", possession of pills) only count when other evidence
-//!    of their category stands near them.
+//!    of their category stands near them;
+//! 4. the hits are aggregated into a [`RuleOutcome`]: evidence with rule and context ids, noisy-OR
+//!    scores per category and label, severities, content warnings and, when a model runs, how much the
+//!    contexts found lower its probability.
 
 mod context_index;
 #[cfg(test)]
 mod examples;
+mod outcome;
 mod segment;
 mod spec;
 
+pub(crate) use outcome::{Finding, RuleOutcome};
+
 use std::collections::BTreeSet;
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::report::{ContentWarning, Severity};
+use crate::vocabulary::{ContentWarning, Severity};
 use crate::{Category, Label};
 use context_index::{ContextIndex, Exceptions, Place};
 use segment::Segments;
@@ -232,6 +239,9 @@ pub(crate) struct Hit {
     /// Byte range in the normalized text.
     pub range: Range<usize>,
     pub weight: f32,
+    /// What the applied contexts multiplied the rule's weight by, for this hit's category (for
+    /// content warnings when the hit has no label).
+    pub context_factor: f32,
     pub severity: Severity,
     /// Indices of the contexts that applied.
     pub contexts: Vec<usize>,
@@ -265,6 +275,16 @@ pub(crate) struct RuleSource {
 impl RuleEngine {
     /// Compiles the built-in rules plus `extra` files, minus the rules and contexts whose ids are in
     /// `disabled`.
+    /// The built-in rule set, compiled once per process and shared.
+    pub(crate) fn builtin() -> Arc<RuleEngine> {
+        static ENGINE: OnceLock<Arc<RuleEngine>> = OnceLock::new();
+        ENGINE
+            .get_or_init(|| {
+                Arc::new(RuleEngine::new(&[], &BTreeSet::new()).expect("built-in rules are valid"))
+            })
+            .clone()
+    }
+
     pub(crate) fn new(extra: &[RuleSource], disabled: &BTreeSet<String>) -> Result<RuleEngine> {
         let mut rules = Vec::new();
         let mut contexts = Vec::new();
@@ -338,11 +358,11 @@ impl RuleEngine {
         }
     }
 
-    pub(crate) fn rule(&self, index: usize) -> &Rule {
+    fn rule(&self, index: usize) -> &Rule {
         &self.rules[index]
     }
 
-    pub(crate) fn context(&self, index: usize) -> &Context {
+    fn context(&self, index: usize) -> &Context {
         &self.contexts[index]
     }
 
@@ -352,18 +372,30 @@ impl RuleEngine {
         rules.chain(self.contexts.iter().map(|c| c.id.as_str()))
     }
 
+    /// What the rules find in a normalized text; `for_model` also measures how much the contexts in
+    /// it lower a model's probability (skipped, all ones, when no model runs).
+    pub(crate) fn find(&self, text: &str, for_model: bool) -> RuleOutcome<'_> {
+        let (hits, segments) = self.hits(text);
+        let damping = if for_model {
+            self.model_damping(text, &hits, segments.as_ref())
+        } else {
+            [1.0; 3]
+        };
+        RuleOutcome::new(self, &hits, damping)
+    }
+
     /// Matches every rule against a normalized text and applies context modifiers. Hits come in text
-    /// order: by start, end and rule.
-    pub(crate) fn find(&self, text: &str) -> Vec<Hit> {
+    /// order: by start, end and rule. The sentence segments come along when a rule matched.
+    fn hits(&self, text: &str) -> (Vec<Hit>, Option<Segments>) {
         let Some((matches, segments)) = self.matches_in_context(text) else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let mut hits = Vec::with_capacity(matches.len());
         for (rule_index, range, applied) in matches {
             self.push_hits(rule_index, range, &applied, &mut hits);
         }
         self.enforce_requirements(&mut hits, &segments);
-        hits
+        (hits, Some(segments))
     }
 
     /// Every rule match in text order (rule index, byte range) with the indices of the contexts that
@@ -477,18 +509,19 @@ impl RuleEngine {
             .filter_map(|&i| self.contexts[i].cap)
             .min()
             .unwrap_or(Severity::Critical);
-        let hit = |label: Option<Label>, weight: f32| Hit {
+        let hit = |label: Option<Label>, context_factor: f32| Hit {
             rule: rule_index,
             label,
             range: range.clone(),
-            weight,
+            weight: (rule.weight * context_factor).min(MAX_WEIGHT),
+            context_factor,
             severity: rule.severity.min(cap),
             contexts: applied.to_vec(),
         };
         if rule.labels.is_empty() {
             let factor = self.warnings_factor(applied);
             if rule.weight * factor >= WARNING_FLOOR {
-                hits.push(hit(None, (rule.weight * factor).min(MAX_WEIGHT)));
+                hits.push(hit(None, factor));
             }
             return;
         }
@@ -497,15 +530,15 @@ impl RuleEngine {
                 .iter()
                 .map(|&i| self.contexts[i].effect.factor(label.category()))
                 .product();
-            let weight = (rule.weight * factor).min(MAX_WEIGHT);
-            if weight > 0.0 {
-                hits.push(hit(Some(label), weight));
+            let labelled = hit(Some(label), factor);
+            if labelled.weight > 0.0 {
+                hits.push(labelled);
             }
         }
     }
 
     /// Whether content warnings of the rule behind `hit` apply (contexts such as negation remove them).
-    pub(crate) fn warnings_apply(&self, hit: &Hit) -> bool {
+    fn warnings_apply(&self, hit: &Hit) -> bool {
         self.rules[hit.rule].weight * self.warnings_factor(&hit.contexts) >= WARNING_FLOOR
     }
 
@@ -520,9 +553,10 @@ impl RuleEngine {
     /// How much to lower the model's probability per category in this text (1 = not at all): the
     /// product, over context kinds marked `model = true` found anywhere in the text, of their effect; and,
     /// where every hit of a category was lowered by its context, the mildest of those reductions.
-    pub(crate) fn model_damping(&self, text: &str, hits: &[Hit]) -> [f32; 3] {
+    /// `segments` are the text's, when already built.
+    fn model_damping(&self, text: &str, hits: &[Hit], segments: Option<&Segments>) -> [f32; 3] {
         let mut per_kind: Vec<(ContextKind, [f32; 3])> = Vec::new();
-        for context in self.model_contexts_in(text) {
+        for context in self.model_contexts_in(text, segments) {
             let context = &self.contexts[context];
             let factors = Category::ALL.map(|c| context.effect.factor(c).min(1.0));
             match per_kind.iter_mut().find(|(kind, _)| *kind == context.kind) {
@@ -544,7 +578,7 @@ impl RuleEngine {
             let kept = hits
                 .iter()
                 .filter(|h| h.label.map(Label::category) == Some(category))
-                .map(|h| h.weight / self.rules[h.rule].weight.max(f32::EPSILON))
+                .map(|h| h.context_factor)
                 .fold(None, |best: Option<f32>, r| {
                     Some(best.map_or(r, |b| b.max(r)))
                 });
@@ -557,20 +591,31 @@ impl RuleEngine {
     }
 
     /// Indices of the contexts marked `model = true` that stand in `text`: found anywhere in it, and
-    /// not cancelled by their `unless` patterns.
-    fn model_contexts_in<'a>(&'a self, text: &'a str) -> impl Iterator<Item = usize> + 'a {
-        let segments = Segments::new(text);
-        self.model_set
-            .matches(text)
+    /// not cancelled by their `unless` patterns. `segments` are the text's, when already built.
+    fn model_contexts_in(&self, text: &str, segments: Option<&Segments>) -> Vec<usize> {
+        let found = self.model_set.matches(text);
+        if !found.matched_any() {
+            return Vec::new();
+        }
+        let built;
+        let segments = match segments {
+            Some(segments) => segments,
+            None => {
+                built = Segments::new(text);
+                &built
+            }
+        };
+        found
             .into_iter()
-            .filter_map(move |set_index| {
+            .filter_map(|set_index| {
                 let index = self.model_contexts[set_index];
                 let context = &self.contexts[index];
                 let regex = context.regex.as_ref()?;
-                let mut exceptions = Exceptions::new(context, text, &segments);
+                let mut exceptions = Exceptions::new(context, text, segments);
                 let stands = regex.find_iter(text).any(|m| !exceptions.cancel(m.start()));
                 stands.then_some(index)
             })
+            .collect()
     }
 
     /// Drops hits of `requires` rules that have no supporting evidence near them.
@@ -705,7 +750,7 @@ mod tests {
     #[test]
     fn model_scope_contexts_lower_only_the_model_and_look_at_the_whole_text() {
         let engine = engine();
-        let damping = |text: &str| engine.model_damping(text, &engine.find(text));
+        let damping = |text: &str| engine.find(text, true).model_damping;
         // First person, nobody else named: the model's harassment is halved, nothing else.
         assert_eq!(
             damping("ugh my laptop died again, i hate this"),
@@ -715,7 +760,7 @@ mod tests {
         assert_eq!(damping("i am done. you are pathetic"), [1.0; 3]);
         assert_eq!(damping("what a pathetic loser"), [1.0; 3]);
         // And it never touches rule evidence.
-        let hits = engine.find("i think i am a worthless idiot");
+        let (hits, _) = engine.hits("i think i am a worthless idiot");
         assert!(!hits.is_empty());
         assert!(hits
             .iter()
@@ -728,7 +773,8 @@ mod tests {
         // Every "i" matches `untargeted.first_person`; the "you" at the very end cancels them all.
         // Looking for it once per match would read the megabyte once per "i".
         let engine = engine();
-        let harassment = |text: &str| engine.model_damping(text, &[])[Category::Harassment.index()];
+        let harassment =
+            |text: &str| engine.model_damping(text, &[], None)[Category::Harassment.index()];
         assert_eq!(
             harassment(&format!("{}you", "i am sad. ".repeat(100_000))),
             1.0

@@ -19,7 +19,7 @@ use toml::Spanned;
 
 use super::{Context, ContextKind, Effect, Examples, Requirement, Rule, Scope};
 use crate::error::{Error, Result};
-use crate::report::{ContentWarning, Severity};
+use crate::vocabulary::{ContentWarning, Severity};
 use crate::Label;
 
 /// Doubled letters kept exact, because the single-letter form is another common word
