@@ -76,7 +76,7 @@ mod bundled {
 type Loaded = BTreeMap<(Origin, Vec<u8>), Arc<Model>>;
 
 /// Where a shared model came from.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Origin {
     #[cfg(feature = "bundled-model")]
     Bundled,
@@ -191,15 +191,18 @@ impl Model {
         options: &LoadOptions,
     ) -> Result<Arc<Model>, ModelError> {
         static LOADED: Mutex<Loaded> = Mutex::new(BTreeMap::new());
-        let files = read(source)?;
         let Some(origin) = Origin::of(source) else {
-            return Model::load(&files, options).map(Arc::new);
+            return Model::load(&read(source)?, options).map(Arc::new);
         };
-        let key = (origin, files.2.to_vec());
         let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(model) = loaded.get(&key) {
-            return Ok(model.clone());
+        // A hit needs only manifest.json (it records the sha256 of the other two files), not the
+        // 20-odd MB of model.onnx.
+        let hit = read_manifest(source).and_then(|m| loaded.get(&(origin.clone(), m)).cloned());
+        if let Some(model) = hit {
+            return Ok(model);
         }
+        let files = read(source)?;
+        let key = (origin, files.2.to_vec());
         let model = Arc::new(Model::load(&files, options)?);
         loaded.insert(key, model.clone());
         Ok(model)
@@ -314,18 +317,28 @@ fn read(source: &ModelSource) -> Result<FileBytes<'_>, ModelError> {
             Cow::Borrowed(&files.tokenizer[..]),
             Cow::Borrowed(&files.manifest[..]),
         )),
-        ModelSource::Dir(dir) => {
-            let file = |name: &str| {
-                let path = dir.join(name);
-                std::fs::read(&path).map(Cow::Owned).map_err(|e| {
-                    ModelError::NotFound(format!("cannot read {}: {e}", path.display()))
-                })
-            };
-            Ok((
-                file("model.onnx")?,
-                file("tokenizer.json")?,
-                file("manifest.json")?,
-            ))
-        }
+        ModelSource::Dir(dir) => Ok((
+            read_file(dir, "model.onnx")?,
+            read_file(dir, "tokenizer.json")?,
+            read_file(dir, "manifest.json")?,
+        )),
     }
+}
+
+/// The `manifest.json` of a model that can be shared (bundled or a folder), if it can be read.
+fn read_manifest(source: &ModelSource) -> Option<Vec<u8>> {
+    match source {
+        #[cfg(feature = "bundled-model")]
+        ModelSource::Bundled => Some(bundled::MANIFEST.to_vec()),
+        ModelSource::Dir(dir) => read_file(dir, "manifest.json").ok().map(Cow::into_owned),
+        ModelSource::Bytes(_) => None,
+    }
+}
+
+/// One file of a model folder.
+fn read_file(dir: &Path, name: &str) -> Result<Cow<'static, [u8]>, ModelError> {
+    let path = dir.join(name);
+    std::fs::read(&path)
+        .map(Cow::Owned)
+        .map_err(|e| ModelError::NotFound(format!("cannot read {}: {e}", path.display())))
 }
