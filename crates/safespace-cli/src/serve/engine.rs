@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::http::ApiError;
 use crate::options::DetectorArgs;
-use crate::run::{detector_with, settings};
+use crate::run::{build_detector, detector_with};
 
 /// Distinct request settings whose detectors are kept; the oldest goes first.
 const CACHED_SETTINGS: usize = 16;
@@ -24,9 +24,10 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Builds the server's detector (a bad option or rule file fails here, before binding).
+    /// Builds the server's detector (a bad option or rule file fails here, before binding; a model
+    /// that cannot load is a warning, as for every subcommand).
     pub fn start(args: DetectorArgs) -> Result<Engine> {
-        let server = Arc::new(detector_with(&args, settings(&args)?)?);
+        let server = Arc::new(build_detector(&args)?);
         Ok(Engine {
             args,
             server,

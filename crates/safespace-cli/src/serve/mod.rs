@@ -66,9 +66,6 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .map(http::read_api_key)
         .transpose()?;
     let engine = Engine::start(args.detector)?;
-    if let Some(why) = engine.unready_reason() {
-        eprintln!("warning: scoring with rules only: {why}");
-    }
     let app = Arc::new(App {
         engine,
         metrics: Metrics::default(),
