@@ -363,6 +363,32 @@ impl ModelChoice {
     }
 }
 
+/// Model probabilities per text from `model`; `None` when no model runs, `Some(Err)` when the run
+/// failed.
+pub(crate) fn predict<S: AsRef<str> + Sync>(
+    model: &LoadedModel,
+    texts: &[S],
+) -> Option<std::result::Result<Vec<[f32; 3]>, ModelError>> {
+    #[cfg(feature = "model")]
+    return model.as_ref().map(|m| m.predict(texts));
+    #[cfg(not(feature = "model"))]
+    {
+        let _ = (model, texts);
+        None
+    }
+}
+
+/// The id (`name@version`) of `model`, when one runs.
+pub(crate) fn model_id(model: &LoadedModel) -> Option<String> {
+    #[cfg(feature = "model")]
+    return model.as_ref().map(|m| m.id());
+    #[cfg(not(feature = "model"))]
+    {
+        let _ = model;
+        None
+    }
+}
+
 #[cfg(feature = "model")]
 fn default_sessions() -> usize {
     std::thread::available_parallelism()

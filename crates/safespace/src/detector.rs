@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::builder::{LoadedModel, ModelChoice};
-use crate::error::{ModelError, Result};
+use crate::builder::{model_id, predict, LoadedModel, ModelChoice};
+use crate::error::ModelError;
 use crate::fusion::{fuse, Scores};
 use crate::input_limit::InputLimit;
 use crate::normalize::{NormalizedText, Normalizer};
@@ -121,10 +121,7 @@ impl Detector {
     /// assert!(!rules_only.uses_model());
     /// ```
     pub fn uses_model(&self) -> bool {
-        #[cfg(feature = "model")]
-        return self.model.is_some();
-        #[cfg(not(feature = "model"))]
-        false
+        model_id(&self.model).is_some()
     }
 
     /// Why the model is not running, when it was wanted (ONNX Runtime missing, model file corrupted...).
@@ -153,59 +150,9 @@ impl Detector {
     pub fn score(&self, text: &str) -> Report {
         let scored = self.limit.cut(text);
         let normalized = self.normalizer.normalize(scored);
-        let model = self.model_probabilities(&[scored]);
+        let model = predict(&self.model, &[scored]);
         let report = self.finish(scored, &normalized, model.map(|m| m.map(|all| all[0])));
         self.limit.note_cut(report, text.len(), scored.len())
-    }
-
-    /// Scores one text, or fails with [`Error::InputTooLarge`](crate::Error::InputTooLarge) when it is longer than
-    /// [`DetectorBuilder::max_input_bytes`].
-    ///
-    /// ```
-    /// let detector = safespace::Detector::builder().rules_only(true).max_input_bytes(10).build()?;
-    /// assert!(detector.try_score("short").is_ok());
-    /// let err = detector.try_score("a much longer text").unwrap_err();
-    /// assert!(matches!(err, safespace::Error::InputTooLarge { bytes: 18, limit: 10 }));
-    /// # Ok::<(), safespace::Error>(())
-    /// ```
-    pub fn try_score(&self, text: &str) -> Result<Report> {
-        self.limit.check(text)?;
-        Ok(self.score(text))
-    }
-
-    /// Like [`score_batch`](Self::score_batch), with an [`Error::InputTooLarge`](crate::Error::InputTooLarge) in place of each text
-    /// over the limit; the others are scored.
-    ///
-    /// ```
-    /// let detector = safespace::Detector::builder().rules_only(true).max_input_bytes(10).build()?;
-    /// let results = detector.try_score_batch(&["kys", "a much longer text"]);
-    /// assert!(results[0].as_ref().unwrap().is_flagged(safespace::Category::SelfHarm));
-    /// assert!(results[1].is_err());
-    /// # Ok::<(), safespace::Error>(())
-    /// ```
-    pub fn try_score_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Result<Report>> {
-        let fitting: Vec<&str> = texts
-            .iter()
-            .map(AsRef::as_ref)
-            .filter(|t| self.limit.check(t).is_ok())
-            .collect();
-        let mut reports = self.score_batch(&fitting).into_iter();
-        texts
-            .iter()
-            .map(|t| {
-                self.limit.check(t.as_ref())?;
-                Ok(reports.next().expect("one report per fitting text"))
-            })
-            .collect()
-    }
-
-    /// The longest text scored whole, in bytes.
-    ///
-    /// ```
-    /// assert_eq!(safespace::Detector::default().max_input_bytes(), safespace::DEFAULT_MAX_INPUT_BYTES);
-    /// ```
-    pub fn max_input_bytes(&self) -> usize {
-        self.limit.0
     }
 
     /// Scores many texts in parallel on the rayon thread pool. The result has one report per input,
@@ -227,7 +174,7 @@ impl Detector {
             .par_iter()
             .map(|t| self.normalizer.normalize(t))
             .collect();
-        let model = self.model_probabilities(&texts);
+        let model = predict(&self.model, &texts);
         texts
             .par_iter()
             .zip(normalized.par_iter())
@@ -241,20 +188,6 @@ impl Detector {
                     .note_cut(report, originals[i].as_ref().len(), text.len())
             })
             .collect()
-    }
-
-    /// Model probabilities per text; `None` when no model runs, `Some(Err)` when the run failed.
-    fn model_probabilities<S: AsRef<str> + Sync>(
-        &self,
-        texts: &[S],
-    ) -> Option<std::result::Result<Vec<[f32; 3]>, ModelError>> {
-        #[cfg(feature = "model")]
-        return self.model.as_ref().map(|m| m.predict(texts));
-        #[cfg(not(feature = "model"))]
-        {
-            let _ = texts;
-            None
-        }
     }
 
     /// The stages after normalization and the model: rules → fusion → policy → report.
@@ -279,12 +212,8 @@ impl Detector {
 
     /// Which engines produced `scores`, and why the model did not when it was wanted.
     fn engine(&self, scores: &Scores) -> EngineInfo {
-        #[cfg(feature = "model")]
-        let model = self.model.as_ref().map(|m| m.id());
-        #[cfg(not(feature = "model"))]
-        let model: Option<String> = None;
         EngineInfo::new(
-            model.filter(|_| scores.model.is_some()),
+            model_id(&self.model).filter(|_| scores.model.is_some()),
             self.rules.description(),
             scores,
             self.model_error.as_ref(),

@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::offsets::prefix;
 use crate::report::Report;
+use crate::Detector;
 
 /// A limit on scored text, in bytes (at least 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,5 +40,58 @@ impl InputLimit {
             });
         }
         report
+    }
+}
+
+/// The scoring calls that refuse text over the limit instead of cutting it.
+impl Detector {
+    /// Scores one text, or fails with [`Error::InputTooLarge`](crate::Error::InputTooLarge) when it is longer than
+    /// [`DetectorBuilder::max_input_bytes`].
+    ///
+    /// ```
+    /// let detector = safespace::Detector::builder().rules_only(true).max_input_bytes(10).build()?;
+    /// assert!(detector.try_score("short").is_ok());
+    /// let err = detector.try_score("a much longer text").unwrap_err();
+    /// assert!(matches!(err, safespace::Error::InputTooLarge { bytes: 18, limit: 10 }));
+    /// # Ok::<(), safespace::Error>(())
+    /// ```
+    pub fn try_score(&self, text: &str) -> Result<Report> {
+        self.limit.check(text)?;
+        Ok(self.score(text))
+    }
+
+    /// Like [`score_batch`](Self::score_batch), with an [`Error::InputTooLarge`](crate::Error::InputTooLarge) in place of each text
+    /// over the limit; the others are scored.
+    ///
+    /// ```
+    /// let detector = safespace::Detector::builder().rules_only(true).max_input_bytes(10).build()?;
+    /// let results = detector.try_score_batch(&["kys", "a much longer text"]);
+    /// assert!(results[0].as_ref().unwrap().is_flagged(safespace::Category::SelfHarm));
+    /// assert!(results[1].is_err());
+    /// # Ok::<(), safespace::Error>(())
+    /// ```
+    pub fn try_score_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Result<Report>> {
+        let fitting: Vec<&str> = texts
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|t| self.limit.check(t).is_ok())
+            .collect();
+        let mut reports = self.score_batch(&fitting).into_iter();
+        texts
+            .iter()
+            .map(|t| {
+                self.limit.check(t.as_ref())?;
+                Ok(reports.next().expect("one report per fitting text"))
+            })
+            .collect()
+    }
+
+    /// The longest text scored whole, in bytes.
+    ///
+    /// ```
+    /// assert_eq!(safespace::Detector::default().max_input_bytes(), safespace::DEFAULT_MAX_INPUT_BYTES);
+    /// ```
+    pub fn max_input_bytes(&self) -> usize {
+        self.limit.0
     }
 }

@@ -19,6 +19,8 @@
 mod context_index;
 #[cfg(test)]
 mod examples;
+#[cfg(test)]
+mod lists;
 mod outcome;
 mod segment;
 mod spec;
@@ -38,19 +40,21 @@ use crate::{Category, Label};
 use context_index::{ContextIndex, Exceptions, Place};
 use segment::Segments;
 
-/// Built-in rule files, embedded at compile time: (file name, contents).
+/// A built-in rule file as the build wrote it.
+macro_rules! builtin_file {
+    ($name:literal) => {
+        include_str!(concat!(env!("OUT_DIR"), "/rules/", $name))
+    };
+}
+
+/// Built-in rule files, embedded at compile time with their phrase lists expanded by the build
+/// (`build/rule_lists.rs`): (file name, contents).
 const BUILTIN_RULES: &[(&str, &str)] = &[
-    ("self_harm.toml", include_str!("../../rules/self_harm.toml")),
-    (
-        "harassment.toml",
-        include_str!("../../rules/harassment.toml"),
-    ),
-    (
-        "misinformation.toml",
-        include_str!("../../rules/misinformation.toml"),
-    ),
-    ("topics.toml", include_str!("../../rules/topics.toml")),
-    ("context.toml", include_str!("../../rules/context.toml")),
+    ("self_harm.toml", builtin_file!("self_harm.toml")),
+    ("harassment.toml", builtin_file!("harassment.toml")),
+    ("misinformation.toml", builtin_file!("misinformation.toml")),
+    ("topics.toml", builtin_file!("topics.toml")),
+    ("context.toml", builtin_file!("context.toml")),
 ];
 
 /// Minimum weight an evidence item keeps for its content warnings to apply.

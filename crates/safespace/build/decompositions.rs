@@ -1,4 +1,4 @@
-//! Generates the normalizer's decomposition table (`$OUT_DIR/decompositions.rs`).
+//! The normalizer's decomposition table (`$OUT_DIR/decompositions.rs`).
 //!
 //! The normalizer decomposes characters of a few blocks (Latin, Greek and Cyrillic with accents, and
 //! the fullwidth, styled and enclosed letter blocks) into their compatibility decomposition without
@@ -7,7 +7,7 @@
 //! ~2,600 entries the normalizer can use are compiled in (35 KB less gzipped WebAssembly).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::Path;
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
@@ -22,7 +22,8 @@ const BLOCKS: [(char, char); 7] = [
     ('\u{1F100}', '\u{1F1FF}'),
 ];
 
-fn main() {
+/// Writes `decompositions.rs` into `out`.
+pub fn write(out: &Path) {
     let mut chars = String::new();
     let mut ends = String::new();
     let mut text = String::new();
@@ -65,7 +66,5 @@ fn main() {
         blocks.len(),
         blocks.join(", "),
     );
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("decompositions.rs"), source).expect("OUT_DIR is writable");
-    println!("cargo::rerun-if-changed=build.rs");
 }

@@ -1,0 +1,18 @@
+//! Build steps of the core crate; each writes generated files into `OUT_DIR`:
+//! - [`decompositions`]: the normalizer's table of decomposed characters;
+//! - [`rule_lists`]: the built-in rule files with their phrase lists expanded.
+
+mod decompositions;
+mod rule_lists;
+
+use std::path::PathBuf;
+
+fn main() {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    decompositions::write(&out);
+    if let Err(message) = rule_lists::write(std::path::Path::new("rules"), &out) {
+        panic!("{message}");
+    }
+    println!("cargo::rerun-if-changed=build");
+    println!("cargo::rerun-if-changed=rules");
+}
