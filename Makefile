@@ -65,7 +65,7 @@ rust-tests:
 # PyPI dependencies, then tested from outside the source tree. PYPROFILE=release for a release build.
 PYENV := target/pyenv
 PYPROFILE ?= dev
-PY_TEST_DEPS := maturin==1.16.0 pytest==9.2.0 pandas==3.1.1 "ray[data]==2.60.0" openai==3.51.0
+PY_TEST_DEPS := maturin==1.16.0 pytest==9.2.0 pandas==3.1.1 scipy==1.17.1 "ray[data]==2.60.0" openai==3.51.0
 
 python-deps:
 	@test -x $(PYENV)/bin/python || python3 -m venv $(PYENV)

@@ -251,7 +251,7 @@ impl Pools {
 }
 
 /// Runs `f`, turning a panic into a `SafespaceError` so that none crosses into Python.
-fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
+pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
         let message = panic
             .downcast_ref::<&str>()

@@ -1,13 +1,15 @@
 //! The native half of the `safespace` Python package (`safespace._native`).
 //!
 //! The Python half (`python/safespace/__init__.py`) finds ONNX Runtime through the installed
-//! `onnxruntime` package, checks argument types and builds numpy arrays and DataFrames; this module
-//! owns the detector, scores with the GIL released and turns reports into Python objects.
+//! `onnxruntime` package, checks argument types and builds numpy arrays, DataFrames and sparse
+//! matrices; this module owns the detector, scores and extracts lexical features with the GIL
+//! released and turns reports into Python objects.
 //!
 //! Errors are the Python classes of `safespace.exceptions`, every one a `SafespaceError`.
 
 mod detector;
 mod evaluate;
+mod lexical;
 mod pickle;
 mod report;
 
@@ -36,6 +38,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<report::Resource>()?;
     module.add_class::<report::Engine>()?;
     module.add_function(pyo3::wrap_pyfunction!(evaluate::evaluate_category, module)?)?;
+    module.add_function(pyo3::wrap_pyfunction!(lexical::lexical_features, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

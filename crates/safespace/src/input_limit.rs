@@ -46,7 +46,7 @@ impl InputLimit {
 /// The scoring calls that refuse text over the limit instead of cutting it.
 impl Detector {
     /// Scores one text, or fails with [`Error::InputTooLarge`](crate::Error::InputTooLarge) when it is longer than
-    /// [`DetectorBuilder::max_input_bytes`].
+    /// [`DetectorBuilder::max_input_bytes`](crate::DetectorBuilder::max_input_bytes).
     ///
     /// ```
     /// let detector = safespace::Detector::builder().rules_only(true).max_input_bytes(10).build()?;

@@ -36,6 +36,8 @@ mod error;
 pub mod eval;
 mod fusion;
 mod input_limit;
+#[cfg(feature = "lexical")]
+mod lexical;
 #[cfg(feature = "model")]
 mod model;
 mod model_files;
@@ -52,6 +54,10 @@ pub use builder::DetectorBuilder;
 pub use category::{Category, Label};
 pub use detector::{Detector, DEFAULT_MAX_INPUT_BYTES};
 pub use error::{Error, ModelError, Result};
+#[cfg(feature = "lexical")]
+pub use lexical::{
+    lexical_features, lexical_ngrams, LexicalFeatures, Ngram, NgramKind, SparseVector,
+};
 pub use model_files::ModelFiles;
 pub use normalize::{NormalizedText, Normalizer};
 pub use policy::{Policy, Preset};

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Optional, Seq
 import numpy as np
 
 from ._native import Engine, Evidence, NativeDetector, Report, Resource, __version__, evaluate_category
+from ._native import lexical_features as _native_lexical_features
 from .exceptions import (
     InputError,
     InputTypeError,
@@ -37,8 +38,9 @@ from .exceptions import (
     SafespaceError,
 )
 
-if TYPE_CHECKING:  # pandas is an optional extra
+if TYPE_CHECKING:  # pandas and SciPy are optional extras
     import pandas as pd
+    import scipy.sparse
 
 __all__ = [
     "CATEGORIES",
@@ -60,6 +62,7 @@ __all__ = [
     "CategoryEvaluation",
     "Evaluation",
     "evaluate",
+    "lexical_features",
     "score_frame",
     "__version__",
 ]
@@ -333,6 +336,45 @@ def score_frame(
         _warn_skipped(present.count(False))
         out = out[present]
     return out
+
+
+def lexical_features(texts: Iterable[str]) -> "scipy.sparse.csr_matrix":
+    """The lexical features of each text as a SciPy CSR matrix of shape ``(len(texts), 2**18)``,
+    float32: hashed word 1–2-grams and character 2–5-grams of the normalized text (obfuscations
+    undone), ``1 + ln(count)`` per column, each row scaled to Euclidean length 1 (a text without
+    letters or digits gives a row of zeros). The Rust core computes them with the GIL released, so a
+    model trained on them (scikit-learn) and the Rust side read text through one extractor. Needs
+    SciPy (``pip install safespace[lexical]``).
+
+    Args:
+        texts: any iterable of str (a list, a generator, a pandas Series).
+
+    Raises:
+        InputTypeError: an item that is not a ``str`` (naming its index), or a single ``str``.
+        ImportError: SciPy is not installed.
+
+    >>> X = lexical_features(["k1ll y0urs3lf", "kill yourself", ""])
+    >>> X.shape, (X[0] != X[1]).nnz, X[2].nnz
+    ((3, 262144), 0, 0)
+    """
+    try:
+        from scipy.sparse import csr_matrix
+    except ImportError:
+        raise ImportError(
+            "safespace.lexical_features returns a SciPy sparse matrix and needs SciPy: "
+            "pip install scipy (or safespace[lexical])"
+        ) from None
+    if isinstance(texts, (str, bytes)):
+        raise InputTypeError("texts must be an iterable of str, not a single str; pass [text] for one text")
+    try:
+        items = texts if isinstance(texts, list) else list(texts)
+    except TypeError:
+        raise InputTypeError(f"texts must be an iterable of str, got {type(texts).__name__}") from None
+    data, indices, indptr, n_features = _native_lexical_features(items)
+    return csr_matrix(
+        (np.frombuffer(data, dtype="<f4"), np.frombuffer(indices, dtype="<i4"), np.frombuffer(indptr, dtype="<i8")),
+        shape=(len(items), n_features),
+    )
 
 
 def _expect(value: Any, kind: type, name: str, error: type[SafespaceError] = OptionTypeError) -> Any:

@@ -132,3 +132,9 @@ def evaluate_category(
 ) -> dict[str, Any]:
     """One category's metrics as the fields of ``safespace.CategoryEvaluation`` (but ``category`` and
     ``target_recall``); labels are read by their ``str()`` as the CLI reads them."""
+
+def lexical_features(texts: list[Any]) -> tuple[bytearray, bytearray, bytearray, int]:
+    """The CSR parts of the texts' lexical features: ``data`` (little-endian float32), ``indices``
+    (little-endian int32), ``indptr`` (little-endian int64, ``len(texts) + 1`` of them) and the number
+    of columns (``2**18``), computed with the GIL released. ``safespace.lexical_features`` builds the
+    SciPy matrix; a non-``str`` item raises ``InputTypeError``."""
