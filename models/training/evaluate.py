@@ -3,6 +3,7 @@
     HF_HUB_OFFLINE=1 python models/training/evaluate.py functional --model models/safespace-minilm-int8
     HF_HUB_OFFLINE=1 python models/training/evaluate.py loso --data ../shared/data [--offensive positive]
     python models/training/evaluate.py detector --data ../shared/data   # after `cargo build --release`
+    python models/training/evaluate.py presets --data ../shared/data    # after `cargo build --release`
 
 `functional` scores the team's functional suite (datasets/functional/suite.jsonl, never trained on) with
 the int8 model through onnxruntime, applies the manifest's calibration and thresholds, and writes per-tag
@@ -17,6 +18,10 @@ in --cache (loso-<reading>.json); an interrupted run resumes at the next source.
 writing rules) with the built CLI (`target/release/safespace`), rules only and model+rules (the model in
 --model), and writes recall and false-positive rate per source at the `peer_support` policy to
 detector.json beside the model.
+
+`presets` scores the same public test splits and the functional suite with the built CLI (model+rules)
+and prints, at each policy preset's thresholds, precision / recall / false-positive rate per category
+and the suite's false positives: the README's table for choosing a policy.
 """
 
 from __future__ import annotations
@@ -235,9 +240,47 @@ def detector(args) -> None:
     print(json.dumps(results, indent=2))
 
 
+# The policy presets' thresholds (crates/safespace/src/policy.rs), in category order.
+PRESETS = {"general": (0.55, 0.7, 0.7), "peer_support": (0.45, 0.6, 0.6), "strict": (0.35, 0.45, 0.5)}
+
+
+def cli_scores(args, texts: list[str], *flags: str) -> np.ndarray:
+    """The category scores of each text from the built CLI (`score --compact` with `flags`)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as f:
+        for text in texts:
+            f.write(json.dumps({"text": text}) + "\n")
+        f.flush()
+        out = subprocess.run([str(args.cli), "score", "--input", f.name, "--compact", *flags],
+                             capture_output=True, text=True, check=True).stdout
+    return np.array([[json.loads(line)["report"]["scores"][c] for c in CATEGORIES] for line in out.splitlines()])
+
+
+def presets(args) -> None:
+    table = datasets_module.read_offensive(train.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
+    test = table[(table["split"] == "test") & (table["source"] != "team")]
+    suite = [json.loads(line) for line in (args.datasets / "functional/suite.jsonl").open()]
+    model = ("--model", str(args.model), "--require-model")
+    public = cli_scores(args, list(test["text"]), *model)
+    hard = cli_scores(args, [case["text"] for case in suite], *model)
+    print(f"public test splits ({len(test)} texts): precision / recall / false-positive rate; "
+          f"functional suite: false positives")
+    for preset, thresholds in PRESETS.items():
+        cells = []
+        for c, name in enumerate(CATEGORIES):
+            known = test[name].notna().to_numpy()
+            y = test[name].to_numpy()[known] == 1
+            flagged = public[known, c] >= thresholds[c]
+            suite_fp = sum(1 for case, s in zip(suite, hard[:, c]) if case[name] != 1 and s >= thresholds[c])
+            precision = (flagged & y).sum() / max(1, flagged.sum())
+            cells.append(f"{name} {precision:.2f} / {flagged[y].mean():.2f} / {100 * flagged[~y].mean():.1f} % (suite {suite_fp})")
+        print(f"{preset}: " + "; ".join(cells))
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["functional", "loso", "detector"])
+    parser.add_argument("what", choices=["functional", "loso", "detector", "presets"])
     parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
     parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -250,7 +293,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    {"functional": functional, "loso": loso, "detector": detector}[args.what](args)
+    {"functional": functional, "loso": loso, "detector": detector, "presets": presets}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -286,7 +286,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("models/safespace-minilm-int8"))
     parser.add_argument("--cache", type=Path, default=Path("models/training/.cache"))
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --cache")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--epoch-draws", type=int, default=48_000, help="rows drawn from the sampler per epoch")
     parser.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints")
     parser.add_argument("--offensive", choices=datasets_module.OFFENSIVE_READINGS, default="excluded",

@@ -49,16 +49,20 @@ pub(crate) fn fuse(rules: &RuleOutcome, model: Option<Result<[f32; 3], ModelErro
 
 /// How far the model's probability is trusted per category (self_harm, harassment, misinformation).
 ///
-/// The model over-flags forum text that merely mentions its topics (recovery stories, treatment
-/// questions, quoted abuse; see the model card). A model-only flag therefore needs a probability of
-/// about 0.82 for self_harm and 0.86 for harassment under `peer_support`. Its misinformation score
-/// ranks health claims well (public dev ROC-AUC 0.93) but fires on everyday sentences unlike its COVID
-/// news training data ("the daemon was killed by the OOM killer": 0.96), so its weight keeps a
-/// model-only score under every preset's threshold (0.45 < 0.50, `strict`): flags come from the rules,
-/// the score still ranks. Chosen on the functional suite and the public test splits: a self_harm weight
-/// of 0.65 lifts recall on the suicidal-intention test split from 0.58 to 0.71 but adds five false
-/// positives on the suite's hard negatives.
-pub(crate) const MODEL_WEIGHT: [f32; 3] = [0.55, 0.7, 0.45];
+/// Measured with `models/training/fusion.py` (table in the model folder's `fusion.json`): per category,
+/// the largest weight whose fused false-positive rate on pooled validation (18k texts of every source,
+/// never trained on) stays within 3 % at the `peer_support` threshold and that flags none of the
+/// functional suite's hard negatives by the model alone.
+///
+/// - harassment 0.70: recall 0.16 → 0.28 over the rules at a false-positive rate of 2.8 %.
+/// - self_harm 0.45: the model scores suicide as a topic, not a stance: at 0.50 (recall 0.33 → 0.79,
+///   2.3 %) it flags "Years ago I overdosed. Today I run a support group" and "suicide is selfish", at
+///   0.55 nine of the suite's recovery, negation and myth sentences. At 0.45 it cannot flag alone under
+///   `peer_support` or `general`; under `strict` (0.35) it flags where its probability reaches 0.78.
+/// - misinformation 0.45: its head fires on short claims of any kind (insults 0.62–0.80, true health
+///   advice 0.76–0.94 on the suite), so a model-only score stays under every preset's threshold (0.45
+///   < 0.50, `strict`): flags come from the rules, and the score still ranks.
+pub(crate) const MODEL_WEIGHT: [f32; 3] = [0.45, 0.7, 0.45];
 
 /// `max(rules, weight × model × damping)` per category.
 fn fused(rules: [f32; 3], model: [f32; 3], damping: [f32; 3]) -> [f32; 3] {

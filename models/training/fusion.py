@@ -1,0 +1,109 @@
+"""The model weights of the fused engine (`MODEL_WEIGHT` in crates/safespace/src/fusion.rs), measured on
+pooled validation.
+
+    cargo build --release -p safespace-cli
+    HF_HUB_OFFLINE=1 .venv/bin/python models/training/fusion.py --data ../shared/data [--max-fpr 0.03]
+
+The validation split of every source (data.py's hash split; never trained on, never read when writing
+rules) is scored twice: by the rules (the release CLI, `score --rules-only`) and by the model
+(onnxruntime, the manifest's temperatures). The fused engine scores `max(rules, weight × model)` (context
+damping only lowers the model further), so for each category and each weight on a grid the script
+prints the fused recall and false-positive rate at the `peer_support` threshold, pooled over sources,
+and how many of the functional suite's cases that are negative for the category the model would flag
+on its own. It picks the largest weight whose pooled false-positive rate stays at or under --max-fpr
+and that flags none of the suite's negatives (`crates/safespace/tests/functional.rs` holds the fused
+engine to the rules' result there). The suite's model × context damping is read from the release CLI's
+reports (`engine.model_scores` and the fused score, divided by the weight the CLI was built with). The
+table and the choice go to fusion.json beside the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+import data as datasets_module
+import encoder
+import train
+from data import CATEGORIES
+from evaluate import PRESETS, cli_scores
+
+PEER_SUPPORT = np.array(PRESETS["peer_support"])
+FUSION_RS = Path(__file__).resolve().parents[2] / "crates/safespace/src/fusion.rs"
+
+
+def built_weights() -> np.ndarray:
+    """MODEL_WEIGHT as written in fusion.rs (the weights the release CLI was built with)."""
+    line = next(l for l in FUSION_RS.read_text().splitlines() if l.startswith("pub(crate) const MODEL_WEIGHT"))
+    return np.array([float(x) for x in line.split("[")[2].split("]")[0].split(",")])
+
+
+def suite_model_damped(args) -> tuple[list[dict], np.ndarray]:
+    """The functional suite's cases and, per case and category, the model's calibrated probability times
+    the context damping the fused engine applied (0 where the rules' score was at least as high)."""
+    cases = [json.loads(line) for line in (args.datasets / "functional/suite.jsonl").open()]
+    texts = [case["text"] for case in cases]
+    fused = cli_scores(args, texts, "--model", str(args.model), "--require-model")
+    rules = cli_scores(args, texts, "--rules-only")
+    return cases, np.where(fused > rules, fused / built_weights(), 0.0)
+WEIGHTS = np.round(np.arange(0.3, 1.001, 0.05), 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--datasets", type=Path, default=Path("datasets"))
+    parser.add_argument("--cache", type=Path, default=Path("models/training/.cache"))
+    parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
+    parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
+    parser.add_argument("--max-fpr", type=float, default=0.03, help="the fused false-positive rate a weight may reach")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    table = datasets_module.read_offensive(train.cached_table(args.data, args.datasets, args.seed, args.cache), "excluded")
+    y, known = train.labels(table)
+    val = np.flatnonzero((table["split"].to_numpy() == "val") & known.any(1))
+    texts = [table["text"].iloc[i] for i in val]
+    manifest = json.loads((args.model / "manifest.json").read_text())
+    temperatures = np.array([manifest["calibration"]["temperatures"][c] for c in CATEGORIES])
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(encoder.base_model_dir())
+    model = train.calibrated(train.onnx_probabilities(args.model / "model.onnx", tokenizer, texts), temperatures)
+    rules = cli_scores(args, texts, "--rules-only")
+    cases, suite = suite_model_damped(args)
+
+    report = {"texts": len(val), "max_fpr": args.max_fpr, "thresholds": dict(zip(CATEGORIES, PEER_SUPPORT.tolist())), "categories": {}}
+    for c, name in enumerate(CATEGORIES):
+        rows = known[val, c] > 0
+        labels, r, m = y[val][rows, c], rules[rows, c], model[rows, c]
+        flagged_rules = r >= PEER_SUPPORT[c]
+        grid = []
+        for w in WEIGHTS:
+            flagged = np.maximum(r, w * m) >= PEER_SUPPORT[c]
+            suite_fp = sum(1 for case, md in zip(cases, suite[:, c]) if case[name] != 1 and w * md >= PEER_SUPPORT[c])
+            grid.append({"weight": float(w), "recall": round(float(flagged[labels == 1].mean()), 4),
+                         "false_positive_rate": round(float(flagged[labels == 0].mean()), 4),
+                         "suite_false_positives": suite_fp})
+        within = [g for g in grid if g["false_positive_rate"] <= args.max_fpr and g["suite_false_positives"] == 0]
+        chosen = max(within, key=lambda g: g["weight"]) if within else None
+        report["categories"][name] = {
+            "n": int(rows.sum()), "positives": int(labels.sum()),
+            "rules": {"recall": round(float(flagged_rules[labels == 1].mean()), 4),
+                      "false_positive_rate": round(float(flagged_rules[labels == 0].mean()), 4)},
+            "grid": grid, "chosen": chosen,
+        }
+        print(f"{name}: n {rows.sum()}, rules alone recall {report['categories'][name]['rules']['recall']}, "
+              f"FPR {report['categories'][name]['rules']['false_positive_rate']}")
+        for g in grid:
+            print(f"  weight {g['weight']:.2f}: recall {g['recall']:.4f}  FPR {g['false_positive_rate']:.4f}  "
+                  f"suite false positives {g['suite_false_positives']}")
+        print(f"  chosen: {chosen}")
+    (args.model / "fusion.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
