@@ -210,23 +210,45 @@ def print_loso(results: dict) -> None:
                 print(f"macro ROC-AUC {category} {r}: {np.mean(aucs):.4f} over {len(aucs)} sources")
 
 
-def detector(args) -> None:
+PRESETS = ("general", "peer_support", "strict")
+
+
+def cli_reports(args, texts: list[str], *flags: str) -> list[dict]:
+    """The built CLI's report of each text (`score --compact` with `flags`)."""
     import subprocess
     import tempfile
 
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as f:
+        for text in texts:
+            f.write(json.dumps({"text": text}) + "\n")
+        f.flush()
+        out = subprocess.run([str(args.cli), "score", "--input", f.name, "--compact", *flags],
+                             capture_output=True, text=True, check=True).stdout
+    return [json.loads(line)["report"] for line in out.splitlines()]
+
+
+def cli_scores(args, texts: list[str], *flags: str) -> np.ndarray:
+    """The category scores of each text from the built CLI, `[texts, categories]`."""
+    return np.array([[report["scores"][c] for c in CATEGORIES] for report in cli_reports(args, texts, *flags)])
+
+
+def suite_eval(args, preset: str, *flags: str) -> dict:
+    """The CLI's `eval --json` of the functional suite under `preset`: per category its threshold
+    (the policy's, read from the Rust side) and confusion counts."""
+    import subprocess
+
+    out = subprocess.run([str(args.cli), "eval", "--input", str(args.datasets / "functional/suite.jsonl"),
+                          "--json", "--policy", preset, *flags], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["categories"]
+
+
+def detector(args) -> None:
     table = datasets_module.read_offensive(train.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
     table = table.assign(category=datasets_module.main_category(table))
     test = table[(table["split"] == "test") & (table["source"] != "team")].reset_index(drop=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
-        for text in test["text"]:
-            f.write(json.dumps({"text": text}) + "\n")
     results = {}
     for mode, flags in (("rules", ["--rules-only"]), ("model+rules", ["--model", str(args.model), "--require-model"])):
-        out = subprocess.run(
-            [str(args.cli), "score", "--input", f.name, "--compact", *flags],
-            capture_output=True, text=True, check=True,
-        ).stdout
-        flagged = [set(json.loads(line)["report"].get("flagged", [])) for line in out.splitlines()]
+        flagged = [set(report.get("flagged", [])) for report in cli_reports(args, list(test["text"]), *flags)]
         for (source, category), group in test.groupby(["source", "category"]):
             group = group[group[category].notna()]
             y = group[category].to_numpy()
@@ -240,43 +262,25 @@ def detector(args) -> None:
     print(json.dumps(results, indent=2))
 
 
-# The policy presets' thresholds (crates/safespace/src/policy.rs), in category order.
-PRESETS = {"general": (0.55, 0.7, 0.7), "peer_support": (0.45, 0.6, 0.6), "strict": (0.35, 0.45, 0.5)}
-
-
-def cli_scores(args, texts: list[str], *flags: str) -> np.ndarray:
-    """The category scores of each text from the built CLI (`score --compact` with `flags`)."""
-    import subprocess
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as f:
-        for text in texts:
-            f.write(json.dumps({"text": text}) + "\n")
-        f.flush()
-        out = subprocess.run([str(args.cli), "score", "--input", f.name, "--compact", *flags],
-                             capture_output=True, text=True, check=True).stdout
-    return np.array([[json.loads(line)["report"]["scores"][c] for c in CATEGORIES] for line in out.splitlines()])
-
-
 def presets(args) -> None:
     table = datasets_module.read_offensive(train.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
     test = table[(table["split"] == "test") & (table["source"] != "team")]
-    suite = [json.loads(line) for line in (args.datasets / "functional/suite.jsonl").open()]
     model = ("--model", str(args.model), "--require-model")
     public = cli_scores(args, list(test["text"]), *model)
-    hard = cli_scores(args, [case["text"] for case in suite], *model)
     print(f"public test splits ({len(test)} texts): precision / recall / false-positive rate; "
           f"functional suite: false positives")
-    for preset, thresholds in PRESETS.items():
+    for preset in PRESETS:
+        suite = suite_eval(args, preset, *model)
         cells = []
         for c, name in enumerate(CATEGORIES):
             known = test[name].notna().to_numpy()
             y = test[name].to_numpy()[known] == 1
-            flagged = public[known, c] >= thresholds[c]
-            suite_fp = sum(1 for case, s in zip(suite, hard[:, c]) if case[name] != 1 and s >= thresholds[c])
+            flagged = public[known, c] >= suite[name]["threshold"]
             precision = (flagged & y).sum() / max(1, flagged.sum())
-            cells.append(f"{name} {precision:.2f} / {flagged[y].mean():.2f} / {100 * flagged[~y].mean():.1f} % (suite {suite_fp})")
+            cells.append(f"{name} {precision:.2f} / {flagged[y].mean():.2f} / {100 * flagged[~y].mean():.1f} % "
+                         f"(suite {suite[name]['at_threshold']['fp']})")
         print(f"{preset}: " + "; ".join(cells))
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -5,16 +5,17 @@ pooled validation.
     HF_HUB_OFFLINE=1 .venv/bin/python models/training/fusion.py --data ../shared/data [--max-fpr 0.03]
 
 The validation split of every source (data.py's hash split; never trained on, never read when writing
-rules) is scored twice: by the rules (the release CLI, `score --rules-only`) and by the model
-(onnxruntime, the manifest's temperatures). The fused engine scores `max(rules, weight × model)` (context
+rules) and the functional suite are scored twice by the release CLI: rules only, and model+rules (whose
+reports carry the model's calibrated probabilities, `engine.model_scores`). The fused engine scores `max(rules, weight × model)` (context
 damping only lowers the model further), so for each category and each weight on a grid the script
 prints the fused recall and false-positive rate at the `peer_support` threshold, pooled over sources,
 and how many of the functional suite's cases that are negative for the category the model would flag
 on its own. It picks the largest weight whose pooled false-positive rate stays at or under --max-fpr
 and that flags none of the suite's negatives (`crates/safespace/tests/functional.rs` holds the fused
-engine to the rules' result there). The suite's model × context damping is read from the release CLI's
-reports (`engine.model_scores` and the fused score, divided by the weight the CLI was built with). The
-table and the choice go to fusion.json beside the model.
+engine to the rules' result there); on the suite, context damping counts too: the model × damping
+of a text is its fused score divided by the weight the CLI was built with, where that score is above
+the rules'. The thresholds are the policy's, read through the CLI. The table and the choice go to
+fusion.json beside the model.
 """
 
 from __future__ import annotations
@@ -26,13 +27,12 @@ from pathlib import Path
 import numpy as np
 
 import data as datasets_module
-import encoder
 import train
 from data import CATEGORIES
-from evaluate import PRESETS, cli_scores
+from evaluate import cli_reports, cli_scores, suite_eval
 
-PEER_SUPPORT = np.array(PRESETS["peer_support"])
 FUSION_RS = Path(__file__).resolve().parents[2] / "crates/safespace/src/fusion.rs"
+WEIGHTS = np.round(np.arange(0.3, 1.001, 0.05), 2)
 
 
 def built_weights() -> np.ndarray:
@@ -41,15 +41,15 @@ def built_weights() -> np.ndarray:
     return np.array([float(x) for x in line.split("[")[2].split("]")[0].split(",")])
 
 
-def suite_model_damped(args) -> tuple[list[dict], np.ndarray]:
-    """The functional suite's cases and, per case and category, the model's calibrated probability times
-    the context damping the fused engine applied (0 where the rules' score was at least as high)."""
-    cases = [json.loads(line) for line in (args.datasets / "functional/suite.jsonl").open()]
-    texts = [case["text"] for case in cases]
-    fused = cli_scores(args, texts, "--model", str(args.model), "--require-model")
+def scored(args, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per text and category: the rules' score, the model's calibrated probability, and the model's
+    probability times the context damping the fused engine applied (0 where the rules' score was at
+    least as high)."""
+    reports = cli_reports(args, texts, "--model", str(args.model), "--require-model")
+    fused = np.array([[r["scores"][c] for c in CATEGORIES] for r in reports])
+    model = np.array([[r["engine"]["model_scores"][c] for c in CATEGORIES] for r in reports])
     rules = cli_scores(args, texts, "--rules-only")
-    return cases, np.where(fused > rules, fused / built_weights(), 0.0)
-WEIGHTS = np.round(np.arange(0.3, 1.001, 0.05), 2)
+    return rules, model, np.where(fused > rules, fused / built_weights(), 0.0)
 
 
 def main() -> None:
@@ -67,24 +67,21 @@ def main() -> None:
     y, known = train.labels(table)
     val = np.flatnonzero((table["split"].to_numpy() == "val") & known.any(1))
     texts = [table["text"].iloc[i] for i in val]
-    manifest = json.loads((args.model / "manifest.json").read_text())
-    temperatures = np.array([manifest["calibration"]["temperatures"][c] for c in CATEGORIES])
-    from transformers import AutoTokenizer
+    rules, model, _ = scored(args, texts)
+    cases = [json.loads(line) for line in (args.datasets / "functional/suite.jsonl").open()]
+    _, _, suite = scored(args, [case["text"] for case in cases])
+    thresholds = suite_eval(args, "peer_support", "--rules-only")
+    peer_support = np.array([thresholds[c]["threshold"] for c in CATEGORIES])
 
-    tokenizer = AutoTokenizer.from_pretrained(encoder.base_model_dir())
-    model = train.calibrated(train.onnx_probabilities(args.model / "model.onnx", tokenizer, texts), temperatures)
-    rules = cli_scores(args, texts, "--rules-only")
-    cases, suite = suite_model_damped(args)
-
-    report = {"texts": len(val), "max_fpr": args.max_fpr, "thresholds": dict(zip(CATEGORIES, PEER_SUPPORT.tolist())), "categories": {}}
+    report = {"texts": len(val), "max_fpr": args.max_fpr, "thresholds": dict(zip(CATEGORIES, peer_support.tolist())), "categories": {}}
     for c, name in enumerate(CATEGORIES):
         rows = known[val, c] > 0
         labels, r, m = y[val][rows, c], rules[rows, c], model[rows, c]
-        flagged_rules = r >= PEER_SUPPORT[c]
+        flagged_rules = r >= peer_support[c]
         grid = []
         for w in WEIGHTS:
-            flagged = np.maximum(r, w * m) >= PEER_SUPPORT[c]
-            suite_fp = sum(1 for case, md in zip(cases, suite[:, c]) if case[name] != 1 and w * md >= PEER_SUPPORT[c])
+            flagged = np.maximum(r, w * m) >= peer_support[c]
+            suite_fp = sum(1 for case, md in zip(cases, suite[:, c]) if case[name] != 1 and w * md >= peer_support[c])
             grid.append({"weight": float(w), "recall": round(float(flagged[labels == 1].mean()), 4),
                          "false_positive_rate": round(float(flagged[labels == 0].mean()), 4),
                          "suite_false_positives": suite_fp})

@@ -159,6 +159,16 @@ impl NativeDetector {
     }
 }
 
+/// The `InputTypeError` for `texts[index]`, an item that is not a `str`.
+pub(crate) fn not_a_str(index: usize, item: &Bound<'_, PyAny>) -> PyErr {
+    match item.get_type().name() {
+        Ok(type_name) => {
+            InputTypeError::new_err(format!("texts[{index}] is {type_name}, expected str"))
+        }
+        Err(e) => e,
+    }
+}
+
 /// The texts of a batch, copied out of Python so that scoring can run without the GIL; missing
 /// items (`None`, NaN) are scored as nothing and reported as absent.
 struct Batch {
@@ -181,10 +191,7 @@ impl Batch {
             let missing =
                 item.is_none() || item.cast::<PyFloat>().is_ok_and(|f| f.value().is_nan());
             if !missing {
-                let type_name = item.get_type().name()?;
-                return Err(InputTypeError::new_err(format!(
-                    "texts[{index}] is {type_name}, expected str"
-                )));
+                return Err(not_a_str(index, &item));
             }
             if !allow_missing {
                 return Err(InputError::new_err(format!(

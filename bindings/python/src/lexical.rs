@@ -4,8 +4,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyList, PyString};
 
-use crate::detector::guarded;
-use crate::InputTypeError;
+use crate::detector::{guarded, not_a_str};
 
 /// The parts of a CSR matrix, one row per text: `data` (little-endian float32), `indices`
 /// (little-endian int32), `indptr` (little-endian int64, one more than the texts) and the number of
@@ -27,10 +26,7 @@ pub fn lexical_features<'py>(
     let mut owned = Vec::with_capacity(texts.len());
     for (index, item) in texts.iter().enumerate() {
         let Ok(text) = item.cast::<PyString>() else {
-            let type_name = item.get_type().name()?;
-            return Err(InputTypeError::new_err(format!(
-                "texts[{index}] is {type_name}, expected str"
-            )));
+            return Err(not_a_str(index, &item));
         };
         owned.push(text.to_cow()?.into_owned());
     }

@@ -1,4 +1,5 @@
-//! The built-in rule files with their phrase lists expanded (`$OUT_DIR/rules/*.toml`).
+//! The built-in rule files with their phrase lists expanded (`$OUT_DIR/rules/*.toml`), and the table
+//! that embeds them (`$OUT_DIR/builtin_rules.rs`).
 //!
 //! A long alternation is written as a list, `rules/lists/NAME.txt`: one phrase per line, blank lines
 //! and lines starting with `#` skipped. A pattern names the list as `{NAME}`
@@ -11,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// The rule files whose patterns may name lists.
+/// The built-in rule files, in load order.
 const RULE_FILES: [&str; 5] = [
     "self_harm.toml",
     "harassment.toml",
@@ -20,8 +21,8 @@ const RULE_FILES: [&str; 5] = [
     "context.toml",
 ];
 
-/// Expands the lists of `rules/lists/` into every file of [`RULE_FILES`] and writes the results to
-/// `out/rules/`.
+/// Expands the lists of `rules/lists/` into every file of [`RULE_FILES`], writes the results to
+/// `out/rules/`, and writes `out/builtin_rules.rs`: the `(file name, contents)` table that embeds them.
 pub fn write(rules: &Path, out: &Path) -> Result<(), String> {
     let lists = read_lists(&rules.join("lists"))?;
     let mut used = BTreeSet::new();
@@ -33,6 +34,14 @@ pub fn write(rules: &Path, out: &Path) -> Result<(), String> {
         let expanded = expand(&format!("rules/{file}"), &source, &lists, &mut used)?;
         std::fs::write(out.join("rules").join(file), expanded).map_err(|e| e.to_string())?;
     }
+    let table: Vec<String> = RULE_FILES
+        .iter()
+        .map(|file| {
+            format!("({file:?}, include_str!(concat!(env!(\"OUT_DIR\"), \"/rules/{file}\")))")
+        })
+        .collect();
+    let table = format!("&[{}]\n", table.join(", "));
+    std::fs::write(out.join("builtin_rules.rs"), table).map_err(|e| e.to_string())?;
     match lists.keys().find(|name| !used.contains(name.as_str())) {
         Some(unused) => Err(format!(
             "rules/lists/{unused}.txt: no rule file names {{{unused}}}"

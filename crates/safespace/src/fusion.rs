@@ -55,8 +55,8 @@ pub(crate) fn fuse(rules: &RuleOutcome, model: Option<Result<[f32; 3], ModelErro
 /// functional suite's hard negatives by the model alone.
 ///
 /// - harassment 0.70: recall 0.16 → 0.28 over the rules at a false-positive rate of 2.8 %.
-/// - self_harm 0.45: the model scores suicide as a topic, not a stance: at 0.50 (recall 0.33 → 0.79,
-///   2.3 %) it flags "Years ago I overdosed. Today I run a support group" and "suicide is selfish", at
+/// - self_harm 0.45: the model scores suicide as a topic, not a stance: at 0.50 (recall 0.33 → 0.80,
+///   2.6 %) it flags "Years ago I overdosed. Today I run a support group" and "suicide is selfish", at
 ///   0.55 nine of the suite's recovery, negation and myth sentences. At 0.45 it cannot flag alone under
 ///   `peer_support` or `general`; under `strict` (0.35) it flags where its probability reaches 0.78.
 /// - misinformation 0.45: its head fires on short claims of any kind (insults 0.62–0.80, true health

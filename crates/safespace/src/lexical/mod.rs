@@ -143,12 +143,7 @@ pub struct Ngram {
 /// assert!(lexical_features("kill").indices.contains(&4321)); // FNV-1a("w1:kill") % 2^18
 /// ```
 pub fn lexical_features(text: &str) -> SparseVector {
-    normalized_features(&Normalizer::default().normalize(text))
-}
-
-/// The lexical features of an already normalized text (what the detector holds).
-pub(crate) fn normalized_features(normalized: &NormalizedText) -> SparseVector {
-    features(normalized.as_str())
+    features(Normalizer::default().normalize(text).as_str())
 }
 
 /// The features of `text` taken as it is.
@@ -194,10 +189,7 @@ pub fn lexical_ngrams(normalized: &NormalizedText) -> Vec<Ngram> {
 fn from_counts(counts: Vec<(u32, u32)>) -> SparseVector {
     let (indices, weights): (Vec<u32>, Vec<f64>) = counts
         .into_iter()
-        .map(|(index, count)| match count {
-            1 => (index, 1.0),
-            _ => (index, 1.0 + f64::from(count).ln()),
-        })
+        .map(|(index, count)| (index, 1.0 + f64::from(count).ln()))
         .unzip();
     let norm = weights.iter().map(|w| w * w).sum::<f64>().sqrt();
     SparseVector {

@@ -40,22 +40,9 @@ use crate::{Category, Label};
 use context_index::{ContextIndex, Exceptions, Place};
 use segment::Segments;
 
-/// A built-in rule file as the build wrote it.
-macro_rules! builtin_file {
-    ($name:literal) => {
-        include_str!(concat!(env!("OUT_DIR"), "/rules/", $name))
-    };
-}
-
 /// Built-in rule files, embedded at compile time with their phrase lists expanded by the build
 /// (`build/rule_lists.rs`): (file name, contents).
-const BUILTIN_RULES: &[(&str, &str)] = &[
-    ("self_harm.toml", builtin_file!("self_harm.toml")),
-    ("harassment.toml", builtin_file!("harassment.toml")),
-    ("misinformation.toml", builtin_file!("misinformation.toml")),
-    ("topics.toml", builtin_file!("topics.toml")),
-    ("context.toml", builtin_file!("context.toml")),
-];
+const BUILTIN_RULES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// Minimum weight an evidence item keeps for its content warnings to apply.
 const WARNING_FLOOR: f32 = 0.2;
