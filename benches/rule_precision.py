@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "models" / "training"))
 
 import data as datasets_module  # noqa: E402
 from data import CATEGORIES  # noqa: E402
-from train import cached_table  # noqa: E402  (imports torch: a few seconds; the table pickle is train.py's)
+
 
 RULE_FILES = sorted((ROOT / "crates" / "safespace" / "rules").glob("*.toml"))
 # Below this many labeled hits a precision says little.
@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--negatives", metavar="RULE", help="print the negatives one rule fires on (terminal only)")
     args = parser.parse_args()
 
-    table = cached_table(args.data, args.datasets, args.seed, args.cache)
+    table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
     table = datasets_module.read_offensive(table, args.offensive)
     table = table[table["source"] != "team"].reset_index(drop=True)
     texts = table["text"].tolist()

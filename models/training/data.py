@@ -17,6 +17,7 @@ import csv
 import hashlib
 import html
 import json
+import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -342,6 +343,19 @@ SOURCES = {
 HELD_OUT_TESTS = {"sdcnl": sdcnl_test, "rmhd": rmhd_test}
 
 
+def held_out_test(data: Path, table: pd.DataFrame, source: str, category: str) -> tuple[np.ndarray | None, list[str], np.ndarray]:
+    """The leave-one-source-out test of `source` for `category`: `(rows, texts, labels)`, where `rows`
+    are the table's rows of that source with a known label (None for a dedicated test: r/SuicideWatch
+    against r/depression for SDCNL, r/suicidewatch against the other mental-health subreddits for
+    RMHD). Tests leave Davidson's and HateXplain's "offensive" rows out, whichever reading trains."""
+    if source in HELD_OUT_TESTS:
+        frame = HELD_OUT_TESTS[source](data)
+        return None, list(frame["text"]), frame[category].to_numpy()
+    labels = read_offensive(table, "excluded")[category].to_numpy()
+    rows = np.flatnonzero((table["source"].to_numpy() == source) & ~np.isnan(labels))
+    return rows, list(table["text"].iloc[rows]), labels[rows]
+
+
 def split_of(key: str) -> str:
     """80 / 10 / 10 train / val / test from a hash of the de-duplication key."""
     bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 10
@@ -417,6 +431,24 @@ def load(data: Path, datasets: Path, seed: int = 7) -> pd.DataFrame:
     table = deduplicate(table)
     table["split"] = table["key"].map(split_of)
     return table
+
+
+def cached_table(data: Path, datasets: Path, seed: int, cache: Path):
+    """data.load's table, cached under `cache` (keyed by data.py, the team's sets and the seed)."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted((datasets / "training").glob("*.jsonl")):
+        digest.update(path.read_bytes())
+    digest.update(str(seed).encode())
+    path = cache / f"table-{digest.hexdigest()[:16]}.pkl"
+    if not path.exists():
+        path.write_bytes(pickle.dumps(load(data, datasets, seed)))
+    return pickle.loads(path.read_bytes())
+
+
+def labels(table):
+    """Labels (NaN as 0) and the mask of known labels, [n, 3] float32 each."""
+    y = table[list(CATEGORIES)].to_numpy(dtype=np.float32)
+    return np.nan_to_num(y), (~np.isnan(y)).astype(np.float32)
 
 
 def read_offensive(table: pd.DataFrame, reading: str) -> pd.DataFrame:

@@ -125,18 +125,9 @@ def v2_draws(table, train_idx, draws: int, seed):
     return rng.choice(train_idx, size=draws, p=weights)
 
 
-def held_out_test(args, table, y, known, source: str, c: int):
-    """The held-out source's texts and labels for category c: its own rows, or its dedicated test
-    (r/SuicideWatch against r/depression for SDCNL; r/suicidewatch against the other mental-health
-    subreddits for RMHD)."""
-    if source in datasets_module.HELD_OUT_TESTS:
-        frame = datasets_module.HELD_OUT_TESTS[source](args.data)
-        return None, list(frame["text"]), frame[CATEGORIES[c]].to_numpy()
-    rows = np.flatnonzero((table["source"].to_numpy() == source) & (known[:, c] > 0))
-    return rows, None, y[rows, c]
-
-
 def test_scores(model, bert, tokenizer, states, masks, rows, texts, c):
+    """Probabilities of category c for the test: from the cached states of the table's `rows`, or by
+    running the encoder over `texts` where the test is not in the table (rows is None)."""
     logits = top_layer.predict_top(model, states, masks, rows) if rows is not None else top_layer.score_texts(model, bert, tokenizer, texts)
     return 1 / (1 + np.exp(-logits[:, c]))
 
@@ -155,13 +146,13 @@ def loso(args) -> None:
     it; alt-profanity-check scores the harassment sources beside them. Writes loso-<reading>.json to
     --cache and prints the table."""
     torch.set_num_threads(args.threads)
-    table = train.cached_table(args.data, args.datasets, args.seed, args.cache)
+    table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
     tokenizer, bert = encoder.load_encoder()
     states, masks = top_layer.cache_states(list(table["text"]), tokenizer, bert, args.cache)
-    y, known = train.labels(datasets_module.read_offensive(table, args.offensive))
+    y, known = datasets_module.labels(datasets_module.read_offensive(table, args.offensive))
     # Tests, and the v1 recipe, always leave the "offensive" rows out.
     excluded = datasets_module.read_offensive(table, "excluded")
-    test_known = train.labels(excluded)[1]
+    test_known = datasets_module.labels(excluded)[1]
     known_v1, weight_v1 = v1_labels(excluded, y, test_known)
     sources = table["source"].to_numpy()
     train_split = table["split"].to_numpy() == "train"
@@ -176,7 +167,7 @@ def loso(args) -> None:
             name = f"{category}/{source}"
             if name in results:
                 continue
-            rows, texts, labels_ = held_out_test(args, table, y, test_known, source, c)
+            rows, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
             print(f"{name}: training without it", flush=True)
             v2 = top_layer.train_top(bert, states, masks, y, known, v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, args.seed), args.seed)
             entry = {"v2": test_block(test_scores(v2, bert, tokenizer, states, masks, rows, texts, c), labels_)}
@@ -188,8 +179,7 @@ def loso(args) -> None:
             if category == "harassment":
                 from profanity_check import predict_prob
 
-                test_texts = texts if rows is None else list(table["text"].iloc[rows])
-                entry["alt-profanity-check"] = test_block(predict_prob(test_texts), labels_)
+                entry["alt-profanity-check"] = test_block(predict_prob(texts), labels_)
             results[name] = entry
             print(f"  {name}: {entry}", flush=True)
             out_path.write_text(json.dumps(results, indent=2) + "\n")
@@ -243,11 +233,11 @@ def suite_eval(args, preset: str, *flags: str) -> dict:
 
 
 def detector(args) -> None:
-    table = datasets_module.read_offensive(train.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
+    table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
     table = table.assign(category=datasets_module.main_category(table))
     test = table[(table["split"] == "test") & (table["source"] != "team")].reset_index(drop=True)
     results = {}
-    for mode, flags in (("rules", ["--rules-only"]), ("model+rules", ["--model", str(args.model), "--require-model"])):
+    for mode, flags in (("fast", ["--engine", "fast"]), ("model+rules", ["--model", str(args.model), "--require-model"])):
         flagged = [set(report.get("flagged", [])) for report in cli_reports(args, list(test["text"]), *flags)]
         for (source, category), group in test.groupby(["source", "category"]):
             group = group[group[category].notna()]
@@ -263,7 +253,7 @@ def detector(args) -> None:
 
 
 def presets(args) -> None:
-    table = datasets_module.read_offensive(train.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
+    table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
     test = table[(table["split"] == "test") & (table["source"] != "team")]
     model = ("--model", str(args.model), "--require-model")
     public = cli_scores(args, list(test["text"]), *model)

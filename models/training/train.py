@@ -22,7 +22,6 @@ import argparse
 import hashlib
 import json
 import os
-import pickle
 import time
 from pathlib import Path
 
@@ -43,24 +42,6 @@ LR_TOP = 5e-5  # the last encoder layer; each layer below gets LR_DECAY times th
 LR_DECAY = 0.85
 LR_HEAD = 5e-4
 WARMUP = 0.06
-
-
-def cached_table(data: Path, datasets: Path, seed: int, cache: Path):
-    """data.load's table, cached under `cache` (keyed by data.py, the team's sets and the seed)."""
-    digest = hashlib.sha256(Path(datasets_module.__file__).read_bytes())
-    for path in sorted((datasets / "training").glob("*.jsonl")):
-        digest.update(path.read_bytes())
-    digest.update(str(seed).encode())
-    path = cache / f"table-{digest.hexdigest()[:16]}.pkl"
-    if not path.exists():
-        path.write_bytes(pickle.dumps(datasets_module.load(data, datasets, seed)))
-    return pickle.loads(path.read_bytes())
-
-
-def labels(table):
-    """Labels (NaN as 0) and the mask of known labels, [n, 3] float32 each."""
-    y = table[list(CATEGORIES)].to_numpy(dtype=np.float32)
-    return np.nan_to_num(y), (~np.isnan(y)).astype(np.float32)
 
 
 def parameter_groups(classifier: Classifier):
@@ -301,13 +282,13 @@ def main() -> None:
     args.cache.mkdir(parents=True, exist_ok=True)
     seed_everything(args.seed)
 
-    table = datasets_module.read_offensive(cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
+    table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
     print(f"{len(table)} texts: {table['source'].value_counts().to_dict()}", flush=True)
     tokenizer, bert = load_encoder(args.layers)
     texts = list(table["text"])
     encoded = tokenizer(texts, truncation=True, max_length=TRAIN_TOKENS, padding="max_length", return_tensors="np")
     lengths = encoded["attention_mask"].sum(1)
-    y, known = labels(table)
+    y, known = datasets_module.labels(table)
     split = table["split"].to_numpy()
     labeled = known.any(1)
     train_idx, val_idx, test_idx = (np.flatnonzero((split == s) & labeled) for s in ("train", "val", "test"))

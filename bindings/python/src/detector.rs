@@ -22,12 +22,12 @@ pub struct NativeDetector {
 #[pymethods]
 impl NativeDetector {
     #[new]
-    #[pyo3(signature = (policy, locale, rules_only, model_path, thresholds, require_model, onnxruntime_library, rules_files, disable_rules, max_input_bytes))]
+    #[pyo3(signature = (policy, locale, engine, model_path, thresholds, require_model, onnxruntime_library, rules_files, disable_rules, max_input_bytes))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         policy: &str,
         locale: &str,
-        rules_only: bool,
+        engine: &str,
         model_path: Option<String>,
         thresholds: HashMap<String, f32>,
         require_model: bool,
@@ -37,6 +37,7 @@ impl NativeDetector {
         max_input_bytes: Option<i64>,
     ) -> PyResult<Self> {
         let settings = safespace::Settings {
+            engine: Some(engine.parse().map_err(to_py_error)?),
             policy: Some(policy.parse().map_err(to_py_error)?),
             locale: Some(locale.parse().map_err(to_py_error)?),
             thresholds: thresholds
@@ -54,13 +55,12 @@ impl NativeDetector {
             // A negative limit reads as 0, which the core refuses with its own message.
             max_input_bytes: max_input_bytes.map(|limit| usize::try_from(limit).unwrap_or(0)),
         };
-        let mut builder = safespace::Detector::builder()
-            .settings(settings)
-            .rules_only(rules_only)
-            .require_model(require_model);
+        let mut builder = safespace::Detector::builder();
         if let Some(dir) = model_path {
             builder = builder.model_dir(dir);
         }
+        // After the model folder: `engine="fast"` wins over it.
+        builder = builder.settings(settings).require_model(require_model);
         if let Some(library) = onnxruntime_library {
             builder = builder.onnxruntime_library(library);
         }

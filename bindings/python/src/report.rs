@@ -321,22 +321,50 @@ impl Resource {
     }
 }
 
-/// Which engine produced a report: `mode` is `"model+rules"` or `"rules"`.
+/// Which engine produced a report: `mode` is `"model+rules"` (full) or `"fast"`.
 #[pyclass(frozen, module = "safespace")]
 #[derive(Serialize, Deserialize)]
 pub struct Engine(safespace::EngineInfo);
 
 #[pymethods]
 impl Engine {
-    /// `"model+rules"` or `"rules"`.
+    /// `"model+rules"` (the full engine) or `"fast"` (rules and lexical tier).
     #[getter]
     fn mode(&self) -> &'static str {
         self.0.mode.as_str()
+    }
+    /// The tiers that ran, e.g. `["rules", "lexical"]`.
+    #[getter]
+    fn tiers(&self) -> Vec<&'static str> {
+        self.0
+            .tiers
+            .iter()
+            .map(|tier| match tier {
+                safespace::Tier::Rules => "rules",
+                safespace::Tier::Lexical => "lexical",
+                safespace::Tier::Model => "model",
+            })
+            .collect()
     }
     /// The model's name and hash, when it ran.
     #[getter]
     fn model(&self) -> Option<&str> {
         self.0.model.as_deref()
+    }
+    /// The lexical tier's name and version, when it ran.
+    #[getter]
+    fn lexical(&self) -> Option<&str> {
+        self.0.lexical.as_deref()
+    }
+    /// The rules' own scores before fusion.
+    #[getter]
+    fn rules_scores(&self) -> BTreeMap<&'static str, f64> {
+        by_category(&self.0.rules_scores)
+    }
+    /// The lexical tier's calibrated probabilities before fusion, when it ran.
+    #[getter]
+    fn lexical_scores(&self) -> Option<BTreeMap<&'static str, f64>> {
+        self.0.lexical_scores.as_ref().map(by_category)
     }
     /// The rule set's name and version.
     #[getter]

@@ -43,7 +43,10 @@ def test_report_attributes_mirror_the_json(rules):
     assert as_dict["flagged"] == report.flagged
     assert as_dict["severity"] == report.severity
     assert [e["rule"] for e in as_dict["evidence"]] == [e.rule for e in report.evidence]
-    assert as_dict["engine"]["mode"] == report.engine.mode == "rules"
+    assert as_dict["engine"]["mode"] == report.engine.mode == "fast"
+    assert as_dict["engine"]["tiers"] == report.engine.tiers == ["rules", "lexical"]
+    assert report.engine.lexical.startswith("safespace-lexical@")
+    assert set(report.engine.lexical_scores) == set(report.engine.rules_scores) == set(safespace.CATEGORIES)
     assert report.is_flagged("self_harm") and not report.is_flagged("harassment")
     with pytest.raises(ValueError, match="unknown category"):
         report.is_flagged("spam")
@@ -51,7 +54,7 @@ def test_report_attributes_mirror_the_json(rules):
 
 def test_reprs_are_readable(rules):
     report = rules.score(CRISIS)
-    assert repr(rules) == "Detector(policy='peer_support', locale='US', engine='rules')"
+    assert repr(rules) == "Detector(policy='peer_support', locale='US', engine='fast')"
     assert repr(report).startswith("Report(flagged=[\"self_harm\"], severity='critical'")
     assert "tonight" in repr(report.evidence[-1])
     assert "988" in repr(report.resources[0])
@@ -293,3 +296,15 @@ def test_labels_read_as_the_cli_reads_them(rules, value, expected):
 def test_labels_the_cli_refuses_are_refused(rules, value):
     with pytest.raises(safespace.InputError, match=r'labels\["self_harm"\]\[1\]: label .* is not 0/1, true/false or yes/no'):
         safespace.evaluate(rules, ["kys", "hello"], {"self_harm": [1, value]})
+
+
+def test_the_engine_is_chosen_by_name_and_rules_only_is_its_old_name():
+    fast = safespace.Detector(engine="fast")
+    assert not fast.uses_model and fast.score("kys").engine.mode == "fast"
+    assert repr(safespace.Detector(rules_only=True, engine="fast")) == repr(fast)
+    with pytest.raises(safespace.InvalidOptionError, match="contradicts engine='full'"):
+        safespace.Detector(rules_only=True, engine="full")
+    with pytest.raises(safespace.InvalidOptionError, match="unknown engine `turbo`"):
+        safespace.Detector(engine="turbo")
+    with pytest.raises(safespace.OptionTypeError, match="engine must be str"):
+        safespace.Detector(engine=1)

@@ -139,7 +139,7 @@ def test_a_missing_model_falls_back_or_raises(tmp_path):
     fallback = safespace.Detector(model_path=tmp_path)
     assert not fallback.uses_model
     assert "model.onnx" in fallback.model_unavailable_reason
-    assert fallback.score("kys").engine.mode == "rules"
+    assert fallback.score("kys").engine.mode == "fast"
     with pytest.raises(safespace.ModelError, match="model.onnx"):
         safespace.Detector(model_path=tmp_path, require_model=True)
 

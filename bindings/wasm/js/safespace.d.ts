@@ -44,13 +44,21 @@ export interface Resource {
 }
 
 export interface EngineInfo {
-  /** "model+rules" or "rules". */
+  /** "model+rules" (the full engine) or "fast" (rules and lexical tier). */
   mode: string;
+  /** The tiers that ran. */
+  tiers: ("rules" | "lexical" | "model")[];
   /** `name@hash` of the model, or null. */
   model: string | null;
+  /** `name@version` of the lexical tier, when it ran. */
+  lexical?: string;
   rules: string;
+  /** The rules' own scores, before fusion. */
+  rules_scores: Record<Category, number>;
   /** The model's own probabilities, before fusion. */
   model_scores?: Record<Category, number>;
+  /** The lexical tier's own probabilities, before fusion. */
+  lexical_scores?: Record<Category, number>;
   /** Why the engine is not the one asked for, or what was cut. */
   note?: string;
 }
@@ -81,6 +89,9 @@ export interface RuleFile {
 }
 
 export interface DetectorOptions {
+  /** "fast" (rules and lexical tier; what `new Detector()` runs) or "full" (the model too; needs
+   * `Detector.load` with the model files). */
+  engine?: "full" | "fast";
   /** Thresholds and actions; default "peer_support". */
   policy?: Preset;
   /** Whose crisis resources reports carry: "US" (default), "UK", "IE", "CA" or "AU". */
@@ -111,11 +122,11 @@ export interface LoadOptions extends DetectorOptions {
 export function init(): Promise<void>;
 
 export class Detector {
-  /** A rules-only detector; needs `await init()` first. Throws on bad options. */
+  /** A fast-engine detector (rules and lexical tier); needs `await init()` first. Throws on bad options. */
   constructor(options?: DetectorOptions);
   /** Loads the module, then builds a detector; with model files, one that runs the model. */
   static load(options?: LoadOptions): Promise<Detector>;
-  /** Whether the model runs (otherwise the rules alone). */
+  /** Whether the model runs (the full engine; otherwise the fast one). */
   readonly usesModel: boolean;
   /** Scores one text. Throws a `TypeError` for a non-string, an `Error` for a text over the limit. */
   score(text: string): Report;

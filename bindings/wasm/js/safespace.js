@@ -50,8 +50,8 @@ export function defineApi(native, instantiate) {
     #native;
 
     /**
-     * A rules-only detector, fast enough for every keystroke. Call `await init()` first (or use
-     * `Detector.load`).
+     * A fast-engine detector (rules and lexical tier), fast enough for every keystroke. Call
+     * `await init()` first (or use `Detector.load`).
      */
     constructor(options = {}) {
       if (options !== null && typeof options === "object" && fromNative in options) {
@@ -60,6 +60,9 @@ export function defineApi(native, instantiate) {
       }
       if (!ready) {
         throw new Error("safespace: call `await init()` before `new Detector()`, or use `await Detector.load()`");
+      }
+      if (options?.engine === "full") {
+        throw new Error('safespace: the full engine runs the model: use `await Detector.load({ model, tokenizer, manifest })`');
       }
       const json = optionsJson(options);
       this.#native = guard(() => new native.Detector(json));
@@ -80,8 +83,11 @@ export function defineApi(native, instantiate) {
       if (given.length === 0) {
         return new Detector(rest);
       }
+      if (rest.engine === "fast") {
+        throw new Error("safespace: the fast engine runs no model; leave out `model`, `tokenizer` and `manifest`");
+      }
       if (!native.Detector.buildHasModel()) {
-        throw new Error('safespace: this is the rules-only build; import "safespace/model" to run the model');
+        throw new Error('safespace: this is the fast-engine build; import "safespace/model" to run the model');
       }
       if (given.length < 3) {
         throw new TypeError("safespace: the model needs all of `model`, `tokenizer` and `manifest`");
@@ -91,7 +97,7 @@ export function defineApi(native, instantiate) {
       return new Detector({ [fromNative]: guard(() => native.Detector.withModel(json, m, t, j)) });
     }
 
-    /** Whether the model runs (otherwise the rules alone). */
+    /** Whether the model runs (the full engine; otherwise the fast one). */
     get usesModel() {
       return guard(() => this.#alive().usesModel);
     }
@@ -137,6 +143,7 @@ export function defineApi(native, instantiate) {
 
 /** Each option's name in the JSON of the core's `Settings`. */
 const SETTING_NAMES = {
+  engine: "engine",
   policy: "policy",
   locale: "locale",
   thresholds: "thresholds",

@@ -5,9 +5,9 @@
 //! of [`safespace::Settings`] (the wrapper renames its camelCase keys); reports go out as JSON whose
 //! evidence offsets are JavaScript string indices ([`report::to_json`]).
 //!
-//! Two builds come from this crate: without features the detector runs the rules alone (small enough to
-//! score on every keystroke); with feature `model` it also runs the bundled model through tract, from
-//! files the page passes in.
+//! Two builds come from this crate: without features the detector runs the fast engine, the rules and
+//! the lexical tier (small enough to score on every keystroke); with feature `model` it can also run
+//! the bundled model through tract, from files the page passes in.
 
 mod report;
 
@@ -28,10 +28,11 @@ pub struct Detector {
 
 #[wasm_bindgen]
 impl Detector {
-    /// A rules-only detector. `options` is the JSON of [`safespace::Settings`].
+    /// A fast-engine detector (rules and lexical tier). `options` is the JSON of
+    /// [`safespace::Settings`].
     #[wasm_bindgen(constructor)]
     pub fn new(options: &str) -> Result<Detector, JsError> {
-        let builder = builder(options)?.rules_only(true);
+        let builder = builder(options)?.engine(safespace::Engine::Fast);
         Ok(Detector {
             inner: builder.build()?,
         })

@@ -20,22 +20,24 @@ export function parityTexts() {
 }
 
 /**
- * Native reports for `texts` (JSONL through the CLI): `rulesOnly` for the rule engine alone; `backend`
- * "onnxruntime" (the default build) or "tract" (the engine of the WebAssembly model build).
+ * Native reports for `texts` (JSONL through the CLI): `engine` "full" (default) or "fast" (rules and
+ * lexical tier, as the rules build runs); `backend` "onnxruntime" (the default build) or "tract" (the
+ * engine of the WebAssembly model build).
  */
-export function nativeReports(texts, { rulesOnly = false, backend = "onnxruntime" } = {}) {
+export function nativeReports(texts, { engine = "full", backend = "onnxruntime" } = {}) {
   const input = texts.map((text) => JSON.stringify({ text })).join("\n");
   const features = backend === "tract" ? ["--no-default-features", "--features", "tract"] : [];
   const args = ["run", "-q", "-p", "safespace-cli", ...features, "--", "score", "--input", "-", "--format", "jsonl"];
-  if (rulesOnly) args.push("--rules-only");
+  args.push("--engine", engine);
   const output = execFileSync("cargo", args, { cwd: root, input, maxBuffer: 1 << 28, encoding: "utf8" });
   return output.trim().split("\n").map((line) => JSON.parse(line).report);
 }
 
-/** The largest absolute difference between two reports' scores, fused and the model's own. */
+/** The largest absolute difference between two reports' scores: fused, and each learned tier's own. */
 function scoreDifference(a, b) {
-  const largest = (x, y) => Math.max(...Object.keys(x).map((c) => Math.abs(x[c] - y[c])));
-  return Math.max(largest(a.scores, b.scores), largest(a.engine.model_scores, b.engine.model_scores));
+  const largest = (x, y) => (x || y ? Math.max(...Object.keys(x ?? y).map((c) => Math.abs(x?.[c] - y?.[c]))) : 0);
+  const tiers = ["model_scores", "lexical_scores"].map((key) => largest(a.engine[key], b.engine[key]));
+  return Math.max(largest(a.scores, b.scores), ...tiers);
 }
 
 /**

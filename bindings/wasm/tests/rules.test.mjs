@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { Detector } from "../pkg/node.js";
-import { nativeReports, parityTexts } from "./native.mjs";
+import { compare, nativeReports, parityTexts } from "./native.mjs";
 
 const detector = new Detector();
 
@@ -16,7 +16,8 @@ test("a crisis post is flagged with the crisis resources", () => {
   for (const service of ["988", "741741", "1-800-662-4357"]) {
     assert.ok(how.includes(service), `${service} missing from ${how}`);
   }
-  assert.equal(report.engine.mode, "rules");
+  assert.equal(report.engine.mode, "fast");
+  assert.deepEqual(report.engine.tiers, ["rules", "lexical"]);
   assert.equal(detector.usesModel, false);
 });
 
@@ -41,13 +42,16 @@ test("evidence offsets index the JavaScript string", () => {
   assert.deepEqual([evidence.start, evidence.end, evidence.byte_start, evidence.byte_end], [5, 8, 9, 12]);
 });
 
-test("scores match the native rule engine exactly", () => {
+test("scores match the native fast engine to float rounding, evidence exactly", () => {
   const texts = parityTexts();
-  const native = nativeReports(texts, { rulesOnly: true });
+  const native = nativeReports(texts, { engine: "fast" });
   const wasm = detector.scoreBatch(texts);
   assert.equal(wasm.length, texts.length);
+  const summary = compare(wasm, native);
+  // The lexical tier's logarithms and exponentials come from each platform's maths library.
+  assert.ok(summary.max_difference <= 1e-6, JSON.stringify(summary));
   wasm.forEach((report, i) => {
-    assert.deepEqual(report.scores, native[i].scores, texts[i]);
+    assert.deepEqual(report.engine.rules_scores, native[i].engine.rules_scores, texts[i]);
     assert.deepEqual(report.flagged, native[i].flagged, texts[i]);
     assert.deepEqual(
       report.evidence.map((e) => [e.rule, e.byte_start, e.byte_end]),
@@ -138,4 +142,10 @@ test("a freed detector refuses calls with an Error", () => {
   temporary.free();
   assert.throws(() => temporary.score("hi"), /freed/);
   temporary.free();
+});
+
+test("the engine option: fast here, full only with the model files", () => {
+  assert.equal(new Detector({ engine: "fast" }).score("kys").engine.mode, "fast");
+  assert.throws(() => new Detector({ engine: "full" }), /the full engine runs the model/);
+  assert.throws(() => new Detector({ engine: "turbo" }), /unknown engine `turbo`/);
 });

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use clap::builder::{PossibleValue, RangedU64ValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use safespace::{Locale, Preset};
+use safespace::{Engine, Locale, Preset};
 
 /// Score text for self-harm risk, harassment and health misinformation, on this machine.
 #[derive(Debug, Parser)]
@@ -168,21 +168,37 @@ pub struct DetectorArgs {
     #[arg(long = "disable", value_name = "ID")]
     pub disabled: Vec<String>,
 
-    /// Use the rule engine only (no ONNX Runtime needed).
-    #[arg(long)]
+    /// Engine: `full` runs the model on every text (falls back to `fast` when ONNX Runtime
+    /// cannot be loaded); `fast` runs the rules and the lexical tier only, microseconds per post.
+    #[arg(long, value_enum, default_value_t = EngineArg(Engine::Full))]
+    pub engine: EngineArg,
+
+    /// The old name of `--engine fast`.
+    #[arg(long, conflicts_with = "engine")]
     pub rules_only: bool,
 
     /// A model folder (model.onnx, tokenizer.json, manifest.json) instead of the bundled model.
     #[arg(long, value_name = "DIR", conflicts_with = "rules_only")]
     pub model: Option<PathBuf>,
 
-    /// Fail instead of falling back to rules when the model cannot be loaded.
+    /// Fail instead of falling back to the fast engine when the model cannot be loaded.
     #[arg(long, conflicts_with = "rules_only")]
     pub require_model: bool,
 
     /// Longest text scored, in bytes; a longer one is an error (a bad record with --input).
     #[arg(long, value_name = "BYTES", default_value_t = safespace::DEFAULT_MAX_INPUT_BYTES)]
     pub max_input_bytes: usize,
+}
+
+impl DetectorArgs {
+    /// The engine asked for (`--rules-only` is `fast`).
+    pub fn engine(&self) -> Engine {
+        if self.rules_only {
+            Engine::Fast
+        } else {
+            self.engine.0
+        }
+    }
 }
 
 /// A count of 1 or more.
@@ -197,6 +213,21 @@ pub struct PolicyArg(pub Preset);
 impl ValueEnum for PolicyArg {
     fn value_variants<'a>() -> &'a [Self] {
         static ALL: LazyLock<[PolicyArg; 3]> = LazyLock::new(|| Preset::ALL.map(PolicyArg));
+        &*ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()))
+    }
+}
+
+/// An engine as a command-line value (the names of [`Engine`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineArg(pub Engine);
+
+impl ValueEnum for EngineArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: LazyLock<[EngineArg; 2]> = LazyLock::new(|| Engine::ALL.map(EngineArg));
         &*ALL
     }
 

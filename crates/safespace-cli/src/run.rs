@@ -36,7 +36,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 pub fn build_detector(args: &DetectorArgs) -> Result<Detector> {
     let detector = detector_with(args, settings(args)?)?;
     if let Some(why) = detector.model_unavailable_reason() {
-        eprintln!("warning: scoring with rules only: {why}");
+        eprintln!("warning: scoring with the fast engine (rules and lexical tier): {why}");
     }
     Ok(detector)
 }
@@ -56,6 +56,7 @@ pub fn settings(args: &DetectorArgs) -> Result<Settings> {
         thresholds.insert(category, value);
     }
     Ok(Settings {
+        engine: Some(args.engine()),
         policy: Some(args.policy.0),
         locale: Some(args.locale.0),
         thresholds,
@@ -66,17 +67,16 @@ pub fn settings(args: &DetectorArgs) -> Result<Settings> {
     })
 }
 
-/// A detector with `settings` and the engine the options choose (model folder, rules only,
-/// model required).
+/// A detector with `settings` and the engine the options choose (model folder, engine, model
+/// required).
 pub fn detector_with(args: &DetectorArgs, settings: Settings) -> Result<Detector> {
-    let mut builder = Detector::builder().settings(settings);
+    let mut builder = Detector::builder();
     if let Some(dir) = &args.model {
         builder = builder.model_dir(dir);
     }
-    Ok(builder
-        .rules_only(args.rules_only)
-        .require_model(args.require_model)
-        .build()?)
+    // After the model folder: the settings' engine (`--engine fast`) wins over it.
+    builder = builder.settings(settings);
+    Ok(builder.require_model(args.require_model).build()?)
 }
 
 fn score(args: ScoreArgs) -> Result<ExitCode> {

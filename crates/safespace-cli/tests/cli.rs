@@ -38,17 +38,29 @@ fn scores_one_sentence_as_pretty_json() {
 }
 
 #[test]
-fn rules_only_needs_no_model_and_a_missing_model_is_reported() {
-    let output = safespace(&["score", "--rules-only", "--compact", "kys"], b"");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["engine"]["mode"], "rules");
-    assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+fn the_fast_engine_needs_no_model_and_a_missing_model_is_reported() {
+    for flags in [&["--engine", "fast"][..], &["--rules-only"]] {
+        let output = safespace(&[&["score", "--compact", "kys"], flags].concat(), b"");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["engine"]["mode"], "fast");
+        assert_eq!(
+            report["engine"]["tiers"],
+            serde_json::json!(["rules", "lexical"])
+        );
+        assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+    }
+    let conflict = safespace(&["score", "--engine", "full", "--rules-only", "kys"], b"");
+    assert!(
+        stderr(&conflict).contains("cannot be used with"),
+        "{}",
+        stderr(&conflict)
+    );
     let missing = safespace(
         &["score", "--model", "/nonexistent", "--compact", "kys"],
         b"",
     );
     assert!(
-        stderr(&missing).contains("warning: scoring with rules only"),
+        stderr(&missing).contains("warning: scoring with the fast engine"),
         "{}",
         stderr(&missing)
     );

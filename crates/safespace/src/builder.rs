@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, ModelError, Result};
 use crate::input_limit::InputLimit;
+use crate::lexical::LexicalTier;
 #[cfg(feature = "model")]
 use crate::model::{LoadOptions, Model, ModelSource};
 use crate::normalize::Normalizer;
@@ -14,7 +15,7 @@ use crate::policy::{Policy, Preset};
 use crate::resources::Locale;
 use crate::rules::{RuleEngine, RuleSource};
 use crate::settings::{RuleText, Settings};
-use crate::{Category, Detector, DEFAULT_MAX_INPUT_BYTES};
+use crate::{Category, Detector, Engine, DEFAULT_MAX_INPUT_BYTES};
 
 /// Configures a [`Detector`]. Options are validated by [`DetectorBuilder::build`].
 ///
@@ -161,6 +162,9 @@ impl DetectorBuilder {
     /// assert_eq!((d.policy().name(), d.locale()), (Preset::General, Locale::Ie));
     /// ```
     pub fn settings(mut self, settings: Settings) -> Self {
+        if let Some(engine) = settings.engine {
+            self = self.engine(engine);
+        }
         if let Some(preset) = settings.policy {
             self = self.preset(preset);
         }
@@ -200,19 +204,39 @@ impl DetectorBuilder {
         self
     }
 
-    /// Runs the rule engine alone: no ONNX Runtime needed, microseconds per post.
+    /// Chooses the engine (see [`Engine`]): `Full` (the default) runs the model on every text,
+    /// `Fast` the rules and the lexical tier only: no ONNX Runtime needed, microseconds per post.
+    ///
+    /// ```
+    /// use safespace::{Engine, Tier};
+    /// let d = safespace::Detector::builder().engine(Engine::Fast).build().unwrap();
+    /// let report = d.score("kys");
+    /// assert_eq!(report.engine.mode, "fast");
+    /// assert_eq!(report.engine.tiers, [Tier::Rules, Tier::Lexical]);
+    /// ```
+    pub fn engine(mut self, engine: Engine) -> Self {
+        match engine {
+            Engine::Fast => self.model = ModelChoice::None,
+            Engine::Full if matches!(self.model, ModelChoice::None) => {
+                self.model = ModelChoice::Bundled
+            }
+            Engine::Full => {}
+        }
+        self
+    }
+
+    /// The old name of `engine(Engine::Fast)` (`true`) and `engine(Engine::Full)` (`false`).
     ///
     /// ```
     /// let d = safespace::Detector::builder().rules_only(true).build().unwrap();
-    /// assert_eq!(d.score("kys").engine.mode, "rules");
+    /// assert_eq!(d.engine(), safespace::Engine::Fast);
     /// ```
-    pub fn rules_only(mut self, rules_only: bool) -> Self {
-        if rules_only {
-            self.model = ModelChoice::None;
-        } else if let ModelChoice::None = self.model {
-            self.model = ModelChoice::Bundled;
-        }
-        self
+    pub fn rules_only(self, rules_only: bool) -> Self {
+        self.engine(if rules_only {
+            Engine::Fast
+        } else {
+            Engine::Full
+        })
     }
 
     /// Loads the model from a folder holding `model.onnx`, `tokenizer.json` and `manifest.json` instead
@@ -284,6 +308,10 @@ impl DetectorBuilder {
         } else {
             Arc::new(RuleEngine::new(&self.extra_rules, &self.disabled)?)
         };
+        let engine = match self.model {
+            ModelChoice::None => Engine::Fast,
+            _ => Engine::Full,
+        };
         let (model, model_error) = self.model.load(self.onnxruntime.as_deref());
         if let (true, Some(error)) = (self.require_model, &model_error) {
             return Err(Error::Model(error.clone()));
@@ -303,6 +331,8 @@ impl DetectorBuilder {
             locale: self.locale,
             model,
             model_error,
+            engine,
+            lexical: LexicalTier::builtin(),
             limit: InputLimit(max_input_bytes),
         })
     }

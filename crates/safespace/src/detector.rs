@@ -1,5 +1,6 @@
 //! [`Detector`]: runs the pipeline stages in order and turns text into a [`Report`]: normalize →
-//! model (when one runs) → rules → fusion → policy → report. Building one: [`crate::builder`].
+//! model (full engine) or lexical tier (fast engine, or where the model gave nothing) → rules →
+//! fusion → policy → report. Building one: [`crate::builder`].
 
 use std::sync::Arc;
 
@@ -9,12 +10,13 @@ use crate::builder::{model_id, predict, LoadedModel, ModelChoice};
 use crate::error::ModelError;
 use crate::fusion::{fuse, Scores};
 use crate::input_limit::InputLimit;
+use crate::lexical::{LexicalRun, LexicalTier};
 use crate::normalize::{NormalizedText, Normalizer};
 use crate::policy::Policy;
-use crate::report::{EngineInfo, Report};
+use crate::report::{EngineInfo, EngineMode, LexicalFinding, Report};
 use crate::resources::Locale;
 use crate::rules::RuleEngine;
-use crate::DetectorBuilder;
+use crate::{Category, DetectorBuilder, Engine};
 
 /// The default of [`DetectorBuilder::max_input_bytes`]: 32 MiB, far above any post, low enough that one
 /// call's memory stays bounded (about 35 bytes per input byte at peak for the rules).
@@ -24,10 +26,11 @@ pub const DEFAULT_MAX_INPUT_BYTES: usize = 32 << 20;
 ///
 /// Build once and share: a `Detector` is `Send + Sync`, and scoring takes `&self`. Building is cheap
 /// after the first: the model loads once per process and every detector of the same model shares it
-/// (the bundled one, or a folder's while its `manifest.json` is unchanged). By default it runs
-/// the bundled model through ONNX Runtime fused with the rule engine; when ONNX Runtime is not installed
-/// it runs the model on tract if the crate was built with feature `tract`, or else the rules alone, and
-/// says so in `engine.mode` and `engine.note`.
+/// (the bundled one, or a folder's while its `manifest.json` is unchanged). By default it runs the
+/// full engine: the bundled model through ONNX Runtime fused with the rule engine; when ONNX Runtime
+/// is not installed it runs the model on tract if the crate was built with feature `tract`, or else
+/// the fast engine (rules and lexical tier, see [`Engine`]), and says so in `engine.mode` and
+/// `engine.note`.
 ///
 /// ```
 /// use safespace::{Action, Category, Detector, Severity};
@@ -53,6 +56,10 @@ pub struct Detector {
     pub(crate) model: LoadedModel,
     /// Why the model is not in use, when it was wanted.
     pub(crate) model_error: Option<ModelError>,
+    /// The engine asked for.
+    pub(crate) engine: Engine,
+    /// The fast engine's learned tier.
+    pub(crate) lexical: Arc<LexicalTier>,
     pub(crate) limit: InputLimit,
 }
 
@@ -68,6 +75,8 @@ impl Default for Detector {
             locale: Locale::default(),
             model,
             model_error,
+            engine: Engine::Full,
+            lexical: LexicalTier::builtin(),
             limit: InputLimit(DEFAULT_MAX_INPUT_BYTES),
         }
     }
@@ -114,7 +123,39 @@ impl Detector {
         self.rules.ids()
     }
 
-    /// Whether the model runs (`engine.mode == "model+rules"`) or only the rules.
+    /// The engine asked for (a `Full` detector whose model cannot be loaded answers with the fast
+    /// engine: see [`uses_model`](Self::uses_model)).
+    ///
+    /// ```
+    /// use safespace::{Detector, Engine};
+    /// assert_eq!(Detector::builder().engine(Engine::Fast).build()?.engine(), Engine::Fast);
+    /// # Ok::<(), safespace::Error>(())
+    /// ```
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The `engine.mode` reports carry: `"model+rules"` when the model runs, else `"fast"` (or
+    /// `"rules"` in a build without feature `lexical`). A text the model fails on is answered by
+    /// the fast engine all the same, with a note.
+    ///
+    /// ```
+    /// use safespace::{Detector, Engine, EngineMode};
+    /// let fast = Detector::builder().engine(Engine::Fast).build()?;
+    /// assert_eq!(fast.mode(), EngineMode::Fast);
+    /// # Ok::<(), safespace::Error>(())
+    /// ```
+    pub fn mode(&self) -> EngineMode {
+        if self.uses_model() {
+            EngineMode::ModelAndRules
+        } else if cfg!(feature = "lexical") {
+            EngineMode::Fast
+        } else {
+            EngineMode::Rules
+        }
+    }
+
+    /// Whether the model runs (`engine.mode == "model+rules"`) or only the fast engine.
     ///
     /// ```
     /// let rules_only = safespace::Detector::builder().rules_only(true).build().unwrap();
@@ -190,7 +231,8 @@ impl Detector {
             .collect()
     }
 
-    /// The stages after normalization and the model: rules → fusion → policy → report.
+    /// The stages after normalization and the model: the lexical tier where the model gave nothing
+    /// → rules → fusion → policy → report.
     fn finish(
         &self,
         text: &str,
@@ -198,22 +240,73 @@ impl Detector {
         model: Option<std::result::Result<[f32; 3], ModelError>>,
     ) -> Report {
         let model_ran = model.as_ref().is_some_and(|m| m.is_ok());
-        let rules = self.rules.find(normalized.as_str(), model_ran);
-        let scores = fuse(&rules, model);
+        let lexical = if model_ran {
+            None
+        } else {
+            self.lexical.run(normalized)
+        };
+        let rules = self
+            .rules
+            .find(normalized.as_str(), model_ran || lexical.is_some());
+        let scores = fuse(
+            &rules,
+            model,
+            lexical.as_ref().map(LexicalRun::probabilities),
+        );
         let decision = self.policy.decide(
             scores.categories,
             rules.severity,
             &rules.warnings,
             self.locale,
         );
-        let engine = self.engine(&scores);
-        Report::assemble(text, normalized, rules, scores.categories, decision, engine)
+        let lexical_evidence = match &lexical {
+            Some(run) => self.lexical_evidence(normalized, run, &scores, &decision.flagged),
+            None => Vec::new(),
+        };
+        let engine = self.engine_info(&scores);
+        Report::assemble(
+            text,
+            normalized,
+            rules,
+            lexical_evidence,
+            scores.categories,
+            decision,
+            engine,
+        )
+    }
+
+    /// The lexical tier's strongest words for each flagged category whose score it carried.
+    fn lexical_evidence(
+        &self,
+        normalized: &NormalizedText,
+        run: &LexicalRun,
+        scores: &Scores,
+        flagged: &[Category],
+    ) -> Vec<LexicalFinding> {
+        /// Words named per category: enough to see why, few enough to read.
+        const WORDS: usize = 4;
+        let mut findings = Vec::new();
+        for &category in flagged {
+            if !scores.carried_by_lexical(category.index()) {
+                continue;
+            }
+            let score = scores.categories[category.index()];
+            for (range, share) in self.lexical.explain(normalized, run, category, WORDS) {
+                findings.push(LexicalFinding {
+                    category,
+                    range,
+                    weight: score * share,
+                });
+            }
+        }
+        findings
     }
 
     /// Which engines produced `scores`, and why the model did not when it was wanted.
-    fn engine(&self, scores: &Scores) -> EngineInfo {
+    fn engine_info(&self, scores: &Scores) -> EngineInfo {
         EngineInfo::new(
             model_id(&self.model).filter(|_| scores.model.is_some()),
+            scores.lexical.map(|_| self.lexical.id().to_owned()),
             self.rules.description(),
             scores,
             self.model_error.as_ref(),

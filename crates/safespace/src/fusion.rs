@@ -1,49 +1,75 @@
-//! Fusing the model's calibrated probabilities with the rule engine's evidence.
+//! Fusing a learned tier's calibrated probabilities with the rule engine's evidence.
 //!
-//! The rule: for each category, `score = max(rules, model × damping)`.
+//! The rule: for each category, `score = max(rules, weight × learned × damping)`, where `learned`
+//! is the model's probability in the full engine and the lexical tier's in the fast one.
 //!
 //! - `rules` is the noisy-OR of the rule evidence after its context modifiers. Rules are precise and
-//!   explain themselves, so they are never lowered by the model.
-//! - `model` is the calibrated probability (maximum over windows). The model cannot see context, so it is
-//!   multiplied by `damping`: the strongest reduction that context modifiers marked `model = true` found
-//!   anywhere in the text (support messages, prevention news, recovery, debunking, fiction, denial), and,
-//!   when every piece of rule evidence in the category was itself lowered by context (negation, quotation,
-//!   idiom...), the weakest of those reductions. Boosting contexts never raise the model.
-//! - Severity and action come from the policy ([`crate::policy`]), evidence from the rules.
+//!   explain themselves, so they are never lowered by a learned tier.
+//! - `learned` is the calibrated probability (for the model, the maximum over windows). Neither tier
+//!   sees context, so it is multiplied by `damping`: the strongest reduction that context modifiers
+//!   marked `model = true` found anywhere in the text (support messages, prevention news, recovery,
+//!   debunking, fiction, denial), and, when every piece of rule evidence in the category was itself
+//!   lowered by context (negation, quotation, idiom...), the weakest of those reductions. Boosting
+//!   contexts never raise it.
+//! - `weight` is per tier and category ([`MODEL_WEIGHT`], [`LEXICAL_WEIGHT`]), measured on pooled
+//!   validation.
+//! - Severity and action come from the policy ([`crate::policy`]), evidence from the rules and,
+//!   where the lexical tier carries a flag, from its strongest words.
 
 use crate::error::ModelError;
 use crate::rules::RuleOutcome;
 
-/// The fused scores of one text, and what the model contributed.
+/// The fused scores of one text, and what the learned tiers contributed.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Scores {
-    /// Per category: `max(rules, weight × model × damping)`, or the rules' alone without a model.
+    /// Per category: `max(rules, weight × learned × damping)`, or the rules' alone.
     pub categories: [f32; 3],
+    /// The rules' own scores.
+    pub rules: [f32; 3],
     /// The model's calibrated probabilities, when it ran.
     pub model: Option<[f32; 3]>,
-    /// Why the model ran but gave nothing (the scores are then the rules').
+    /// The lexical tier's calibrated probabilities, when it ran (the model did not).
+    pub lexical: Option<[f32; 3]>,
+    /// Why the model ran but gave nothing (the fast engine's scores stand in).
     pub model_failure: Option<ModelError>,
 }
 
-/// Fuses the rules' outcome with the model's probabilities: `None` when no model runs, `Some(Err)`
-/// when its run failed.
-pub(crate) fn fuse(rules: &RuleOutcome, model: Option<Result<[f32; 3], ModelError>>) -> Scores {
-    match model {
-        Some(Ok(probabilities)) => Scores {
-            categories: fused(rules.category_scores, probabilities, rules.model_damping),
-            model: Some(probabilities),
-            model_failure: None,
-        },
-        Some(Err(failure)) => Scores {
-            categories: rules.category_scores,
-            model: None,
-            model_failure: Some(failure),
-        },
-        None => Scores {
-            categories: rules.category_scores,
-            model: None,
-            model_failure: None,
-        },
+impl Scores {
+    /// Whether the lexical tier's weighted probability is what reached category `c`'s score.
+    pub(crate) fn carried_by_lexical(&self, c: usize) -> bool {
+        self.lexical.is_some() && self.categories[c] > self.rules[c]
+    }
+}
+
+/// Fuses the rules' outcome with the model's probabilities (`None` when no model runs, `Some(Err)`
+/// when its run failed) or, where the model gave none, the lexical tier's.
+pub(crate) fn fuse(
+    rules: &RuleOutcome,
+    model: Option<Result<[f32; 3], ModelError>>,
+    lexical: Option<[f32; 3]>,
+) -> Scores {
+    let (model, model_failure) = match model {
+        Some(Ok(probabilities)) => (Some(probabilities), None),
+        Some(Err(failure)) => (None, Some(failure)),
+        None => (None, None),
+    };
+    let lexical = lexical.filter(|_| model.is_none());
+    let categories = match (model, lexical) {
+        (Some(p), _) => fused(rules.category_scores, p, rules.model_damping, MODEL_WEIGHT),
+        (None, Some(p)) => fused(
+            rules.category_scores,
+            p,
+            rules.model_damping,
+            LEXICAL_WEIGHT,
+        ),
+        (None, None) => rules.category_scores,
+    };
+    Scores {
+        categories,
+        rules: rules.category_scores,
+        model,
+        lexical,
+        model_failure,
     }
 }
 
@@ -64,9 +90,22 @@ pub(crate) fn fuse(rules: &RuleOutcome, model: Option<Result<[f32; 3], ModelErro
 ///   < 0.50, `strict`): flags come from the rules, and the score still ranks.
 pub(crate) const MODEL_WEIGHT: [f32; 3] = [0.45, 0.7, 0.45];
 
-/// `max(rules, weight × model × damping)` per category.
-fn fused(rules: [f32; 3], model: [f32; 3], damping: [f32; 3]) -> [f32; 3] {
-    [0, 1, 2].map(|c| rules[c].max(MODEL_WEIGHT[c] * model[c] * damping[c].clamp(0.0, 1.0)))
+/// How far the lexical tier's probability is trusted per category in the fast engine, chosen like
+/// [`MODEL_WEIGHT`] (`models/training/fusion.py --tier lexical`, table in
+/// `models/safespace-lexical/fusion.json`; pooled validation, `peer_support` thresholds):
+///
+/// - harassment 0.70: recall 0.16 → 0.28 over the rules at a false-positive rate of 2.6 %; at 1.00
+///   the tier would flag one of the suite's hard negatives.
+/// - self_harm 0.45: like the model, the tier scores suicide as a topic: at 0.50 (recall 0.33 →
+///   0.53, 1.9 %) it flags 11 of the suite's recovery, support and news sentences. At 0.45 it
+///   cannot flag alone under `peer_support` or `general`; its score still ranks.
+/// - misinformation 0.60: at 0.65 (recall 0.02 → 0.45, 0.7 %) it flags four of the suite's true
+///   health statements and debunkings.
+pub(crate) const LEXICAL_WEIGHT: [f32; 3] = [0.45, 0.7, 0.6];
+
+/// `max(rules, weight × learned × damping)` per category.
+fn fused(rules: [f32; 3], learned: [f32; 3], damping: [f32; 3], weight: [f32; 3]) -> [f32; 3] {
+    [0, 1, 2].map(|c| rules[c].max(weight[c] * learned[c] * damping[c].clamp(0.0, 1.0)))
 }
 
 #[cfg(test)]
@@ -76,15 +115,18 @@ mod tests {
 
     #[test]
     fn rules_are_never_lowered_and_damping_lowers_the_model() {
-        assert_eq!(fused([0.9, 0.0, 0.0], [0.1, 0.0, 0.0], [1.0; 3])[0], 0.9);
-        let full = fused([0.0; 3], [0.8; 3], [1.0; 3]);
-        let damped = fused([0.0; 3], [0.8; 3], [0.5; 3]);
+        assert_eq!(
+            fused([0.9, 0.0, 0.0], [0.1, 0.0, 0.0], [1.0; 3], MODEL_WEIGHT)[0],
+            0.9
+        );
+        let full = fused([0.0; 3], [0.8; 3], [1.0; 3], MODEL_WEIGHT);
+        let damped = fused([0.0; 3], [0.8; 3], [0.5; 3], MODEL_WEIGHT);
         for c in 0..3 {
             assert!((full[c] - 0.8 * MODEL_WEIGHT[c]).abs() < 1e-6);
             assert!((damped[c] - 0.4 * MODEL_WEIGHT[c]).abs() < 1e-6);
         }
         assert_eq!(
-            fused([0.0; 3], [0.8; 3], [2.0; 3]),
+            fused([0.0; 3], [0.8; 3], [2.0; 3], MODEL_WEIGHT),
             full,
             "damping never boosts"
         );
@@ -92,7 +134,8 @@ mod tests {
 
     #[test]
     fn the_model_alone_never_flags_misinformation_at_a_preset_threshold() {
-        let certain = fused([0.0; 3], [1.0; 3], [1.0; 3])[Category::Misinformation as usize];
+        let certain =
+            fused([0.0; 3], [1.0; 3], [1.0; 3], MODEL_WEIGHT)[Category::Misinformation as usize];
         assert!(certain > 0.0, "the model still ranks");
         for preset in crate::Preset::ALL {
             let threshold = crate::Policy::preset(preset).threshold(Category::Misinformation);

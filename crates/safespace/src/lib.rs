@@ -18,25 +18,31 @@
 //!
 //! 1. [`Normalizer`] (`normalize`): undoes spelling tricks (confusables, leetspeak, spacing), keeps an
 //!    offset map back to the original;
-//! 2. the model (`model`, when one runs): calibrated probabilities per category from the quantized
-//!    MiniLM, maximum over sentence-aware windows;
+//! 2. a learned tier: in the full engine the model (`model`): calibrated probabilities per category
+//!    from the quantized MiniLM, maximum over sentence-aware windows; in the fast engine (see
+//!    [`Engine`]) the lexical tier (`lexical`): a linear model over hashed n-grams;
 //! 3. the rule engine (`rules`): patterns plus context modifiers (negation, recovery, third person,
 //!    quotation, idioms) → a rule outcome (evidence, noisy-OR scores, severities, content warnings,
 //!    how much context lowers the model);
-//! 4. fusion (`fusion`): `max(rules, weight × model × damping)` per category;
+//! 4. fusion (`fusion`): `max(rules, weight × learned × damping)` per category;
 //! 5. [`Policy`] (`policy`): thresholds → flags, severity, action, content warnings, crisis resources;
-//! 6. [`Report`] (`report`): evidence in text order with byte and UTF-16 offsets into the original.
+//! 6. [`Report`] (`report`): evidence (rules', and the lexical tier's words where it carries a flag)
+//!    in text order with byte and UTF-16 offsets into the original.
 //!
 //! [`Detector`] (`detector`) runs them in that order; [`DetectorBuilder`] (`builder`) configures it.
 
 mod builder;
 mod category;
 mod detector;
+mod engine;
 mod error;
 pub mod eval;
 mod fusion;
 mod input_limit;
 #[cfg(feature = "lexical")]
+mod lexical;
+#[cfg(not(feature = "lexical"))]
+#[path = "lexical_off.rs"]
 mod lexical;
 #[cfg(feature = "model")]
 mod model;
@@ -53,10 +59,12 @@ mod vocabulary;
 pub use builder::DetectorBuilder;
 pub use category::{Category, Label};
 pub use detector::{Detector, DEFAULT_MAX_INPUT_BYTES};
+pub use engine::{Engine, Tier};
 pub use error::{Error, ModelError, Result};
 #[cfg(feature = "lexical")]
 pub use lexical::{
-    lexical_features, lexical_ngrams, LexicalFeatures, Ngram, NgramKind, SparseVector,
+    lexical_features, lexical_ngrams, LexicalFeatures, LexicalTier, LexicalTierError, Ngram,
+    NgramKind, SparseVector,
 };
 pub use model_files::ModelFiles;
 pub use normalize::{NormalizedText, Normalizer};

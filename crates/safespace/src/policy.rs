@@ -25,8 +25,9 @@ pub(crate) struct Decision {
     pub resources: Vec<Resource>,
 }
 
-/// Severity given to a category the model flags without any rule evidence.
-fn model_only_severity(category: Category) -> Severity {
+/// Severity given to a category a learned tier (the model or the lexical tier) flags without any
+/// rule evidence.
+pub(crate) fn learned_only_severity(category: Category) -> Severity {
     match category {
         Category::SelfHarm | Category::Harassment => Severity::Medium,
         Category::Misinformation => Severity::Low,
@@ -250,7 +251,7 @@ impl Policy {
             .filter(|&c| scores[c.index()] >= self.threshold(c))
             .collect();
         let severity_of = |c: Category| match rule_severity[c.index()] {
-            Severity::None => model_only_severity(c),
+            Severity::None => learned_only_severity(c),
             found => found,
         };
         let severity = flagged

@@ -13,7 +13,7 @@ use crate::offsets::utf16_offsets;
 use crate::policy::Decision;
 use crate::rules::{Finding, RuleOutcome};
 use crate::vocabulary::{Action, ContentWarning, Resource, Severity};
-use crate::{Category, Label};
+use crate::{Category, Label, Tier};
 
 /// Reports list at most this many evidence items (the strongest); the rest are counted.
 const MAX_EVIDENCE: usize = 64;
@@ -106,28 +106,33 @@ pub struct Evidence {
     pub context: Vec<String>,
 }
 
-/// Which engines scored a text.
+/// Which engine scored a text (the tiers it ran are in [`EngineInfo::tiers`]).
 ///
 /// ```
 /// use safespace::EngineMode;
 /// assert_eq!(serde_json::to_string(&EngineMode::ModelAndRules).unwrap(), r#""model+rules""#);
-/// assert_eq!(EngineMode::Rules.as_str(), "rules");
+/// assert_eq!(EngineMode::Fast.as_str(), "fast");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EngineMode {
-    /// The model fused with the rules.
+    /// The full engine: the model fused with the rules.
     #[serde(rename = "model+rules")]
     ModelAndRules,
-    /// The rules alone (by choice, or because the model could not run).
+    /// The fast engine: the lexical tier fused with the rules (by choice, or because the model
+    /// could not run).
+    #[serde(rename = "fast")]
+    Fast,
+    /// The rules alone: the fast engine of a build without feature `lexical`.
     #[serde(rename = "rules")]
     Rules,
 }
 
 impl EngineMode {
-    /// `"model+rules"` or `"rules"`, as in reports.
+    /// `"model+rules"`, `"fast"` or `"rules"`, as in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             EngineMode::ModelAndRules => "model+rules",
+            EngineMode::Fast => "fast",
             EngineMode::Rules => "rules",
         }
     }
@@ -148,26 +153,37 @@ impl PartialEq<&str> for EngineMode {
 /// Which engine produced the scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineInfo {
-    /// Whether a model was fused in (`"model+rules"`) or only the rule engine ran (`"rules"`).
+    /// The full engine (`"model+rules"`), the fast one (`"fast"`), or the rules alone (`"rules"`).
     pub mode: EngineMode,
+    /// The tiers that ran, e.g. `["rules", "lexical"]`.
+    pub tiers: Vec<Tier>,
     /// The model name and hash prefix, when a model ran.
     pub model: Option<String>,
+    /// The lexical tier's name and version, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexical: Option<String>,
     /// The rule set: built-in version plus the number of user rule files.
     pub rules: String,
+    /// The rules' own scores, before fusion with a learned tier.
+    pub rules_scores: CategoryScores,
     /// The model's calibrated probabilities before fusion with the rules, when the model ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_scores: Option<CategoryScores>,
+    /// The lexical tier's calibrated probabilities before fusion with the rules, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexical_scores: Option<CategoryScores>,
     /// Why the model did not run, when it was wanted but unavailable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
 impl EngineInfo {
-    /// The engine info of a text scored with `scores`: `model` names the model when it ran, `rules`
-    /// the rule set; the note says why the model failed on this text, or else why it was not
-    /// loaded (`model_error`).
+    /// The engine info of a text scored with `scores`: `model` names the model when it ran,
+    /// `lexical` the lexical tier when it ran, `rules` the rule set; the note says why the model
+    /// failed on this text, or else why it was not loaded (`model_error`).
     pub(crate) fn new(
         model: Option<String>,
+        lexical: Option<String>,
         rules: String,
         scores: &Scores,
         model_error: Option<&ModelError>,
@@ -175,16 +191,21 @@ impl EngineInfo {
         let failure = scores
             .model_failure
             .as_ref()
-            .map(|e| format!("the model failed, rules only: {e}"));
+            .map(|e| format!("the model failed, fast engine: {e}"));
+        let (mode, learned) = match (&model, &lexical) {
+            (Some(_), _) => (EngineMode::ModelAndRules, Some(Tier::Model)),
+            (None, Some(_)) => (EngineMode::Fast, Some(Tier::Lexical)),
+            (None, None) => (EngineMode::Rules, None),
+        };
         EngineInfo {
-            mode: if model.is_some() {
-                EngineMode::ModelAndRules
-            } else {
-                EngineMode::Rules
-            },
+            mode,
+            tiers: std::iter::once(Tier::Rules).chain(learned).collect(),
             model,
+            lexical,
             rules,
+            rules_scores: CategoryScores::from_array(scores.rules),
             model_scores: scores.model.map(CategoryScores::from_array),
+            lexical_scores: scores.lexical.map(CategoryScores::from_array),
             note: failure.or_else(|| model_error.map(ToString::to_string)),
         }
     }
@@ -198,8 +219,8 @@ impl EngineInfo {
 /// assert_eq!(report.action, safespace::Action::ShowCrisisResources);
 /// let json = serde_json::to_value(&report).unwrap();
 /// assert_eq!(json["flagged"][0], "self_harm");
-/// // "model+rules" when ONNX Runtime is installed, "rules" (with a note saying why) when not.
-/// assert!(json["engine"]["mode"].as_str().unwrap().ends_with("rules"));
+/// // "model+rules" when ONNX Runtime is installed, "fast" (with a note saying why) when not.
+/// assert!(["model+rules", "fast"].contains(&json["engine"]["mode"].as_str().unwrap()));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -247,11 +268,15 @@ impl Report {
         original: &str,
         normalized: &NormalizedText,
         rules: RuleOutcome,
+        lexical: Vec<LexicalFinding>,
         scores: [f32; 3],
         decision: Decision,
         engine: EngineInfo,
     ) -> Report {
-        let (evidence, evidence_omitted) = evidence(original, normalized, rules.evidence);
+        let mut items: Vec<Item> = rules.evidence.into_iter().map(Item::from).collect();
+        items.extend(lexical.into_iter().map(Item::from));
+        items.sort_by_key(|item| (item.range.start, item.range.end));
+        let (evidence, evidence_omitted) = evidence(original, normalized, items);
         Report {
             scores: CategoryScores::from_array(scores),
             labels: rules.label_scores,
@@ -267,16 +292,66 @@ impl Report {
     }
 }
 
+/// Words of a text that carry the lexical tier's flag of a category, as evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LexicalFinding {
+    pub category: Category,
+    /// Byte range in the normalized text.
+    pub range: std::ops::Range<usize>,
+    /// The category's fused score times these words' share of the tier's raise.
+    pub weight: f32,
+}
+
+/// One evidence item before offsets are mapped: a rule's finding or the lexical tier's words.
+struct Item<'a> {
+    category: Category,
+    subcategory: &'a str,
+    rule: &'a str,
+    range: std::ops::Range<usize>,
+    weight: f32,
+    severity: Severity,
+    contexts: Vec<&'a str>,
+}
+
+impl<'a> From<Finding<'a>> for Item<'a> {
+    fn from(finding: Finding<'a>) -> Self {
+        Item {
+            category: finding.label.category(),
+            subcategory: finding.label.name(),
+            rule: finding.rule,
+            range: finding.range,
+            weight: finding.weight,
+            severity: finding.severity,
+            contexts: finding.contexts,
+        }
+    }
+}
+
+impl From<LexicalFinding> for Item<'_> {
+    /// Lexical evidence names the tier as its rule and sub-label: `"lexical"`.
+    fn from(finding: LexicalFinding) -> Self {
+        Item {
+            category: finding.category,
+            subcategory: "lexical",
+            rule: "lexical",
+            range: finding.range,
+            weight: finding.weight,
+            severity: crate::policy::learned_only_severity(finding.category),
+            contexts: Vec::new(),
+        }
+    }
+}
+
 /// Evidence items in text order with offsets into `original`, keeping the strongest
 /// [`MAX_EVIDENCE`] when there are more, and how many were left out.
 fn evidence(
     original: &str,
     normalized: &NormalizedText,
-    mut findings: Vec<Finding>,
+    mut findings: Vec<Item>,
 ) -> (Vec<Evidence>, usize) {
     let omitted = findings.len().saturating_sub(MAX_EVIDENCE);
     if omitted > 0 {
-        let mut ranked: Vec<(usize, Finding)> = findings.into_iter().enumerate().collect();
+        let mut ranked: Vec<(usize, Item)> = findings.into_iter().enumerate().collect();
         ranked.sort_by(|(_, a), (_, b)| b.weight.total_cmp(&a.weight));
         ranked.truncate(MAX_EVIDENCE);
         ranked.sort_unstable_by_key(|(position, _)| *position);
@@ -293,8 +368,8 @@ fn evidence(
         .zip(spans)
         .enumerate()
         .map(|(i, (finding, span))| Evidence {
-            category: finding.label.category(),
-            subcategory: finding.label.name().to_owned(),
+            category: finding.category,
+            subcategory: finding.subcategory.to_owned(),
             rule: finding.rule.to_owned(),
             text: original[span.clone()].to_owned(),
             start: span.start,

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
-use crate::{Category, Locale, Preset};
+use crate::{Category, Engine, Locale, Preset};
 
 /// Detector configuration as plain data: what the Python and WebAssembly bindings and the CLI hand
 /// to [`DetectorBuilder::settings`](crate::DetectorBuilder::settings). Deserializes from JSON or TOML
@@ -31,6 +31,9 @@ use crate::{Category, Locale, Preset};
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
+    /// The engine: `full` (rules + model) or `fast` (rules + lexical tier).
+    #[serde(deserialize_with = "parsed")]
+    pub engine: Option<Engine>,
     /// Policy preset: thresholds and actions.
     #[serde(deserialize_with = "parsed")]
     pub policy: Option<Preset>,

@@ -2,7 +2,8 @@
 //! has its own tests in `model.rs`.
 
 use safespace::{
-    Action, Category, ContentWarning, Detector, DetectorBuilder, Locale, Policy, Severity,
+    Action, Category, ContentWarning, Detector, DetectorBuilder, Engine, Locale, Policy, Severity,
+    Tier,
 };
 
 fn rules() -> DetectorBuilder {
@@ -292,7 +293,7 @@ fn reports_serialize_to_the_documented_json_shape() {
     ] {
         assert!(json.get(key).is_some(), "missing {key}");
     }
-    assert_eq!(json["engine"]["mode"], "rules");
+    assert_eq!(json["engine"]["mode"], "fast");
     assert_eq!(
         json["labels"]["self_harm/encouragement"],
         json["scores"]["self_harm"]
@@ -375,7 +376,11 @@ fn user_rules_extend_and_disabled_rules_stop() {
     assert!(!detector()
         .score("I want to catch the bus tonight")
         .is_flagged(Category::SelfHarm));
-    assert!(custom.score("you are such an idiot").scores.harassment < 0.6);
+    let insult = custom.score("you are such an idiot");
+    assert!(
+        insult.engine.rules_scores.harassment < 0.6,
+        "the rules alone no longer flag it"
+    );
 }
 
 #[test]
@@ -424,4 +429,40 @@ fn texts_over_the_size_limit_are_refused_by_try_score_and_cut_by_score() {
     let emoji = format!("ab{}", "😢".repeat(10));
     let note = detector.score(&emoji).engine.note.unwrap();
     assert!(note.contains("first 22 of 42 bytes"), "{note}");
+}
+
+#[test]
+fn the_fast_engine_flags_what_its_lexical_tier_finds_and_says_where() {
+    let insult = "what a dumb bitch";
+    let without_rules = Detector::builder()
+        .engine(Engine::Fast)
+        .disable_rule("harassment.insult.directed")
+        .disable_rule("harassment.insult.term")
+        .build()
+        .unwrap();
+    let report = without_rules.score(insult);
+    assert_eq!(report.engine.tiers, [Tier::Rules, Tier::Lexical]);
+    assert_eq!(report.engine.rules_scores.harassment, 0.0);
+    assert!(report.is_flagged(Category::Harassment), "{report:?}");
+    let lexical: Vec<_> = report
+        .evidence
+        .iter()
+        .filter(|e| e.rule == "lexical")
+        .collect();
+    assert!(!lexical.is_empty() && lexical.iter().all(|e| e.category == Category::Harassment));
+    assert!(
+        lexical.iter().any(|e| e.text.contains("bitch")),
+        "{lexical:?}"
+    );
+    // With the rules on, they carry the flag and the evidence is theirs alone.
+    let fast = Detector::builder().engine(Engine::Fast).build().unwrap();
+    assert!(fast
+        .score(insult)
+        .evidence
+        .iter()
+        .all(|e| e.rule != "lexical"));
+    assert!(fast
+        .score("see you at practice on tuesday")
+        .evidence
+        .is_empty());
 }

@@ -90,14 +90,14 @@ fn survivors_and_targets_telling_their_story_are_not_flagged() {
 }
 
 #[test]
-fn a_missing_model_falls_back_to_rules_with_a_reason() {
+fn a_missing_model_falls_back_to_the_fast_engine_with_a_reason() {
     let detector = Detector::builder()
         .model_dir("/nonexistent/model")
         .build()
         .unwrap();
     assert!(!detector.uses_model());
     let report = detector.score("kys");
-    assert_eq!(report.engine.mode, "rules");
+    assert_eq!(report.engine.mode, "fast");
     assert!(report
         .engine
         .note
@@ -136,7 +136,7 @@ fn a_corrupted_model_file_is_refused() {
         "{err}"
     );
     let fallback = Detector::builder().model_dir(&dir).build().unwrap();
-    assert_eq!(fallback.score("hello").engine.mode, "rules");
+    assert_eq!(fallback.score("hello").engine.mode, "fast");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -1,16 +1,18 @@
 """On-device detection of self-harm risk, harassment and health misinformation in user-written text.
 
 >>> import safespace
->>> detector = safespace.Detector(rules_only=True)
+>>> detector = safespace.Detector(engine="fast")
 >>> report = detector.score("I bought the pills, tonight's the night")
 >>> report.flagged, report.severity
 (['self_harm'], 'critical')
 >>> [r.how for r in report.resources][0]
 'Call or text 988'
 
-The default detector runs the bundled model on ONNX Runtime, found through the installed
-``onnxruntime`` package, and falls back to the rules (``report.engine.mode == "rules"``) if it cannot
-load; pass ``require_model=True`` to get a :class:`ModelError` instead. The model loads once per
+The default detector runs the full engine: the bundled model on ONNX Runtime, found through the
+installed ``onnxruntime`` package, fused with the rules; it falls back to the fast engine (rules and
+lexical tier, ``report.engine.mode == "fast"``) if the model cannot load; pass ``require_model=True``
+to get a :class:`ModelError` instead. ``Detector(engine="fast")`` skips the model: microseconds per
+text. The model loads once per
 process: every further ``Detector()`` shares it. Every error the package raises is a
 :class:`SafespaceError` (see :mod:`safespace.exceptions`).
 """
@@ -48,6 +50,7 @@ __all__ = [
     "Category",
     "Detector",
     "Engine",
+    "EngineName",
     "Evidence",
     "Report",
     "Resource",
@@ -69,6 +72,8 @@ __all__ = [
 
 #: A category's name (``report.flagged``, ``report.scores`` keys, ``evidence.category``).
 Category = Literal["self_harm", "harassment", "misinformation"]
+#: The engines of :class:`Detector`: the full one (model + rules) and the fast one (rules + lexical tier).
+EngineName = Literal["full", "fast"]
 #: How serious a report or a piece of evidence is, from least to most.
 Severity = Literal["none", "low", "medium", "high", "critical"]
 #: What the policy recommends for a text, from least to most restrictive.
@@ -116,7 +121,9 @@ class Detector:
     Args:
         policy: ``"peer_support"`` (default), ``"general"`` or ``"strict"``.
         locale: whose crisis resources reports carry: ``"US"``, ``"UK"``, ``"IE"``, ``"CA"``, ``"AU"``.
-        rules_only: skip the model; the rules alone are fast and explainable but miss new phrasing.
+        engine: ``"full"`` (default: the model fused with the rules) or ``"fast"`` (the rules and the
+            lexical tier: no model, microseconds per text, less recall on new phrasing).
+        rules_only: the old name of ``engine="fast"``.
         model_path: a folder with ``model.onnx``, ``tokenizer.json`` and ``manifest.json`` to use
             instead of the bundled model.
         thresholds: per-category overrides of the policy's thresholds, e.g. ``{"harassment": 0.8}``.
@@ -132,14 +139,14 @@ class Detector:
             file that cannot be read or has a mistake (:class:`OptionTypeError` for a wrong type).
         ModelError: ``require_model=True`` and the model cannot load.
 
-    >>> detector = Detector(policy="strict", locale="UK", rules_only=True)
+    >>> detector = Detector(policy="strict", locale="UK", engine="fast")
     >>> detector
-    Detector(policy='strict', locale='UK', engine='rules')
+    Detector(policy='strict', locale='UK', engine='fast')
     >>> detector.score("kys").flagged
     ['self_harm', 'harassment']
     >>> import pickle
     >>> pickle.loads(pickle.dumps(detector))
-    Detector(policy='strict', locale='UK', engine='rules')
+    Detector(policy='strict', locale='UK', engine='fast')
     """
 
     #: Column order of :meth:`scores`.
@@ -149,6 +156,7 @@ class Detector:
         self,
         policy: str = "peer_support",
         locale: str = "US",
+        engine: Optional[EngineName] = None,
         rules_only: bool = False,
         model_path: Optional[os.PathLike[str] | str] = None,
         thresholds: Optional[Mapping[Category, float]] = None,
@@ -160,6 +168,11 @@ class Detector:
         _expect(policy, str, "policy")
         _expect(locale, str, "locale")
         _expect(rules_only, bool, "rules_only")
+        if engine is not None:
+            _expect(engine, str, "engine")
+            if rules_only and engine != "fast":
+                raise InvalidOptionError(f"rules_only=True is engine='fast'; it contradicts engine={engine!r}")
+        engine = engine or ("fast" if rules_only else "full")
         _expect(require_model, bool, "require_model")
         thresholds = dict(thresholds or {})
         for category, value in thresholds.items():
@@ -169,7 +182,7 @@ class Detector:
         self._options: dict[str, Any] = {
             "policy": policy,
             "locale": locale,
-            "rules_only": rules_only,
+            "engine": engine,
             "model_path": None if model_path is None else os.fspath(model_path),
             "thresholds": {k: float(v) for k, v in thresholds.items()},
             "require_model": require_model,
@@ -177,7 +190,7 @@ class Detector:
             "disable_rules": [_expect(i, str, "disable_rules item") for i in disable_rules],
             "max_input_bytes": None if max_input_bytes is None else _expect(max_input_bytes, int, "max_input_bytes"),
         }
-        library = None if rules_only else onnxruntime_library()
+        library = None if engine == "fast" else onnxruntime_library()
         self._native = NativeDetector(onnxruntime_library=library, **self._options)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -191,7 +204,7 @@ class Detector:
     def score(self, text: str) -> Report:
         """Scores one text.
 
-        >>> Detector(rules_only=True).score("have a lovely day").flagged
+        >>> Detector(engine="fast").score("have a lovely day").flagged
         []
         """
         _expect(text, str, "text", InputTypeError)
@@ -209,7 +222,7 @@ class Detector:
                 naming its index (default), give ``"null"`` (``None`` in its place), or ``"skip"`` it
                 (left out, with a :class:`SkippedRecordsWarning` that counts them).
 
-        >>> [r.flagged for r in Detector(rules_only=True).score_batch(["kys", "nice goal!"])]
+        >>> [r.flagged for r in Detector(engine="fast").score_batch(["kys", "nice goal!"])]
         [['self_harm', 'harassment'], []]
         """
         items, allow_missing, threads = self._batch_args(texts, threads, on_error)
@@ -228,7 +241,7 @@ class Detector:
 
         ``on_error="null"`` gives NaN rows for missing items; ``"skip"`` leaves their rows out.
 
-        >>> Detector(rules_only=True).scores(["kys", "nice goal!"]).shape
+        >>> Detector(engine="fast").scores(["kys", "nice goal!"]).shape
         (2, 3)
         """
         items, allow_missing, threads = self._batch_args(texts, threads, on_error)
@@ -242,7 +255,7 @@ class Detector:
 
     @property
     def uses_model(self) -> bool:
-        """Whether the model runs (``engine.mode == "model+rules"``) or only the rules."""
+        """Whether the model runs (``engine.mode == "model+rules"``) or only the fast engine."""
         return self._native.uses_model
 
     @property
@@ -270,7 +283,7 @@ class Detector:
         return self._native.rule_ids()
 
     def __repr__(self) -> str:
-        engine = "model+rules" if self.uses_model else "rules"
+        engine = "full" if self.uses_model else "fast"
         return f"Detector(policy={self.policy!r}, locale={self.locale!r}, engine={engine!r})"
 
     @staticmethod
@@ -306,7 +319,7 @@ def score_frame(
     which shares the model already loaded in the process.
 
     >>> import pandas as pd
-    >>> out = score_frame(pd.DataFrame({"text": ["kys", "nice goal!"]}), detector=Detector(rules_only=True))
+    >>> out = score_frame(pd.DataFrame({"text": ["kys", "nice goal!"]}), detector=Detector(engine="fast"))
     >>> list(out.columns)
     ['self_harm', 'harassment', 'misinformation', 'flagged', 'severity', 'action']
     >>> out["action"].tolist()
@@ -457,7 +470,7 @@ def evaluate(
             whose length differs from the texts'.
         InvalidOptionError: ``target_recall`` outside [0, 1].
 
-    >>> result = evaluate(Detector(rules_only=True), ["kys", "nice goal", "I want to die"],
+    >>> result = evaluate(Detector(engine="fast"), ["kys", "nice goal", "I want to die"],
     ...                   {"self_harm": ["yes", "no", 1]})
     >>> result.categories["self_harm"].recall, result.categories["self_harm"].roc_auc
     (1.0, 1.0)

@@ -57,13 +57,22 @@ class Engine:
 
     @property
     def mode(self) -> str:
-        """``"model+rules"`` or ``"rules"``."""
+        """``"model+rules"`` (the full engine) or ``"fast"`` (rules and lexical tier)."""
+    @property
+    def tiers(self) -> list[str]:
+        """The tiers that ran: ``["rules", "model"]`` or ``["rules", "lexical"]``."""
     @property
     def model(self) -> Optional[str]: ...
     @property
+    def lexical(self) -> Optional[str]: ...
+    @property
     def rules(self) -> str: ...
     @property
+    def rules_scores(self) -> dict[Category, float]: ...
+    @property
     def model_scores(self) -> Optional[dict[Category, float]]: ...
+    @property
+    def lexical_scores(self) -> Optional[dict[Category, float]]: ...
     @property
     def note(self) -> Optional[str]: ...
 
@@ -103,7 +112,7 @@ class NativeDetector:
         self,
         policy: str,
         locale: str,
-        rules_only: bool,
+        engine: str,
         model_path: Optional[str],
         thresholds: dict[str, float],
         require_model: bool,

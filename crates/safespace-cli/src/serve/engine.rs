@@ -35,13 +35,9 @@ impl Engine {
         })
     }
 
-    /// `model+rules` or `rules`.
+    /// `model+rules` or `fast`.
     pub fn mode(&self) -> &'static str {
-        if self.server.uses_model() {
-            "model+rules"
-        } else {
-            "rules"
-        }
+        self.server.mode().as_str()
     }
 
     /// Why the server is not ready: the model was wanted and could not be loaded.
@@ -70,6 +66,12 @@ impl Engine {
             return Err(ApiError::unprocessable(
                 "settings: rules_files is not accepted in a request; send the rules' text in `rules`",
             ));
+        }
+        let engine = self.args.engine();
+        if settings.engine.is_some_and(|asked| asked != engine) {
+            return Err(ApiError::unprocessable(format!(
+                "settings: the server runs the {engine} engine; a request cannot change it"
+            )));
         }
         let limit = self.server.max_input_bytes();
         match settings.max_input_bytes {

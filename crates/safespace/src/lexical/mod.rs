@@ -2,12 +2,19 @@
 //!
 //! One extractor serves training (through the Python binding's `lexical_features`, into
 //! scikit-learn) and inference, so the two can never disagree. [`lexical_features`] has the exact
-//! definition, which a trained model depends on and which must therefore never change.
+//! definition, which a trained model depends on and which must therefore never change. A
+//! [`LexicalTier`] turns them into calibrated probabilities: the fast engine's learned part.
 
 mod counts;
 mod ngrams;
 #[cfg(test)]
 mod tests;
+mod tier;
+#[cfg(test)]
+mod tier_tests;
+
+pub(crate) use tier::LexicalRun;
+pub use tier::{LexicalTier, LexicalTierError};
 
 use std::ops::Range;
 
@@ -146,8 +153,8 @@ pub fn lexical_features(text: &str) -> SparseVector {
     features(Normalizer::default().normalize(text).as_str())
 }
 
-/// The features of `text` taken as it is.
-fn features(text: &str) -> SparseVector {
+/// The features of `text` taken as it is (already normalized).
+pub(crate) fn features(text: &str) -> SparseVector {
     counts::Counts::with(|counts| {
         ngrams::for_each_ngram(text, |_, _, bucket, _| counts.add(bucket));
         let mut pairs = Vec::with_capacity(text.len().saturating_mul(2).min(1 << 12));

@@ -65,7 +65,7 @@ pub(super) fn for_each_ngram(
 }
 
 /// Byte ranges of the maximal runs of alphanumeric characters ([`char::is_alphanumeric`]).
-fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+pub(super) fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut chars = text.char_indices().peekable();
     std::iter::from_fn(move || {
         let (start, _) = chars.find(|&(_, c)| c.is_alphanumeric())?;

@@ -1,0 +1,391 @@
+//! The lexical tier: one calibrated logistic-regression head per category over [`lexical_features`],
+//! with int8 weights on a few thousand feature indices each.
+//!
+//! `models/training/lexical.py` trains it and writes `weights.bin`; its module doc has the format.
+//! The built-in tier is `models/safespace-lexical/weights.bin`, embedded in the library.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use super::{ngrams, LexicalFeatures, SparseVector};
+use crate::normalize::NormalizedText;
+use crate::Category;
+
+const MAGIC: &[u8; 4] = b"SSLX";
+const VERSION: u8 = 1;
+const BUILTIN: &[u8] = include_bytes!("../../../../models/safespace-lexical/weights.bin");
+/// Name and version of the built-in tier, as reports give them.
+const BUILTIN_ID: &str = "safespace-lexical@0.1.0";
+
+/// A trained lexical tier: calibrated per-category probabilities from the hashed n-grams of a text.
+///
+/// The built-in one ([`LexicalTier::builtin`]) is trained on the public sets the model learns from;
+/// [`LexicalTier::from_file`] loads another, written by `models/training/lexical.py`.
+///
+/// ```
+/// use safespace::{Category, LexicalTier};
+/// let tier = LexicalTier::builtin();
+/// let p = tier.probabilities("you are a worthless idiot, nobody likes you");
+/// let calm = tier.probabilities("see you at practice on tuesday");
+/// assert!(p[Category::Harassment.index()] > calm[Category::Harassment.index()]);
+/// ```
+#[derive(Debug)]
+pub struct LexicalTier {
+    id: String,
+    /// Per category: `sigmoid(bias + unit × Σ weight × value)`.
+    bias: [f32; 3],
+    unit: [f32; 3],
+    table: WeightTable,
+}
+
+/// Why a lexical tier could not be loaded: its id, the byte where reading stopped, and why.
+///
+/// ```
+/// let error = safespace::LexicalTier::from_bytes("mine", b"SSLX").unwrap_err();
+/// assert_eq!(error.to_string(), "lexical tier mine: byte 4: the file ends early");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct LexicalTierError(String);
+
+impl LexicalTier {
+    /// The tier built into the library (`models/safespace-lexical`), parsed once per process.
+    ///
+    /// ```
+    /// assert!(safespace::LexicalTier::builtin().id().starts_with("safespace-lexical@"));
+    /// ```
+    pub fn builtin() -> Arc<LexicalTier> {
+        static BUILT_IN: OnceLock<Arc<LexicalTier>> = OnceLock::new();
+        BUILT_IN
+            .get_or_init(|| {
+                // The embedded bytes are checked by a unit test; they cannot differ at run time.
+                let tier = LexicalTier::from_bytes(BUILTIN_ID, BUILTIN)
+                    .expect("the embedded lexical tier parses");
+                Arc::new(tier)
+            })
+            .clone()
+    }
+
+    /// Reads a tier from a `weights.bin` file; its id is `id`.
+    ///
+    /// ```
+    /// let error = safespace::LexicalTier::from_file("mine", "no/such/weights.bin").unwrap_err();
+    /// assert!(error.to_string().contains("cannot read"));
+    /// ```
+    pub fn from_file(
+        id: impl Into<String>,
+        path: impl AsRef<Path>,
+    ) -> Result<LexicalTier, LexicalTierError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| {
+            LexicalTierError(format!("cannot read lexical tier {}: {e}", path.display()))
+        })?;
+        LexicalTier::from_bytes(id, &bytes)
+    }
+
+    /// Parses the bytes of a `weights.bin` file; its id is `id`.
+    ///
+    /// ```
+    /// let error = safespace::LexicalTier::from_bytes("mine", b"SSLX\x09").unwrap_err();
+    /// assert!(error.to_string().contains("version 9"));
+    /// ```
+    pub fn from_bytes(
+        id: impl Into<String>,
+        bytes: &[u8],
+    ) -> Result<LexicalTier, LexicalTierError> {
+        let id = id.into();
+        let mut reader = Reader {
+            id: &id,
+            bytes,
+            at: 0,
+        };
+        if reader.take(4)? != MAGIC {
+            return Err(reader.error("not a lexical tier (no SSLX header)"));
+        }
+        let version = reader.u8()?;
+        if version != VERSION {
+            return Err(reader.error(&format!(
+                "version {version}; this library reads version {VERSION}"
+            )));
+        }
+        let categories = reader.u8()?;
+        let features = reader.u32()?;
+        if categories != 3 || features != LexicalFeatures::N_FEATURES {
+            return Err(reader.error(&format!(
+                "{categories} categories over {features} features; expected 3 over {}",
+                LexicalFeatures::N_FEATURES
+            )));
+        }
+        let mut bias = [0.0; 3];
+        let mut unit = [0.0; 3];
+        let mut table = WeightTable::default();
+        for c in 0..3 {
+            bias[c] = reader.f32()?;
+            unit[c] = reader.f32()?;
+            let count = reader.u32()? as usize;
+            let mut buckets = Vec::with_capacity(count.min(LexicalFeatures::N_FEATURES as usize));
+            let mut bucket = 0u64;
+            for _ in 0..count {
+                bucket += reader.leb128()?;
+                if bucket >= u64::from(LexicalFeatures::N_FEATURES) {
+                    return Err(reader.error("a feature index is out of range"));
+                }
+                buckets.push(bucket as u32);
+            }
+            let weights = reader.take(count)?;
+            for (&bucket, &weight) in buckets.iter().zip(weights) {
+                table.set(bucket, c, weight as i8);
+            }
+        }
+        if reader.at != bytes.len() {
+            return Err(reader.error("trailing bytes"));
+        }
+        if !bias.iter().chain(&unit).all(|x| x.is_finite()) {
+            return Err(reader.error("a calibration constant is not finite"));
+        }
+        Ok(LexicalTier {
+            id,
+            bias,
+            unit,
+            table: table.finish(),
+        })
+    }
+
+    /// The tier's name and version, as reports give it in `engine.lexical`.
+    ///
+    /// ```
+    /// assert_eq!(safespace::LexicalTier::builtin().id(), "safespace-lexical@0.1.0");
+    /// ```
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Calibrated probabilities per category ([`Category::index`] order) of a text, normalized
+    /// first as [`lexical_features`](crate::lexical_features) does.
+    ///
+    /// ```
+    /// let p = safespace::LexicalTier::builtin().probabilities("");
+    /// assert!(p.iter().all(|&x| x > 0.0 && x < 0.5));
+    /// ```
+    pub fn probabilities(&self, text: &str) -> [f32; 3] {
+        self.score(&crate::lexical_features(text))
+    }
+
+    /// Runs the tier on a normalized text: its features and probabilities.
+    pub(crate) fn run(&self, normalized: &NormalizedText) -> Option<LexicalRun> {
+        let features = super::features(normalized.as_str());
+        let probabilities = self.score(&features);
+        Some(LexicalRun {
+            features,
+            probabilities,
+        })
+    }
+
+    /// Calibrated probabilities of a feature vector.
+    fn score(&self, features: &SparseVector) -> [f32; 3] {
+        let mut sums = [0.0f32; 3];
+        for (&index, &value) in features.indices.iter().zip(&features.values) {
+            if let Some(weights) = self.table.get(index) {
+                for c in 0..3 {
+                    sums[c] += f32::from(weights[c]) * value;
+                }
+            }
+        }
+        [0, 1, 2].map(|c| sigmoid(self.bias[c] + self.unit[c] * sums[c]))
+    }
+
+    /// Where in `normalized` the tier finds `category`: spans of the words that raise its score
+    /// most (byte ranges in the normalized text), at most `limit` words, in text order, adjacent
+    /// words merged into one span, each with its share of the raise in `[0, 1]`. Each n-gram's part
+    /// of the logit is split evenly over its occurrences and over the words it covers (a character
+    /// n-gram lies in one word, a bigram in two). Linear in the text's length.
+    pub(crate) fn explain(
+        &self,
+        normalized: &NormalizedText,
+        run: &LexicalRun,
+        category: Category,
+        limit: usize,
+    ) -> Vec<(Range<usize>, f32)> {
+        let features = &run.features;
+        let c = category.index();
+        let text = normalized.as_str();
+        let words: Vec<Range<usize>> = ngrams::words(text).collect();
+        let mut occurrences: Vec<(u32, Range<usize>)> = Vec::new();
+        ngrams::for_each_ngram(text, |_, _, bucket, range| {
+            if self.table.get(bucket).is_some_and(|w| w[c] > 0) {
+                occurrences.push((bucket, range));
+            }
+        });
+        let mut repeats: HashMap<u32, f32> = HashMap::new();
+        for (bucket, _) in &occurrences {
+            *repeats.entry(*bucket).or_default() += 1.0;
+        }
+        let mut raise = vec![0.0f32; words.len()];
+        for (bucket, range) in &occurrences {
+            let value = features
+                .indices
+                .binary_search(bucket)
+                .map_or(0.0, |i| features.values[i]);
+            let weight = self.table.get(*bucket).map_or(0, |w| w[c]);
+            let first = words.partition_point(|w| w.end <= range.start);
+            let last = words.partition_point(|w| w.start < range.end);
+            let share = self.unit[c] * f32::from(weight) * value
+                / repeats[bucket]
+                / (last - first).max(1) as f32;
+            raise[first..last].iter_mut().for_each(|r| *r += share);
+        }
+        let total: f32 = raise.iter().sum();
+        let mut strongest: Vec<usize> = (0..words.len()).filter(|&w| raise[w] > 0.0).collect();
+        strongest.sort_by(|&a, &b| raise[b].total_cmp(&raise[a]));
+        strongest.truncate(limit);
+        strongest.sort_unstable();
+        let mut spans: Vec<(Range<usize>, f32, usize)> = Vec::new();
+        for w in strongest {
+            let share = raise[w] / total.max(f32::MIN_POSITIVE);
+            match spans.last_mut() {
+                Some((range, total, last)) if *last + 1 == w => {
+                    range.end = words[w].end;
+                    *total += share;
+                    *last = w;
+                }
+                _ => spans.push((words[w].clone(), share, w)),
+            }
+        }
+        spans
+            .into_iter()
+            .map(|(range, share, _)| (range, share))
+            .collect()
+    }
+}
+
+/// What the tier found in one text.
+#[derive(Debug, Clone)]
+pub(crate) struct LexicalRun {
+    features: SparseVector,
+    probabilities: [f32; 3],
+}
+
+impl LexicalRun {
+    /// Calibrated probabilities per category.
+    pub(crate) fn probabilities(&self) -> [f32; 3] {
+        self.probabilities
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Int8 weights of the three categories per feature index, for the indices any category uses: a
+/// bitmap of those indices with a running count per 64 of them, so a look-up is two reads and a
+/// popcount (about 56 KiB for the index over 2^18 features).
+#[derive(Debug, Default)]
+struct WeightTable {
+    present: Vec<u64>,
+    rank: Vec<u32>,
+    weights: Vec<[i8; 3]>,
+    /// While parsing: every (index, weights) pair, merged by `finish`.
+    pending: Vec<(u32, [i8; 3])>,
+}
+
+impl WeightTable {
+    fn set(&mut self, index: u32, category: usize, weight: i8) {
+        let mut weights = [0; 3];
+        weights[category] = weight;
+        self.pending.push((index, weights));
+    }
+
+    fn finish(mut self) -> WeightTable {
+        let words = LexicalFeatures::N_FEATURES as usize / 64;
+        self.pending.sort_unstable_by_key(|(index, _)| *index);
+        let mut present = vec![0u64; words];
+        let mut weights: Vec<[i8; 3]> = Vec::new();
+        let mut last = None;
+        for (index, w) in self.pending {
+            if last == Some(index) {
+                let merged = weights.last_mut().expect("an entry for the last index");
+                (0..3).for_each(|c| merged[c] = merged[c].saturating_add(w[c]));
+            } else {
+                weights.push(w);
+                present[index as usize / 64] |= 1 << (index % 64);
+                last = Some(index);
+            }
+        }
+        let mut rank = Vec::with_capacity(words);
+        let mut running = 0u32;
+        for word in &present {
+            rank.push(running);
+            running += word.count_ones();
+        }
+        WeightTable {
+            present,
+            rank,
+            weights,
+            pending: Vec::new(),
+        }
+    }
+
+    fn get(&self, index: u32) -> Option<&[i8; 3]> {
+        let (word, bit) = (index as usize / 64, index % 64);
+        let bits = *self.present.get(word)?;
+        if bits >> bit & 1 == 0 {
+            return None;
+        }
+        let below = (bits & ((1u64 << bit) - 1)).count_ones();
+        self.weights.get((self.rank[word] + below) as usize)
+    }
+}
+
+/// Reads `weights.bin` front to back; errors name the byte where they stopped.
+struct Reader<'a> {
+    id: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn error(&self, message: &str) -> LexicalTierError {
+        LexicalTierError(format!(
+            "lexical tier {}: byte {}: {message}",
+            self.id, self.at
+        ))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], LexicalTierError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or_else(|| self.error("the file ends early"))?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, LexicalTierError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32, LexicalTierError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn f32(&mut self) -> Result<f32, LexicalTierError> {
+        Ok(f32::from_bits(self.u32()?))
+    }
+
+    fn leb128(&mut self) -> Result<u64, LexicalTierError> {
+        let mut value = 0u64;
+        for shift in (0..35).step_by(7) {
+            let byte = self.u8()?;
+            value |= u64::from(byte & 0x7F) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(self.error("a feature index delta is too long"))
+    }
+}
