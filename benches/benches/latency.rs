@@ -1,4 +1,4 @@
-//! Latency percentiles and throughput, rules-only and with the model, on this machine. Criterion
+//! Latency percentiles and throughput, the fast engine and the full one, on this machine. Criterion
 //! reports means and medians; tails need every sample. Run:
 //!
 //! ```text
@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use safespace::Detector;
+use safespace::{Detector, Engine};
 use safespace_benches::{everyday_post, posts};
 
 const LENGTHS: [usize; 3] = [80, 280, 2000];
@@ -25,32 +25,40 @@ fn main() {
         }
         return;
     }
-    let rules = Detector::builder().rules_only(true).build().unwrap();
-    println!("rules only, one post at a time, 1 thread (risk-dense corpus)");
-    latency_table(&rules, 40, posts);
-    println!("\nrules only, everyday posts that match no rule");
-    latency_table(&rules, 40, |count, len| {
+    let fast = Detector::builder().engine(Engine::Fast).build().unwrap();
+    println!(
+        "fast engine (rules + lexical tier), one post at a time, 1 thread (risk-dense corpus)"
+    );
+    latency_table(&fast, 40, posts);
+    println!("\nfast engine, everyday posts that match no rule");
+    latency_table(&fast, 40, |count, len| {
         (0..count).map(|seed| everyday_post(len, seed)).collect()
     });
     let one_thread = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .unwrap();
-    let model = one_thread.install(|| Detector::builder().require_model(true).build());
+    let full = || {
+        Detector::builder()
+            .engine(Engine::Full)
+            .require_model(true)
+            .build()
+    };
+    let model = one_thread.install(full);
     let Ok(model) = model else {
         println!("model: not measured ({})", model.unwrap_err());
         return;
     };
-    println!("\nmodel+rules, batch 1, 1 thread");
+    println!("\nfull engine (model + rules), batch 1, 1 thread");
     one_thread.install(|| latency_table(&model, 2, posts));
-    println!("\nmodel+rules, score_batch of 32 posts");
+    println!("\nfull engine, score_batch of 32 posts");
     println!("{:>6} {:>8} {:>12}", "bytes", "threads", "posts/s");
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
-        let detector = pool.install(|| Detector::builder().require_model(true).build().unwrap());
+        let detector = pool.install(|| full().unwrap());
         for len in LENGTHS {
             let corpus = posts(256, len);
             let start = Instant::now();

@@ -1,8 +1,8 @@
-//! Criterion benchmarks of the rules-only engine: normalization throughput, per-post scoring latency
+//! Criterion benchmarks of the fast engine (rules + lexical tier): normalization throughput, per-post scoring latency
 //! at 80 / 280 / 2,000 bytes, and batch throughput on 1 and 2 threads.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use safespace::{Detector, Normalizer};
+use safespace::{Detector, Engine, Normalizer};
 use safespace_benches::posts;
 
 fn normalization(c: &mut Criterion) {
@@ -22,7 +22,7 @@ fn normalization(c: &mut Criterion) {
 }
 
 fn score_one(c: &mut Criterion) {
-    let detector = Detector::builder().rules_only(true).build().unwrap();
+    let detector = Detector::builder().engine(Engine::Fast).build().unwrap();
     let mut group = c.benchmark_group("score");
     for len in [80, 280, 2000] {
         let corpus = posts(64, len);
@@ -40,7 +40,7 @@ fn score_one(c: &mut Criterion) {
 }
 
 fn score_batch(c: &mut Criterion) {
-    let detector = Detector::builder().rules_only(true).build().unwrap();
+    let detector = Detector::builder().engine(Engine::Fast).build().unwrap();
     let corpus = posts(1024, 280);
     let mut group = c.benchmark_group("batch");
     group.throughput(Throughput::Elements(corpus.len() as u64));

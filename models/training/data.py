@@ -433,6 +433,15 @@ def load(data: Path, datasets: Path, seed: int = 7) -> pd.DataFrame:
     return table
 
 
+def add_table_arguments(parser, root: Path) -> None:
+    """`--data`, `--datasets`, `--cache` and `--seed`: what `cached_table` reads, for the scripts that
+    load the table (`root` is the repository's root)."""
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="the public labeled sets")
+    parser.add_argument("--datasets", type=Path, default=root / "datasets", help="the team's sets")
+    parser.add_argument("--cache", type=Path, default=root / "models/training/.cache", help="where the table pickle is kept")
+    parser.add_argument("--seed", type=int, default=7)
+
+
 def cached_table(data: Path, datasets: Path, seed: int, cache: Path):
     """data.load's table, cached under `cache` (keyed by data.py, the team's sets and the seed)."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
@@ -441,6 +450,7 @@ def cached_table(data: Path, datasets: Path, seed: int, cache: Path):
     digest.update(str(seed).encode())
     path = cache / f"table-{digest.hexdigest()[:16]}.pkl"
     if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
         path.write_bytes(pickle.dumps(load(data, datasets, seed)))
     return pickle.loads(path.read_bytes())
 

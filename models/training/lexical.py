@@ -17,9 +17,10 @@ and inference cannot disagree. Per category, on the rows whose label the source 
    the bias, so the crate computes `p = sigmoid(bias + unit · Σ q_i x_i)`.
 
 `train` writes `weights.bin` (format below) and `manifest.json` (pooled validation ROC-AUC before and
-after pruning and quantization, the recipe, the sources) to --out. `loso` trains step 1–2 without each
-source and tests on all of it (data.held_out_test), with alt-profanity-check beside it for harassment,
-and writes the table to --out's loso.json.
+after pruning and quantization, the recipe, the sources) to --out. `loso` trains steps 1–3 without each
+source and tests on all of it (data.held_out_test), with alt-profanity-check beside it for harassment;
+it writes the table and one tier per held-out source under --cache/lexical-loso/ (for
+benches/compare/loso.py, which runs the fast engine with each of them beside the peers).
 
 `weights.bin`, little-endian: `b"SSLX"`, version `u8` (1), categories `u8` (3), feature count `u32`
 (2^18); then per category (self_harm, harassment, misinformation): `bias f32`, `unit f32`, count `u32`,
@@ -98,26 +99,27 @@ def leb128(values: np.ndarray) -> bytes:
     return bytes(out)
 
 
-def quantized(head: Head, a: float, b: float) -> tuple[float, float, np.ndarray]:
-    """`(bias, unit, q)`: int8 weights `q` and the calibrated `p = sigmoid(bias + unit · q · x)`."""
-    scale = float(np.abs(head.weights).max()) / 127
-    q = np.clip(np.round(head.weights / scale), -127, 127).astype(np.int8)
+def quantized(head: Head, a: float, b: float, levels: int) -> tuple[float, float, np.ndarray]:
+    """`(bias, unit, q)`: integer weights `q` in `[-levels, levels]` (stored as int8) and the calibrated
+    `p = sigmoid(bias + unit · q · x)`."""
+    scale = float(np.abs(head.weights).max()) / levels
+    q = np.clip(np.round(head.weights / scale), -levels, levels).astype(np.int8)
     return a * head.intercept + b, a * scale, q
 
 
-def encode(categories: list[tuple[Head, float, float]]) -> bytes:
+def encode(categories: list[tuple[Head, float, float]], levels: int) -> bytes:
     """weights.bin (format in the module doc) from each category's head and calibration."""
     out = bytearray(MAGIC + struct.pack("<BBI", VERSION, len(categories), N_FEATURES))
     for head, a, b in categories:
-        bias, unit, q = quantized(head, a, b)
+        bias, unit, q = quantized(head, a, b, levels)
         deltas = np.diff(head.buckets, prepend=0)
         out += struct.pack("<ffI", bias, unit, len(q)) + leb128(deltas) + q.tobytes()
     return bytes(out)
 
 
-def probabilities(head: Head, a: float, b: float, features) -> np.ndarray:
+def probabilities(head: Head, a: float, b: float, features, levels: int) -> np.ndarray:
     """What the crate computes from the quantized table."""
-    bias, unit, q = quantized(head, a, b)
+    bias, unit, q = quantized(head, a, b, levels)
     return 1 / (1 + np.exp(-(bias + unit * (features[:, head.buckets] @ q.astype(np.float64)))))
 
 
@@ -131,19 +133,39 @@ def load(args):
     return table, y, known, features
 
 
+def fit_category(features, y, known, split, c: int, keep: int, without: str | None = None, sources=None):
+    """Category c's head trained on the train split (without the rows of source `without`) and its
+    Platt calibration on the validation split (likewise without them), with the validation rows."""
+    mask = known[:, c] > 0
+    if without is not None:
+        mask &= sources != without
+    train_rows = np.flatnonzero((split == "train") & mask)
+    val_rows = np.flatnonzero((split == "val") & mask)
+    head = fit_head(features[train_rows], y[train_rows, c], keep)
+    a, b = platt(head.decision(features[val_rows]), y[val_rows, c])
+    return head, a, b, train_rows, val_rows
+
+
+def write_tier(out: Path, categories: list, levels: int, about: dict) -> bytes:
+    """weights.bin and manifest.json (`about` plus the weights' sha256) in the folder `out`."""
+    weights = encode(categories, levels)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "weights.bin").write_bytes(weights)
+    manifest = {**about, "weights_sha256": hashlib.sha256(weights).hexdigest()}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return weights
+
+
 def train(args) -> None:
     table, y, known, features = load(args)
     split = table["split"].to_numpy()
     categories, metrics = [], {}
     for c, name in enumerate(CATEGORIES):
-        train_rows = np.flatnonzero((split == "train") & (known[:, c] > 0))
-        val_rows = np.flatnonzero((split == "val") & (known[:, c] > 0))
         started = time.time()
-        head = fit_head(features[train_rows], y[train_rows, c], args.features)
-        val = features[val_rows]
-        a, b = platt(head.decision(val), y[val_rows, c])
+        head, a, b, train_rows, val_rows = fit_category(features, y, known, split, c, args.features)
         categories.append((head, a, b))
-        shipped = probabilities(head, a, b, val)
+        val = features[val_rows]
+        shipped = probabilities(head, a, b, val, args.levels)
         metrics[name] = {
             "train": int(len(train_rows)), "validation": int(len(val_rows)), "validation_positives": int(y[val_rows, c].sum()),
             "roc_auc_pruned": round(float(roc_auc_score(y[val_rows, c], head.decision(val))), 4),
@@ -152,34 +174,34 @@ def train(args) -> None:
             "mean_probability_positives": round(float(shipped[y[val_rows, c] == 1].mean()), 4),
         }
         print(f"{name}: {metrics[name]} ({time.time() - started:.0f}s)", flush=True)
-    weights = encode(categories)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "weights.bin").write_bytes(weights)
-    manifest = {
+    weights = write_tier(args.out, categories, args.levels, {
         "name": "safespace-lexical",
         "version": args.version,
-        "weights_sha256": hashlib.sha256(weights).hexdigest(),
-        "features": {"buckets": N_FEATURES, "kept_per_category": args.features},
+        "features": {"buckets": N_FEATURES, "kept_per_category": args.features, "weight_levels": 2 * args.levels + 1},
         "recipe": f"liblinear logistic regression, C={C}, classes balanced; top {args.features} |weights| refitted; "
-                  "Platt-calibrated on the pooled validation split; int8 weights",
+                  f"Platt-calibrated on the pooled validation split; weights on {2 * args.levels + 1} levels (int8)",
         "sources": {name: spec.license for name, spec in datasets_module.SOURCES.items()},
         "validation": metrics,
-    }
-    (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    })
     print(f"wrote {args.out / 'weights.bin'} ({len(weights)} bytes)")
 
 
 def loso(args) -> None:
+    """For each source, the category's head trained and calibrated without it, tested on all of it
+    (decision values: ROC-AUC does not depend on calibration), and written as a whole tier (the other
+    categories' heads trained on everything) to --cache/lexical-loso/tiers/<source>/ for
+    benches/compare/loso.py, with the table in --cache/lexical-loso/loso.json."""
+    out = args.cache / "lexical-loso"
     table, y, known, features = load(args)
     sources = table["source"].to_numpy()
-    train_split = table["split"].to_numpy() == "train"
+    split = table["split"].to_numpy()
+    full = [fit_category(features, y, known, split, c, args.features)[:3] for c in range(3)]
     results = {}
     for category in args.categories:
         c = CATEGORIES.index(category)
         for source in [s for s, spec in datasets_module.SOURCES.items() if spec.category == category]:
             rows, texts, labels = datasets_module.held_out_test(args.data, table, source, category)
-            train_rows = np.flatnonzero(train_split & (known[:, c] > 0) & (sources != source))
-            head = fit_head(features[train_rows], y[train_rows, c], args.features)
+            head, a, b, *_ = fit_category(features, y, known, split, c, args.features, without=source, sources=sources)
             test = features[rows] if rows is not None else safespace.lexical_features(texts)
             entry = {"lexical": block(head.decision(test), labels)}
             if category == "harassment":
@@ -187,9 +209,10 @@ def loso(args) -> None:
 
                 entry["alt-profanity-check"] = block(predict_prob(texts), labels)
             results[f"{category}/{source}"] = entry
+            tier = [full[k] if k != c else (head, a, b) for k in range(3)]
+            write_tier(out / "tiers" / source, tier, args.levels, {"name": f"loso-without-{source}", "version": "1"})
             print(f"{category}/{source}: {entry}", flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "loso.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "loso.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
 def block(z: np.ndarray, labels: np.ndarray) -> dict:
@@ -211,12 +234,12 @@ def main() -> None:
     parser.add_argument("--datasets", type=Path, default=Path("datasets"))
     parser.add_argument("--cache", type=Path, default=Path("models/training/.cache"))
     parser.add_argument("--out", type=Path, default=Path("models/safespace-lexical"))
-    parser.add_argument("--features", type=int, default=8192, help="buckets kept per category")
+    parser.add_argument("--features", type=int, default=6144, help="buckets kept per category")
+    parser.add_argument("--levels", type=int, default=31, help="weights are integers in [-levels, levels] (at most 127)")
     parser.add_argument("--categories", nargs="+", choices=CATEGORIES, default=list(CATEGORIES), help="loso: the categories to run")
     parser.add_argument("--version", default="0.1.0")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    args.cache.mkdir(parents=True, exist_ok=True)
     {"train": train, "loso": loso}[args.what](args)
 
 

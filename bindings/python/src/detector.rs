@@ -22,13 +22,14 @@ pub struct NativeDetector {
 #[pymethods]
 impl NativeDetector {
     #[new]
-    #[pyo3(signature = (policy, locale, engine, model_path, thresholds, require_model, onnxruntime_library, rules_files, disable_rules, max_input_bytes))]
+    #[pyo3(signature = (policy, locale, engine, model_path, lexical_path, thresholds, require_model, onnxruntime_library, rules_files, disable_rules, max_input_bytes))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         policy: &str,
         locale: &str,
         engine: &str,
         model_path: Option<String>,
+        lexical_path: Option<String>,
         thresholds: HashMap<String, f32>,
         require_model: bool,
         onnxruntime_library: Option<String>,
@@ -59,7 +60,9 @@ impl NativeDetector {
         if let Some(dir) = model_path {
             builder = builder.model_dir(dir);
         }
-        // After the model folder: `engine="fast"` wins over it.
+        if let Some(dir) = lexical_path {
+            builder = builder.lexical_dir(dir);
+        }
         builder = builder.settings(settings).require_model(require_model);
         if let Some(library) = onnxruntime_library {
             builder = builder.onnxruntime_library(library);
@@ -122,6 +125,12 @@ impl NativeDetector {
     #[getter]
     fn uses_model(&self) -> bool {
         self.inner.uses_model()
+    }
+
+    /// The engine asked for: `"auto"`, `"full"` or `"fast"`.
+    #[getter]
+    fn engine(&self) -> &'static str {
+        self.inner.engine().as_str()
     }
 
     /// Why the model is not running, when it was wanted.
@@ -272,12 +281,13 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
 }
 
 /// The `safespace.exceptions` class of a core error.
-fn to_py_error(error: safespace::Error) -> PyErr {
+pub(crate) fn to_py_error(error: safespace::Error) -> PyErr {
     let message = error.to_string();
     match error {
         safespace::Error::InvalidOption(_)
         | safespace::Error::Rules { .. }
-        | safespace::Error::Io { .. } => InvalidOptionError::new_err(message),
+        | safespace::Error::Io { .. }
+        | safespace::Error::Lexical(_) => InvalidOptionError::new_err(message),
         safespace::Error::InputTooLarge { .. } => InputError::new_err(message),
         safespace::Error::Model(_) => ModelError::new_err(message),
         _ => SafespaceError::new_err(message),

@@ -63,24 +63,41 @@ pub fn evaluate_category(
     threshold: f32,
     target_recall: f64,
 ) -> PyResult<CategoryFields> {
-    if scores.len() != labels.len() {
-        return Err(InputError::new_err(format!(
-            "{} texts but {} {category} labels",
-            scores.len(),
-            labels.len()
-        )));
-    }
     let (mut kept_scores, mut kept_labels) = (Vec::new(), Vec::new());
-    for (index, (score, item)) in scores.into_iter().zip(labels.iter()).enumerate() {
-        if item.is_none() {
-            continue;
-        }
-        let label = parse_label(&item.str()?.to_cow()?)
-            .map_err(|e| InputError::new_err(format!("labels[{category:?}][{index}]: {e}")))?;
+    for (score, label) in scores
+        .iter()
+        .zip(read_labels(category, labels, scores.len())?)
+    {
         if let Some(label) = label {
-            kept_scores.push(score);
+            kept_scores.push(*score);
             kept_labels.push(label);
         }
     }
     Ok(evaluate(&kept_scores, &kept_labels, threshold, target_recall).into())
+}
+
+/// `category`'s labels, one per text (`texts` of them), each read by its `str()` with
+/// `parse_label`; `None`, NaN and empty labels are `None`.
+pub fn read_labels(
+    category: &str,
+    labels: &Bound<'_, PyList>,
+    texts: usize,
+) -> PyResult<Vec<Option<bool>>> {
+    if texts != labels.len() {
+        return Err(InputError::new_err(format!(
+            "{texts} texts but {} {category} labels",
+            labels.len()
+        )));
+    }
+    labels
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            if item.is_none() {
+                return Ok(None);
+            }
+            parse_label(&item.str()?.to_cow()?)
+                .map_err(|e| InputError::new_err(format!("labels[{category:?}][{index}]: {e}")))
+        })
+        .collect()
 }

@@ -39,6 +39,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<report::Engine>()?;
     module.add_function(pyo3::wrap_pyfunction!(evaluate::evaluate_category, module)?)?;
     module.add_function(pyo3::wrap_pyfunction!(lexical::lexical_features, module)?)?;
+    module.add_function(pyo3::wrap_pyfunction!(lexical::fit_lexical, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

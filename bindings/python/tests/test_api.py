@@ -209,7 +209,7 @@ def test_empty_and_huge_inputs(rules, detector):
     huge = ("ordinary words about the weather and the bus. " * 250_000) + "I want to kill myself"
     assert len(huge) > 10_000_000
     assert "self_harm" in rules.score(huge).flagged
-    assert detector.score("").engine.mode == "model+rules"
+    assert detector.score("").engine.tiers == ["rules", "lexical"], "the cascade answers an empty text without the model"
     nul_and_bidi = "I want to\x00 die \u202e reversed \u202c 👩‍👩‍👧"
     assert rules.score(nul_and_bidi).flagged == ["self_harm"]
 
@@ -308,3 +308,39 @@ def test_the_engine_is_chosen_by_name_and_rules_only_is_its_old_name():
         safespace.Detector(engine="turbo")
     with pytest.raises(safespace.OptionTypeError, match="engine must be str"):
         safespace.Detector(engine=1)
+
+
+def test_fit_lexical_refits_the_tier_that_lexical_path_loads(tmp_path):
+    openers = ["honestly", "tonight", "i think", "maybe", "so yeah", "lately"]
+    risky = ["i am catching the bus for good", "nobody will miss me when i catch the bus", "ready to catch the bus and be done"]
+    ordinary = ["the bus was late again this morning", "which bus goes to the library", "missed the bus so i walked home"]
+    texts, labels = [], []
+    for i in range(60):
+        for text, label in ((risky[i % 3], 1), (ordinary[i % 3], 0)):
+            texts.append(f"{openers[i % 6]} {text} #{i}")
+            labels.append(label)
+    out = tmp_path / "ours"
+    assert safespace.fit_lexical(texts, {"self_harm": labels}, out, l2=1e-3) == "ours@1"
+    ours = safespace.Detector(engine="fast", lexical_path=out)
+    base = safespace.Detector(engine="fast")
+    coded = "so yeah i am catching the bus for good tomorrow"
+    assert ours.score(coded).engine.lexical == "ours@1"
+    assert ours.score(coded).engine.lexical_scores["self_harm"] > base.score(coded).engine.lexical_scores["self_harm"]
+    assert safespace.fit_lexical(texts, {"self_harm": labels}, tmp_path / "again", name="again", base=out) == "again@1"
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda p: safespace.fit_lexical(["a"], {"nonsense": [1]}, p), safespace.InputError, "labels name no category"),
+        (lambda p: safespace.fit_lexical(["a", "b"], {"self_harm": [1]}, p), safespace.InputError, "2 texts but 1 self_harm labels"),
+        (lambda p: safespace.fit_lexical(["a"], {"self_harm": ["maybe"]}, p), safespace.InputError, "is not 0/1"),
+        (lambda p: safespace.fit_lexical(["a"], {"self_harm": [1]}, p, l2=-1), safespace.InvalidOptionError, "l2 must be"),
+        (lambda p: safespace.fit_lexical(["a"], {"self_harm": [1]}, p, base=p / "none"), safespace.InvalidOptionError, "base: "),
+        (lambda p: safespace.fit_lexical([3], {"self_harm": [1]}, p), safespace.InputTypeError, "texts\\[0\\]"),
+        (lambda p: safespace.Detector(lexical_path=p / "none"), safespace.InvalidOptionError, "lexical tier could not be loaded"),
+    ],
+)
+def test_fit_lexical_and_lexical_path_errors_are_clear(tmp_path, call, error, match):
+    with pytest.raises(error, match=match):
+        call(tmp_path)

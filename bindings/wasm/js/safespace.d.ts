@@ -89,9 +89,10 @@ export interface RuleFile {
 }
 
 export interface DetectorOptions {
-  /** "fast" (rules and lexical tier; what `new Detector()` runs) or "full" (the model too; needs
-   * `Detector.load` with the model files). */
-  engine?: "full" | "fast";
+  /** "fast" (rules and lexical tier; what `new Detector()` runs), or, with the model files through
+   * `Detector.load`, "auto" (default: the model reads the texts the fast engine screens in) or
+   * "full" (the model reads every text). */
+  engine?: "auto" | "full" | "fast";
   /** Thresholds and actions; default "peer_support". */
   policy?: Preset;
   /** Whose crisis resources reports carry: "US" (default), "UK", "IE", "CA" or "AU". */
@@ -104,12 +105,19 @@ export interface DetectorOptions {
   disableRules?: string[];
   /** Longer texts make `score` throw; default 32 MiB of UTF-8. */
   maxInputBytes?: number;
+  /** A lexical tier's `weights.bin` (from `safespace fit`) to run instead of the built-in tier:
+   * bytes here, also a `Response` or URL with `Detector.load`. */
+  lexical?: Uint8Array | ArrayBuffer | ArrayBufferView;
+  /** The name reports give that tier (`engine.lexical`); default "custom". */
+  lexicalName?: string;
 }
 
 /** A model file: bytes, a fetch `Response`, a URL to fetch, or a promise of one of those. */
 export type ModelFileSource = Uint8Array | ArrayBuffer | ArrayBufferView | Response | string | URL | PromiseLike<Uint8Array | ArrayBuffer | ArrayBufferView | Response | string | URL>;
 
-export interface LoadOptions extends DetectorOptions {
+export interface LoadOptions extends Omit<DetectorOptions, "lexical"> {
+  /** A lexical tier's `weights.bin`: bytes, a `Response`, a URL, or a promise of one. */
+  lexical?: ModelFileSource;
   /** `model.onnx` (model build only). */
   model?: ModelFileSource;
   /** `tokenizer.json` (model build only). */

@@ -61,11 +61,17 @@ export function defineApi(native, instantiate) {
       if (!ready) {
         throw new Error("safespace: call `await init()` before `new Detector()`, or use `await Detector.load()`");
       }
-      if (options?.engine === "full") {
-        throw new Error('safespace: the full engine runs the model: use `await Detector.load({ model, tokenizer, manifest })`');
+      if (options?.engine === "auto" || options?.engine === "full") {
+        throw new Error(`safespace: the ${options.engine} engine runs the model: use \`await Detector.load({ model, tokenizer, manifest })\``);
       }
-      const json = optionsJson(options);
-      this.#native = guard(() => new native.Detector(json));
+      const object = options !== null && typeof options === "object" && !Array.isArray(options);
+      const { lexical, lexicalName, ...settings } = object ? options : {};
+      const json = optionsJson(object ? settings : options);
+      const tier = lexical === undefined ? undefined : bytesNow(lexical, "lexical");
+      if (lexicalName !== undefined && typeof lexicalName !== "string") {
+        throw new TypeError(`safespace: lexicalName must be a string, got ${describe(lexicalName)}`);
+      }
+      this.#native = guard(() => new native.Detector(json, tier, lexicalName));
     }
 
     /**
@@ -77,11 +83,12 @@ export function defineApi(native, instantiate) {
       if (options === null || typeof options !== "object") {
         throw new TypeError(`safespace: options must be an object, got ${describe(options)}`);
       }
-      const { model, tokenizer, manifest, ...rest } = options;
+      const { model, tokenizer, manifest, lexical, lexicalName, ...rest } = options;
+      const tier = lexical === undefined ? undefined : await toBytes(lexical, "lexical");
       const files = { model, tokenizer, manifest };
       const given = Object.keys(files).filter((key) => files[key] !== undefined);
       if (given.length === 0) {
-        return new Detector(rest);
+        return new Detector({ ...rest, lexical: tier, lexicalName });
       }
       if (rest.engine === "fast") {
         throw new Error("safespace: the fast engine runs no model; leave out `model`, `tokenizer` and `manifest`");
@@ -94,7 +101,7 @@ export function defineApi(native, instantiate) {
       }
       const json = optionsJson(rest);
       const [m, t, j] = await Promise.all(given.map((key) => toBytes(files[key], key)));
-      return new Detector({ [fromNative]: guard(() => native.Detector.withModel(json, m, t, j)) });
+      return new Detector({ [fromNative]: guard(() => native.Detector.withModel(json, m, t, j, tier, lexicalName)) });
     }
 
     /** Whether the model runs (the full engine; otherwise the fast one). */
@@ -159,7 +166,7 @@ function optionsJson(options) {
   const settings = {};
   for (const [name, value] of Object.entries(options)) {
     if (!Object.hasOwn(SETTING_NAMES, name)) {
-      const known = Object.keys(SETTING_NAMES).join(", ");
+      const known = [...Object.keys(SETTING_NAMES), "lexical", "lexicalName"].join(", ");
       throw new Error(`safespace: unknown option \`${name}\` (expected one of ${known})`);
     }
     settings[SETTING_NAMES[name]] = value;
@@ -167,17 +174,35 @@ function optionsJson(options) {
   return JSON.stringify(settings);
 }
 
+/** The bytes of a file given as bytes (no fetching: for the synchronous constructor). */
+function bytesNow(value, name) {
+  const bytes = asBytes(value);
+  if (bytes === null) {
+    throw new TypeError(`safespace: ${name} must be bytes here, got ${describe(value)}; \`Detector.load\` also takes a Response or a URL`);
+  }
+  return bytes;
+}
+
+/** `value` as a Uint8Array when it is bytes (an array buffer or a view of one), else null. */
+function asBytes(value) {
+  if (value instanceof Uint8Array) {
+    return value;
+  }
+  if (value instanceof ArrayBuffer) {
+    return new Uint8Array(value);
+  }
+  if (ArrayBuffer.isView(value)) {
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+  return null;
+}
+
 /** The bytes of a model file given as bytes, a Response, a URL, or a promise of one of those. */
 async function toBytes(value, name) {
   const given = await value;
-  if (given instanceof Uint8Array) {
-    return given;
-  }
-  if (given instanceof ArrayBuffer) {
-    return new Uint8Array(given);
-  }
-  if (ArrayBuffer.isView(given)) {
-    return new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
+  const bytes = asBytes(given);
+  if (bytes !== null) {
+    return bytes;
   }
   if (typeof given === "string" || given instanceof URL) {
     return toBytes(fetch(given), name);

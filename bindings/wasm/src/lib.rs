@@ -13,11 +13,23 @@ mod report;
 
 use wasm_bindgen::prelude::*;
 
-/// A builder configured with `settings`, the JSON of [`safespace::Settings`].
-fn builder(settings: &str) -> Result<safespace::DetectorBuilder, safespace::Error> {
+/// A builder configured with `settings`, the JSON of [`safespace::Settings`], and, when given, the
+/// lexical tier in `lexical` (the bytes of a `weights.bin`) named `lexical_name` (default `custom`).
+fn builder(
+    settings: &str,
+    lexical: Option<Vec<u8>>,
+    lexical_name: Option<String>,
+) -> Result<safespace::DetectorBuilder, safespace::Error> {
     let settings: safespace::Settings = serde_json::from_str(settings)
         .map_err(|e| safespace::Error::InvalidOption(format!("options: {e}")))?;
-    Ok(safespace::Detector::builder().settings(settings))
+    let mut builder = safespace::Detector::builder().settings(settings);
+    if let Some(bytes) = lexical {
+        let name = lexical_name.unwrap_or_else(|| "custom".to_owned());
+        let tier = safespace::LexicalTier::from_bytes(name, &bytes)
+            .map_err(|e| safespace::Error::Lexical(e.to_string()))?;
+        builder = builder.lexical_tier(std::sync::Arc::new(tier));
+    }
+    Ok(builder)
 }
 
 /// A safespace detector living in WebAssembly memory.
@@ -29,10 +41,15 @@ pub struct Detector {
 #[wasm_bindgen]
 impl Detector {
     /// A fast-engine detector (rules and lexical tier). `options` is the JSON of
-    /// [`safespace::Settings`].
+    /// [`safespace::Settings`]; `lexical`, when given, a tier's `weights.bin` to run instead of the
+    /// built-in one.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: &str) -> Result<Detector, JsError> {
-        let builder = builder(options)?.engine(safespace::Engine::Fast);
+    pub fn new(
+        options: &str,
+        lexical: Option<Vec<u8>>,
+        lexical_name: Option<String>,
+    ) -> Result<Detector, JsError> {
+        let builder = builder(options, lexical, lexical_name)?.engine(safespace::Engine::Fast);
         Ok(Detector {
             inner: builder.build()?,
         })
@@ -47,13 +64,17 @@ impl Detector {
         model: Vec<u8>,
         tokenizer: Vec<u8>,
         manifest: Vec<u8>,
+        lexical: Option<Vec<u8>>,
+        lexical_name: Option<String>,
     ) -> Result<Detector, JsError> {
         let files = safespace::ModelFiles {
             model,
             tokenizer,
             manifest,
         };
-        let builder = builder(options)?.model_files(files).require_model(true);
+        let builder = builder(options, lexical, lexical_name)?
+            .model_files(files)
+            .require_model(true);
         Ok(Detector {
             inner: builder.build()?,
         })

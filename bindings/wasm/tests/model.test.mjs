@@ -12,7 +12,8 @@ const files = {
   tokenizer: readFileSync(`${modelDir}tokenizer.json`),
   manifest: readFileSync(`${modelDir}manifest.json`),
 };
-const detector = await Detector.load(files);
+// The full engine: every text reaches the model, as in the native reports it is compared with.
+const detector = await Detector.load({ ...files, engine: "full" });
 
 test("the model runs fused with the rules", () => {
   assert.equal(detector.usesModel, true);
@@ -40,6 +41,16 @@ test("a text longer than one window is read in windows", () => {
   const filler = "We talked about the weather and the garden for a while. ".repeat(60);
   const report = detector.score(`${filler} I bought the pills, tonight's the night.`);
   assert.ok(report.flagged.includes("self_harm"));
+});
+
+test("the default engine is the cascade: the model reads only what the fast engine screens in", async () => {
+  const auto = await Detector.load(files);
+  const crisis = auto.score("I bought the pills, tonight's the night");
+  assert.deepEqual(crisis.engine.tiers, ["rules", "lexical", "model"]);
+  const everyday = auto.score("see you at practice on tuesday");
+  assert.deepEqual(everyday.engine.tiers, ["rules", "lexical"]);
+  await assert.rejects(Detector.load({ ...files, engine: "fast" }), /the fast engine runs no model/);
+  auto.free();
 });
 
 test("files may be ArrayBuffers, Responses or promises", async () => {

@@ -1,5 +1,6 @@
 // The rules build under Node.js: the package's API, its errors, and parity with the native rules.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { Detector } from "../pkg/node.js";
@@ -84,7 +85,7 @@ test("bad options are Errors with the reason", () => {
   assert.throws(() => new Detector({ locale: "Mars" }), /unknown locale/);
   assert.throws(() => new Detector({ thresholds: { harassment: 2 } }), /threshold/);
   assert.throws(() => new Detector({ thresholds: { spam: 0.5 } }), /spam/);
-  assert.throws(() => new Detector({ polcy: "strict" }), /unknown option `polcy` \(expected one of policy, locale/);
+  assert.throws(() => new Detector({ polcy: "strict" }), /unknown option `polcy` \(expected one of engine, policy, locale, .*, lexical, lexicalName\)/);
   assert.throws(() => new Detector({ rules: [{ name: "ours.toml", toml: "[[rule]]\nid = " }] }), /ours\.toml:2/);
   assert.throws(() => new Detector({ maxInputBytes: 0 }), /at least 1/);
 });
@@ -131,7 +132,7 @@ test("hostile text gives a report, not a trap", () => {
 test("the rules build says how to get the model", async () => {
   await assert.rejects(
     Detector.load({ model: new Uint8Array(1), tokenizer: new Uint8Array(1), manifest: new Uint8Array(1) }),
-    /rules-only build; import "safespace\/model"/,
+    /fast-engine build; import "safespace\/model"/,
   );
   const loaded = await Detector.load({ policy: "strict" });
   assert.equal(loaded.usesModel, false);
@@ -144,8 +145,21 @@ test("a freed detector refuses calls with an Error", () => {
   temporary.free();
 });
 
-test("the engine option: fast here, full only with the model files", () => {
+test("the engine option: fast here, auto and full only with the model files", () => {
   assert.equal(new Detector({ engine: "fast" }).score("kys").engine.mode, "fast");
   assert.throws(() => new Detector({ engine: "full" }), /the full engine runs the model/);
+  assert.throws(() => new Detector({ engine: "auto" }), /the auto engine runs the model/);
   assert.throws(() => new Detector({ engine: "turbo" }), /unknown engine `turbo`/);
+});
+
+test("a refitted lexical tier's weights load in place of the built-in one", async () => {
+  const weights = readFileSync(new URL("../../../models/safespace-lexical/weights.bin", import.meta.url));
+  const custom = new Detector({ lexical: weights, lexicalName: "ours@1" });
+  const report = custom.score("kys");
+  assert.equal(report.engine.lexical, "ours@1");
+  assert.deepEqual(report.scores, detector.score("kys").scores);
+  const loaded = await Detector.load({ lexical: Promise.resolve(new Response(weights)) });
+  assert.equal(loaded.score("kys").engine.lexical, "custom");
+  assert.throws(() => new Detector({ lexical: new Uint8Array([1, 2, 3]) }), /lexical tier could not be loaded/);
+  assert.throws(() => new Detector({ lexical: "weights.bin" }), /lexical must be bytes here/);
 });

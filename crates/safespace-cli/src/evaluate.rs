@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::html;
-use crate::options::{EvalArgs, Format};
+use crate::options::{EvalArgs, Format, LabeledInput};
 use crate::records::open_records;
 
 /// What `eval` prints with `--json`.
@@ -33,23 +33,19 @@ struct TagAccuracy {
 }
 
 /// One labeled record: its label per measured category (`None` when empty) and its tag.
-struct Labeled {
-    line: u64,
-    text: String,
-    labels: Vec<Option<bool>>,
-    tag: Option<String>,
+pub struct Labeled {
+    pub line: u64,
+    pub text: String,
+    pub labels: Vec<Option<bool>>,
+    pub tag: Option<String>,
 }
 
 pub fn run(args: &EvalArgs, detector: &Detector) -> Result<ExitCode> {
-    let categories: Vec<Category> = args
-        .label_columns
-        .iter()
-        .map(|c| c.parse().map_err(anyhow::Error::msg))
-        .collect::<Result<_>>()?;
+    let categories = parse_categories(&args.labeled.label_columns)?;
     if !(0.0..=1.0).contains(&args.target_recall) {
         bail!("--target-recall must be between 0 and 1");
     }
-    let records = read(args)?;
+    let records = read_labeled(&args.labeled)?;
     let reports =
         detector.try_score_batch(&records.iter().map(|r| r.text.as_str()).collect::<Vec<_>>());
     let mut scores = vec![Vec::new(); categories.len()];
@@ -104,7 +100,7 @@ pub fn run(args: &EvalArgs, detector: &Detector) -> Result<ExitCode> {
             .collect();
         let title = format!(
             "safespace eval: {}, {} records, policy {}",
-            args.input.display(),
+            args.labeled.input.display(),
             results.records,
             results.policy
         );
@@ -122,19 +118,22 @@ pub fn run(args: &EvalArgs, detector: &Detector) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read(args: &EvalArgs) -> Result<Vec<Labeled>> {
+/// The labeled records of a JSONL or CSV file: the text, a label per label column, and the `tag`
+/// field.
+pub fn read_labeled(args: &LabeledInput) -> Result<Vec<Labeled>> {
+    let LabeledInput {
+        input,
+        format,
+        column,
+        label_columns,
+    } = args;
     let mut out = Vec::new();
-    for record in open_records(
-        &args.input,
-        Format::of(&args.input, args.format),
-        &args.column,
-    )? {
+    for record in open_records(input, Format::of(input, *format), column)? {
         let record = record?;
         let text = record
             .text
             .map_err(|problem| anyhow::anyhow!("line {}: {problem}", record.line))?;
-        let labels = args
-            .label_columns
+        let labels = label_columns
             .iter()
             .map(|column| label(record.passthrough.get(column)))
             .collect::<Result<Vec<_>, String>>()
@@ -152,9 +151,17 @@ fn read(args: &EvalArgs) -> Result<Vec<Labeled>> {
         });
     }
     if out.is_empty() {
-        bail!("no records in {}", args.input.display());
+        bail!("no records in {}", input.display());
     }
     Ok(out)
+}
+
+/// The categories named by `--label-columns`.
+pub fn parse_categories(columns: &[String]) -> Result<Vec<Category>> {
+    columns
+        .iter()
+        .map(|c| c.parse().map_err(anyhow::Error::msg))
+        .collect()
 }
 
 /// A label field as [`parse_label`] reads it: a string as written, a number or boolean by its JSON

@@ -2,6 +2,7 @@
 //! line, one sentence at a time or whole JSONL/CSV files and pipes, or over HTTP (`safespace serve`).
 
 mod evaluate;
+mod fit;
 mod html;
 mod options;
 mod records;

@@ -36,6 +36,15 @@ pub enum Command {
     ///   safespace eval --input datasets/functional/suite.jsonl
     ///   safespace eval --input ours.csv --column body --label-columns self_harm --target-recall 0.98 --json
     Eval(EvalArgs),
+    /// Refit the lexical tier on your community's labeled JSONL/CSV (the format `eval` reads):
+    /// writes a tier folder that `--lexical DIR` loads, and prints the fast engine's ROC-AUC and F1
+    /// before and after on a held-out part of the records (written to DIR/holdout.jsonl, so that
+    /// `eval --engine fast [--lexical DIR]` repeats the comparison).
+    ///
+    /// Examples:
+    ///   safespace fit --input ours.jsonl --out ours-tier/
+    ///   safespace score --lexical ours-tier/ --input posts.jsonl
+    Fit(FitArgs),
     /// List the ids of all rules and context modifiers (for --disable).
     Rules(DetectorArgs),
     /// Serve the detector over HTTP: an OpenAI-compatible `POST /v1/moderations`, `POST /v1/score`
@@ -77,8 +86,9 @@ pub struct ServeArgs {
     pub detector: DetectorArgs,
 }
 
+/// A labeled JSONL or CSV file, as `eval` and `fit` read it.
 #[derive(Debug, Args)]
-pub struct EvalArgs {
+pub struct LabeledInput {
     /// A labeled JSONL or CSV file; `-` reads standard input.
     #[arg(short, long, value_name = "FILE|-")]
     pub input: PathBuf,
@@ -91,9 +101,16 @@ pub struct EvalArgs {
     #[arg(long, alias = "text-column", default_value = "text")]
     pub column: String,
 
-    /// Categories to measure; each names the field holding its label.
+    /// The categories; each names the field holding its label (an empty label leaves the record
+    /// out of that category).
     #[arg(long, value_delimiter = ',', default_values_t = ["self_harm".to_owned(), "harassment".to_owned(), "misinformation".to_owned()])]
     pub label_columns: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub labeled: LabeledInput,
 
     /// The recall to find a threshold for (missing someone at risk is the costly error).
     #[arg(long, default_value_t = 0.95)]
@@ -109,6 +126,37 @@ pub struct EvalArgs {
 
     #[command(flatten)]
     pub detector: DetectorArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The labeled records; categories not among `--label-columns` keep the base tier's head.
+    #[command(flatten)]
+    pub labeled: LabeledInput,
+
+    /// The folder to write: weights.bin, manifest.json, holdout.jsonl.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// The new tier's name (default: the folder's name).
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Share of the records held out to measure the new tier against the base (every k-th one).
+    #[arg(long, default_value_t = 0.2)]
+    pub holdout: f64,
+
+    /// Start from this tier folder instead of the built-in tier.
+    #[arg(long, value_name = "DIR")]
+    pub base: Option<PathBuf>,
+
+    /// Pull toward the base tier's weights, per record; larger keeps more of the base.
+    #[arg(long, default_value_t = 1e-4)]
+    pub l2: f64,
+
+    /// Policy of the before/after table.
+    #[arg(long, value_enum, default_value_t = PolicyArg(Preset::PeerSupport))]
+    pub policy: PolicyArg,
 }
 
 #[derive(Debug, Args)]
@@ -168,10 +216,15 @@ pub struct DetectorArgs {
     #[arg(long = "disable", value_name = "ID")]
     pub disabled: Vec<String>,
 
-    /// Engine: `full` runs the model on every text (falls back to `fast` when ONNX Runtime
-    /// cannot be loaded); `fast` runs the rules and the lexical tier only, microseconds per post.
-    #[arg(long, value_enum, default_value_t = EngineArg(Engine::Full))]
+    /// Engine: `auto` runs the rules and the lexical tier on every text and the model on those they
+    /// screen in; `full` runs the model on every text; `fast` never (microseconds per post). `auto`
+    /// and `full` fall back to `fast` when ONNX Runtime cannot be loaded.
+    #[arg(long, value_enum, default_value_t = EngineArg(Engine::Auto))]
     pub engine: EngineArg,
+
+    /// A lexical tier folder (from `safespace fit`) instead of the built-in tier.
+    #[arg(long, value_name = "DIR")]
+    pub lexical: Option<PathBuf>,
 
     /// The old name of `--engine fast`.
     #[arg(long, conflicts_with = "engine")]
@@ -227,7 +280,7 @@ pub struct EngineArg(pub Engine);
 
 impl ValueEnum for EngineArg {
     fn value_variants<'a>() -> &'a [Self] {
-        static ALL: LazyLock<[EngineArg; 2]> = LazyLock::new(|| Engine::ALL.map(EngineArg));
+        static ALL: LazyLock<[EngineArg; 3]> = LazyLock::new(|| Engine::ALL.map(EngineArg));
         &*ALL
     }
 

@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Score(args) => score(args),
         Command::Eval(args) => crate::evaluate::run(&args, &build_detector(&args.detector)?),
+        Command::Fit(args) => crate::fit::run(&args),
         Command::Serve(args) => crate::serve::run(args),
         Command::Rules(args) => {
             let detector = build_detector(&args)?;
@@ -74,7 +75,9 @@ pub fn detector_with(args: &DetectorArgs, settings: Settings) -> Result<Detector
     if let Some(dir) = &args.model {
         builder = builder.model_dir(dir);
     }
-    // After the model folder: the settings' engine (`--engine fast`) wins over it.
+    if let Some(dir) = &args.lexical {
+        builder = builder.lexical_dir(dir);
+    }
     builder = builder.settings(settings);
     Ok(builder.require_model(args.require_model).build()?)
 }

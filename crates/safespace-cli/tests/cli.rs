@@ -336,3 +336,95 @@ fn eval_reads_csv_labels_skips_empty_ones_and_names_bad_ones() {
         stderr(&bad)
     );
 }
+
+/// A community whose members say "catching the bus" for suicide: 120 labeled lines, half of them
+/// the coded phrase in a risky sentence, half ordinary talk of buses.
+fn coded_phrase_records() -> String {
+    let openers = [
+        "honestly", "tonight", "i think", "maybe", "so yeah", "lately",
+    ];
+    let risky = [
+        "i am catching the bus for good",
+        "nobody will miss me when i catch the bus",
+        "i have decided to catch the bus this week",
+        "catching the bus is the only way out now",
+        "ready to catch the bus and be done",
+    ];
+    let ordinary = [
+        "the bus was late again this morning",
+        "which bus goes to the library",
+        "i caught the early bus to work",
+        "the bus driver was really friendly",
+        "missed the bus so i walked home",
+    ];
+    let mut lines = String::new();
+    for (i, opener) in openers.iter().cycle().take(60).enumerate() {
+        for (text, label) in [(risky[i % 5], 1), (ordinary[i % 5], 0)] {
+            lines += &format!("{{\"text\": \"{opener} {text} #{i}\", \"self_harm\": {label}}}\n");
+        }
+    }
+    lines
+}
+
+#[test]
+fn fit_refits_the_lexical_tier_and_score_loads_it() {
+    let dir = std::env::temp_dir().join(format!("safespace-fit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("ours.jsonl");
+    std::fs::write(&input, coded_phrase_records()).unwrap();
+    let tier = dir.join("ours-tier");
+    let (input_arg, tier_arg) = (input.to_str().unwrap(), tier.to_str().unwrap());
+    let fit = safespace(
+        &[
+            "fit",
+            "--input",
+            input_arg,
+            "--out",
+            tier_arg,
+            "--label-columns",
+            "self_harm",
+            "--l2",
+            "1e-3",
+        ],
+        b"",
+    );
+    assert!(fit.status.success(), "{}", stderr(&fit));
+    let printed = String::from_utf8_lossy(&fit.stdout);
+    assert!(
+        printed.contains("fitted ours-tier@1 on 96 records"),
+        "{printed}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tier.join("manifest.json")).unwrap()).unwrap();
+    let measured = &manifest["holdout"]["categories"]["self_harm"];
+    assert_eq!(measured["n"], 24);
+    let auc = |when: &str| measured[when]["roc_auc"].as_f64().unwrap();
+    assert!(auc("after") > auc("before"), "{measured}");
+    assert_eq!(
+        std::fs::read_to_string(tier.join("holdout.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        24
+    );
+
+    let coded = "so yeah i am catching the bus for good tomorrow";
+    let report = |extra: &[&str]| {
+        let output = safespace(
+            &[&["score", "--engine", "fast", "--compact", coded], extra].concat(),
+            b"",
+        );
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let (before, after) = (report(&[]), report(&["--lexical", tier_arg]));
+    assert_eq!(after["engine"]["lexical"], "ours-tier@1");
+    let p = |r: &serde_json::Value| r["engine"]["lexical_scores"]["self_harm"].as_f64().unwrap();
+    assert!(p(&after) > p(&before), "{} -> {}", p(&before), p(&after));
+    let missing = safespace(&["score", "--lexical", "/nonexistent", "kys"], b"");
+    assert!(
+        stderr(&missing).contains("the lexical tier could not be loaded"),
+        "{}",
+        stderr(&missing)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -45,6 +45,8 @@ pub struct DetectorBuilder {
     extra_rules: Vec<RuleSource>,
     disabled: BTreeSet<String>,
     deferred_error: Option<Error>,
+    engine: Engine,
+    lexical: LexicalChoice,
     model: ModelChoice,
     require_model: bool,
     onnxruntime: Option<std::path::PathBuf>,
@@ -204,8 +206,11 @@ impl DetectorBuilder {
         self
     }
 
-    /// Chooses the engine (see [`Engine`]): `Full` (the default) runs the model on every text,
-    /// `Fast` the rules and the lexical tier only: no ONNX Runtime needed, microseconds per post.
+    /// Chooses the engine (see [`Engine`]): `Auto` (the default) runs the model only on the texts
+    /// the fast engine screens in, `Full` on every text, `Fast` never: the rules and the lexical
+    /// tier only, no ONNX Runtime needed, microseconds per post. A model folder or files chosen
+    /// with [`model_dir`](Self::model_dir) or [`model_files`](Self::model_files) serve `Auto` and
+    /// `Full`.
     ///
     /// ```
     /// use safespace::{Engine, Tier};
@@ -215,17 +220,40 @@ impl DetectorBuilder {
     /// assert_eq!(report.engine.tiers, [Tier::Rules, Tier::Lexical]);
     /// ```
     pub fn engine(mut self, engine: Engine) -> Self {
-        match engine {
-            Engine::Fast => self.model = ModelChoice::None,
-            Engine::Full if matches!(self.model, ModelChoice::None) => {
-                self.model = ModelChoice::Bundled
-            }
-            Engine::Full => {}
-        }
+        self.engine = engine;
         self
     }
 
-    /// The old name of `engine(Engine::Fast)` (`true`) and `engine(Engine::Full)` (`false`).
+    /// Runs a lexical tier folder (`weights.bin` and `manifest.json`, as `safespace fit` writes
+    /// them) instead of the built-in tier. An unreadable folder fails [`build`](Self::build).
+    ///
+    /// ```
+    /// let err = safespace::Detector::builder().lexical_dir("no/such/tier").build().unwrap_err();
+    /// assert!(err.to_string().starts_with("the lexical tier could not be loaded"));
+    /// ```
+    pub fn lexical_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.lexical = LexicalChoice::Dir(dir.into());
+        self
+    }
+
+    /// Runs a lexical tier already in memory (from [`LexicalTier::fit`] or
+    /// [`LexicalTier::from_bytes`]) instead of the built-in tier.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use safespace::{Detector, Engine, LexicalTier};
+    /// let copy = LexicalTier::from_bytes("copy@1", &LexicalTier::builtin().to_bytes())?;
+    /// let d = Detector::builder().engine(Engine::Fast).lexical_tier(Arc::new(copy)).build()?;
+    /// assert_eq!(d.score("kys").engine.lexical.as_deref(), Some("copy@1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "lexical")]
+    pub fn lexical_tier(mut self, tier: Arc<LexicalTier>) -> Self {
+        self.lexical = LexicalChoice::Tier(tier);
+        self
+    }
+
+    /// The old name of `engine(Engine::Fast)` (`true`) and of the default engine (`false`).
     ///
     /// ```
     /// let d = safespace::Detector::builder().rules_only(true).build().unwrap();
@@ -235,7 +263,7 @@ impl DetectorBuilder {
         self.engine(if rules_only {
             Engine::Fast
         } else {
-            Engine::Full
+            Engine::default()
         })
     }
 
@@ -308,11 +336,20 @@ impl DetectorBuilder {
         } else {
             Arc::new(RuleEngine::new(&self.extra_rules, &self.disabled)?)
         };
-        let engine = match self.model {
-            ModelChoice::None => Engine::Fast,
-            _ => Engine::Full,
+        let lexical = match self.lexical {
+            LexicalChoice::Builtin => LexicalTier::builtin(),
+            LexicalChoice::Dir(dir) => {
+                Arc::new(LexicalTier::load_dir(&dir).map_err(Error::Lexical)?)
+            }
+            LexicalChoice::Tier(tier) => tier,
         };
-        let (model, model_error) = self.model.load(self.onnxruntime.as_deref());
+        let engine = self.engine;
+        let choice = if engine.uses_model() {
+            self.model
+        } else {
+            ModelChoice::None
+        };
+        let (model, model_error) = choice.load(self.onnxruntime.as_deref());
         if let (true, Some(error)) = (self.require_model, &model_error) {
             return Err(Error::Model(error.clone()));
         }
@@ -332,10 +369,23 @@ impl DetectorBuilder {
             model,
             model_error,
             engine,
-            lexical: LexicalTier::builtin(),
+            lexical,
             limit: InputLimit(max_input_bytes),
         })
     }
+}
+
+/// Which lexical tier a detector should run.
+#[derive(Debug, Clone, Default)]
+enum LexicalChoice {
+    /// The one built into the library.
+    #[default]
+    Builtin,
+    /// A folder chosen by the user.
+    Dir(std::path::PathBuf),
+    /// A tier handed over in memory.
+    #[cfg_attr(not(feature = "lexical"), allow(dead_code))]
+    Tier(Arc<LexicalTier>),
 }
 
 /// Which model a detector should run.

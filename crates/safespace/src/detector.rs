@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::builder::{model_id, predict, LoadedModel, ModelChoice};
+use crate::cascade::screened_in;
 use crate::error::ModelError;
 use crate::fusion::{fuse, Scores};
 use crate::input_limit::InputLimit;
@@ -15,7 +16,7 @@ use crate::normalize::{NormalizedText, Normalizer};
 use crate::policy::Policy;
 use crate::report::{EngineInfo, EngineMode, LexicalFinding, Report};
 use crate::resources::Locale;
-use crate::rules::RuleEngine;
+use crate::rules::{RuleEngine, RuleOutcome};
 use crate::{Category, DetectorBuilder, Engine};
 
 /// The default of [`DetectorBuilder::max_input_bytes`]: 32 MiB, far above any post, low enough that one
@@ -75,7 +76,7 @@ impl Default for Detector {
             locale: Locale::default(),
             model,
             model_error,
-            engine: Engine::Full,
+            engine: Engine::default(),
             lexical: LexicalTier::builtin(),
             limit: InputLimit(DEFAULT_MAX_INPUT_BYTES),
         }
@@ -191,8 +192,13 @@ impl Detector {
     pub fn score(&self, text: &str) -> Report {
         let scored = self.limit.cut(text);
         let normalized = self.normalizer.normalize(scored);
-        let model = predict(&self.model, &[scored]);
-        let report = self.finish(scored, &normalized, model.map(|m| m.map(|all| all[0])));
+        let fast = self.fast_stage(&normalized);
+        let model = if self.model_reads(&fast) {
+            predict(&self.model, &[scored]).map(|m| m.map(|all| all[0]))
+        } else {
+            None
+        };
+        let report = self.finish(scored, &normalized, fast, model);
         self.limit.note_cut(report, text.len(), scored.len())
     }
 
@@ -215,39 +221,72 @@ impl Detector {
             .par_iter()
             .map(|t| self.normalizer.normalize(t))
             .collect();
-        let model = predict(&self.model, &texts);
+        let fast: Vec<FastStage> = normalized.par_iter().map(|n| self.fast_stage(n)).collect();
+        let read: Vec<usize> = (0..texts.len())
+            .filter(|&i| self.model_reads(&fast[i]))
+            .collect();
+        let chosen: Vec<&str> = read.iter().map(|&i| texts[i]).collect();
+        let mut model: Vec<Option<Result<[f32; 3], ModelError>>> = vec![None; texts.len()];
+        if let Some(result) = predict(&self.model, &chosen) {
+            for (k, &i) in read.iter().enumerate() {
+                model[i] = Some(result.as_ref().map(|all| all[k]).map_err(Clone::clone));
+            }
+        }
         texts
             .par_iter()
             .zip(normalized.par_iter())
+            .zip(fast.into_par_iter().zip(model.into_par_iter()))
             .enumerate()
-            .map(|(i, (text, normalized))| {
-                let probabilities = model
-                    .as_ref()
-                    .map(|m| m.as_ref().map(|all| all[i]).map_err(Clone::clone));
-                let report = self.finish(text, normalized, probabilities);
+            .map(|(i, ((text, normalized), (fast, model)))| {
+                let report = self.finish(text, normalized, fast, model);
                 self.limit
                     .note_cut(report, originals[i].as_ref().len(), text.len())
             })
             .collect()
     }
 
-    /// The stages after normalization and the model: the lexical tier where the model gave nothing
-    /// → rules → fusion → policy → report.
+    /// What the fast engine finds in a text: the rules' outcome and, unless the engine is `Full`,
+    /// the lexical tier's run.
+    fn fast_stage<'d>(&'d self, normalized: &NormalizedText) -> FastStage<'d> {
+        FastStage {
+            rules: self.rules.find(normalized.as_str(), true),
+            lexical: match self.engine {
+                Engine::Full if self.uses_model() => None,
+                _ => self.lexical.run(normalized),
+            },
+        }
+    }
+
+    /// Whether the model reads a text: every text under `Full`, the screened-in ones under `Auto`,
+    /// none under `Fast` or when no model is loaded.
+    fn model_reads(&self, fast: &FastStage) -> bool {
+        self.uses_model()
+            && match self.engine {
+                Engine::Full => true,
+                Engine::Fast => false,
+                Engine::Auto => screened_in(
+                    &fast.rules,
+                    fast.lexical.as_ref().map(LexicalRun::probabilities),
+                    &self.policy,
+                ),
+            }
+    }
+
+    /// The stages after the fast engine and the model: the lexical tier where it has not run and
+    /// the model gave nothing → fusion → policy → report.
     fn finish(
         &self,
         text: &str,
         normalized: &NormalizedText,
-        model: Option<std::result::Result<[f32; 3], ModelError>>,
+        fast: FastStage,
+        model: Option<Result<[f32; 3], ModelError>>,
     ) -> Report {
+        let FastStage { rules, lexical } = fast;
         let model_ran = model.as_ref().is_some_and(|m| m.is_ok());
-        let lexical = if model_ran {
-            None
-        } else {
-            self.lexical.run(normalized)
+        let lexical = match lexical {
+            None if !model_ran => self.lexical.run(normalized),
+            ran => ran,
         };
-        let rules = self
-            .rules
-            .find(normalized.as_str(), model_ran || lexical.is_some());
         let scores = fuse(
             &rules,
             model,
@@ -312,6 +351,12 @@ impl Detector {
             self.model_error.as_ref(),
         )
     }
+}
+
+/// The fast engine's findings in one text, before the model runs (or not).
+struct FastStage<'d> {
+    rules: RuleOutcome<'d>,
+    lexical: Option<LexicalRun>,
 }
 
 #[cfg(test)]

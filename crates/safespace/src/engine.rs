@@ -11,24 +11,30 @@ use crate::error::{Error, Result};
 ///
 /// | engine | tiers | needs | speed (280-char post, one core) |
 /// |---|---|---|---|
-/// | `full` (default) | rules + model | ONNX Runtime (or tract) | ~15 ms |
+/// | `auto` (default) | rules + lexical on every text, the model where they screen it in | ONNX Runtime (or tract) | fast on everyday text, full where it matters |
+/// | `full` | rules + model on every text | ONNX Runtime (or tract) | ~15 ms |
 /// | `fast` | rules + lexical | nothing | ~20 µs |
 ///
-/// When the model cannot be loaded, or fails on a text, the full engine answers with the fast one
-/// and says so in `engine.mode` and `engine.note`.
+/// `auto` sends a text to the model when a rule finds evidence in it or the lexical tier's
+/// probability of a category reaches a screen threshold chosen so that at least 99 % of the texts the
+/// full engine flags on pooled validation are still sent (see `cascade.rs`); the others get the
+/// fast engine's answer. When the model cannot be loaded, or fails on a text, `auto` and `full`
+/// answer with the fast engine and say so in `engine.mode` and `engine.note`.
 ///
 /// ```
 /// use safespace::Engine;
 /// assert_eq!("fast".parse::<Engine>()?, Engine::Fast);
-/// assert_eq!(Engine::default().to_string(), "full");
-/// assert!("turbo".parse::<Engine>().unwrap_err().to_string().contains("expected full or fast"));
+/// assert_eq!(Engine::default().to_string(), "auto");
+/// assert!("turbo".parse::<Engine>().unwrap_err().to_string().contains("expected auto, full or fast"));
 /// # Ok::<(), safespace::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Engine {
-    /// The transformer fused with the rules, on every text.
+    /// The cascade: the fast engine on every text, the model on the texts it screens in.
     #[default]
+    Auto,
+    /// The transformer fused with the rules, on every text.
     Full,
     /// The rules and the lexical tier: no model, microseconds per post, what runs in the browser.
     Fast,
@@ -38,20 +44,30 @@ impl Engine {
     /// Every engine.
     ///
     /// ```
-    /// assert_eq!(safespace::Engine::ALL.len(), 2);
+    /// assert_eq!(safespace::Engine::ALL.len(), 3);
     /// ```
-    pub const ALL: [Engine; 2] = [Engine::Full, Engine::Fast];
+    pub const ALL: [Engine; 3] = [Engine::Auto, Engine::Full, Engine::Fast];
 
-    /// `"full"` or `"fast"`.
+    /// `"auto"`, `"full"` or `"fast"`.
     ///
     /// ```
     /// assert_eq!(safespace::Engine::Fast.as_str(), "fast");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
+            Engine::Auto => "auto",
             Engine::Full => "full",
             Engine::Fast => "fast",
         }
+    }
+
+    /// Whether this engine runs the model (on some texts or on all).
+    ///
+    /// ```
+    /// assert!(safespace::Engine::Auto.uses_model() && !safespace::Engine::Fast.uses_model());
+    /// ```
+    pub fn uses_model(self) -> bool {
+        self != Engine::Fast
     }
 }
 
@@ -69,7 +85,9 @@ impl FromStr for Engine {
             .into_iter()
             .find(|e| e.as_str() == s)
             .ok_or_else(|| {
-                Error::InvalidOption(format!("unknown engine `{s}` (expected full or fast)"))
+                Error::InvalidOption(format!(
+                    "unknown engine `{s}` (expected auto, full or fast)"
+                ))
             })
     }
 }

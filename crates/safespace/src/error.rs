@@ -50,6 +50,10 @@ pub enum Error {
     /// The model was required (`require_model(true)`) but could not be loaded.
     #[error("the model could not be loaded: {0}")]
     Model(#[from] ModelError),
+    /// A lexical tier chosen with [`DetectorBuilder::lexical_dir`](crate::DetectorBuilder::lexical_dir)
+    /// could not be loaded.
+    #[error("the lexical tier could not be loaded: {0}")]
+    Lexical(String),
 }
 
 /// Why the model cannot run, by what to do about it.

@@ -28,7 +28,8 @@ pub(crate) struct Scores {
     pub rules: [f32; 3],
     /// The model's calibrated probabilities, when it ran.
     pub model: Option<[f32; 3]>,
-    /// The lexical tier's calibrated probabilities, when it ran (the model did not).
+    /// The lexical tier's calibrated probabilities, when it ran (fused only where the model did
+    /// not).
     pub lexical: Option<[f32; 3]>,
     /// Why the model ran but gave nothing (the fast engine's scores stand in).
     pub model_failure: Option<ModelError>,
@@ -37,7 +38,7 @@ pub(crate) struct Scores {
 impl Scores {
     /// Whether the lexical tier's weighted probability is what reached category `c`'s score.
     pub(crate) fn carried_by_lexical(&self, c: usize) -> bool {
-        self.lexical.is_some() && self.categories[c] > self.rules[c]
+        self.model.is_none() && self.lexical.is_some() && self.categories[c] > self.rules[c]
     }
 }
 
@@ -53,7 +54,6 @@ pub(crate) fn fuse(
         Some(Err(failure)) => (None, Some(failure)),
         None => (None, None),
     };
-    let lexical = lexical.filter(|_| model.is_none());
     let categories = match (model, lexical) {
         (Some(p), _) => fused(rules.category_scores, p, rules.model_damping, MODEL_WEIGHT),
         (None, Some(p)) => fused(
@@ -94,12 +94,11 @@ pub(crate) const MODEL_WEIGHT: [f32; 3] = [0.45, 0.7, 0.45];
 /// [`MODEL_WEIGHT`] (`models/training/fusion.py --tier lexical`, table in
 /// `models/safespace-lexical/fusion.json`; pooled validation, `peer_support` thresholds):
 ///
-/// - harassment 0.70: recall 0.16 → 0.28 over the rules at a false-positive rate of 2.6 %; at 1.00
-///   the tier would flag one of the suite's hard negatives.
+/// - harassment 0.70: recall 0.16 → 0.29 over the rules at a false-positive rate of 1.9 % → 2.6 %.
 /// - self_harm 0.45: like the model, the tier scores suicide as a topic: at 0.50 (recall 0.33 →
 ///   0.53, 1.9 %) it flags 11 of the suite's recovery, support and news sentences. At 0.45 it
 ///   cannot flag alone under `peer_support` or `general`; its score still ranks.
-/// - misinformation 0.60: at 0.65 (recall 0.02 → 0.45, 0.7 %) it flags four of the suite's true
+/// - misinformation 0.60: at 0.65 (recall 0.02 → 0.45, 0.7 %) it flags five of the suite's true
 ///   health statements and debunkings.
 pub(crate) const LEXICAL_WEIGHT: [f32; 3] = [0.45, 0.7, 0.6];
 

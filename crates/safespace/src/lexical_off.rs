@@ -26,6 +26,10 @@ impl LexicalTier {
         Arc::new(LexicalTier)
     }
 
+    pub(crate) fn load_dir(_: &std::path::Path) -> Result<LexicalTier, String> {
+        Err("this build has no lexical tier (feature `lexical`)".to_owned())
+    }
+
     pub(crate) fn id(&self) -> &str {
         ""
     }

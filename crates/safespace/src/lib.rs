@@ -32,6 +32,7 @@
 //! [`Detector`] (`detector`) runs them in that order; [`DetectorBuilder`] (`builder`) configures it.
 
 mod builder;
+mod cascade;
 mod category;
 mod detector;
 mod engine;
@@ -63,8 +64,8 @@ pub use engine::{Engine, Tier};
 pub use error::{Error, ModelError, Result};
 #[cfg(feature = "lexical")]
 pub use lexical::{
-    lexical_features, lexical_ngrams, LexicalFeatures, LexicalTier, LexicalTierError, Ngram,
-    NgramKind, SparseVector,
+    lexical_features, lexical_ngrams, FitOptions, LexicalFeatures, LexicalTier, LexicalTierError,
+    Ngram, NgramKind, SparseVector,
 };
 pub use model_files::ModelFiles;
 pub use normalize::{NormalizedText, Normalizer};

@@ -155,7 +155,8 @@ impl PartialEq<&str> for EngineMode {
 pub struct EngineInfo {
     /// The full engine (`"model+rules"`), the fast one (`"fast"`), or the rules alone (`"rules"`).
     pub mode: EngineMode,
-    /// The tiers that ran, e.g. `["rules", "lexical"]`.
+    /// The tiers that ran, in order: `["rules", "lexical"]` (fast), `["rules", "lexical",
+    /// "model"]` (a text the cascade sent to the model), `["rules", "model"]` (full).
     pub tiers: Vec<Tier>,
     /// The model name and hash prefix, when a model ran.
     pub model: Option<String>,
@@ -192,14 +193,19 @@ impl EngineInfo {
             .model_failure
             .as_ref()
             .map(|e| format!("the model failed, fast engine: {e}"));
-        let (mode, learned) = match (&model, &lexical) {
-            (Some(_), _) => (EngineMode::ModelAndRules, Some(Tier::Model)),
-            (None, Some(_)) => (EngineMode::Fast, Some(Tier::Lexical)),
-            (None, None) => (EngineMode::Rules, None),
+        let mode = match (&model, &lexical) {
+            (Some(_), _) => EngineMode::ModelAndRules,
+            (None, Some(_)) => EngineMode::Fast,
+            (None, None) => EngineMode::Rules,
         };
+        let tiers = [
+            Some(Tier::Rules),
+            lexical.as_ref().map(|_| Tier::Lexical),
+            model.as_ref().map(|_| Tier::Model),
+        ];
         EngineInfo {
             mode,
-            tiers: std::iter::once(Tier::Rules).chain(learned).collect(),
+            tiers: tiers.into_iter().flatten().collect(),
             model,
             lexical,
             rules,

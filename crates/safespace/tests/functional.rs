@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use safespace::{Category, Detector, Report};
+use safespace::{Category, Detector, Engine, Report};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -140,32 +140,39 @@ fn per_tag_accuracy_meets_floors() {
     }
 }
 
-/// The bar for fusing the model with the rules: on this suite, model+rules has a macro-F1 at least that
-/// of the rules alone (the model may only add what the rules miss, and context must hold it back on
-/// the hard negatives).
+/// The bar for the engines on this suite: the full engine (model + rules) has a macro-F1 at least that
+/// of the fast engine (rules + lexical tier; the model may only add what they miss, and context must
+/// hold it back on the hard negatives), and the cascade flags exactly what the full engine flags.
 #[test]
-fn model_and_rules_together_are_no_worse_than_the_rules_alone() {
+fn the_full_engine_is_no_worse_than_the_fast_one_and_the_cascade_equals_it() {
     let cases = load();
     let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
-    let rules = Detector::builder().rules_only(true).build().unwrap();
-    let fused = Detector::builder()
-        .require_model(true)
-        .build()
-        .expect("the bundled model loads (is ONNX Runtime installed?)");
-    let macro_f1 = |detector: &Detector| {
-        let reports = detector.score_batch(&texts);
+    let engine = |engine: Engine| {
+        Detector::builder()
+            .engine(engine)
+            .require_model(engine != Engine::Fast)
+            .build()
+            .expect("the bundled model loads (is ONNX Runtime installed?)")
+            .score_batch(&texts)
+    };
+    let (fast, full, auto) = (
+        engine(Engine::Fast),
+        engine(Engine::Full),
+        engine(Engine::Auto),
+    );
+    let macro_f1 = |reports: &[Report]| {
         Category::ALL
-            .map(|c| precision_recall_f1(&cases, &reports, c).2)
+            .map(|c| precision_recall_f1(&cases, reports, c).2)
             .iter()
             .sum::<f64>()
             / 3.0
     };
-    let (rules_f1, fused_f1) = (macro_f1(&rules), macro_f1(&fused));
-    println!("macro-F1: rules {rules_f1:.4}, model+rules {fused_f1:.4}");
-    assert!(
-        fused_f1 >= rules_f1,
-        "model+rules {fused_f1:.4} < rules {rules_f1:.4}"
-    );
+    let (fast_f1, full_f1) = (macro_f1(&fast), macro_f1(&full));
+    println!("macro-F1: fast {fast_f1:.4}, full {full_f1:.4}");
+    assert!(full_f1 >= fast_f1, "full {full_f1:.4} < fast {fast_f1:.4}");
+    for ((case, full), auto) in cases.iter().zip(&full).zip(&auto) {
+        assert_eq!(full.flagged, auto.flagged, "{}", case.text);
+    }
 }
 
 fn precision_recall_f1(cases: &[Case], reports: &[Report], category: Category) -> (f64, f64, f64) {

@@ -4,15 +4,17 @@
 
 use std::path::{Path, PathBuf};
 
-use safespace::{Category, Detector, Error, ModelError};
+use safespace::{Category, Detector, Engine, Error, ModelError, Tier};
 use serde::Deserialize;
 
 fn model_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/safespace-minilm-int8")
 }
 
+/// The full engine: the model reads every text.
 fn with_model() -> Detector {
     Detector::builder()
+        .engine(Engine::Full)
         .require_model(true)
         .build()
         .expect("the bundled model loads (is ONNX Runtime installed?)")
@@ -211,4 +213,39 @@ fn scores_match_python_onnxruntime_within_5e_3() {
         worst <= 5e-3,
         "largest difference from Python onnxruntime: {worst}"
     );
+}
+
+#[test]
+fn the_cascade_sends_risky_text_to_the_model_and_answers_everyday_text_fast() {
+    let auto = Detector::builder().require_model(true).build().unwrap();
+    assert_eq!(auto.engine(), Engine::Auto);
+    let full = with_model();
+    let crisis = "I bought the pills, tonight's the night";
+    let screened = auto.score(crisis);
+    assert_eq!(
+        screened.engine.tiers,
+        [Tier::Rules, Tier::Lexical, Tier::Model]
+    );
+    assert_eq!(
+        screened.scores,
+        full.score(crisis).scores,
+        "the model's answer, fused as in full"
+    );
+    let everyday = auto.score("see you at practice on tuesday, bring the blue shirts");
+    assert_eq!(everyday.engine.tiers, [Tier::Rules, Tier::Lexical]);
+    assert_eq!(everyday.engine.mode, "fast");
+    assert!(
+        everyday.engine.note.is_none(),
+        "the model was not wanted there"
+    );
+    let texts = [
+        crisis,
+        "see you at practice",
+        "kys",
+        "",
+        "vaccines cause autism",
+    ];
+    for (text, report) in texts.iter().zip(auto.score_batch(&texts)) {
+        assert_eq!(report, auto.score(text), "{text}");
+    }
 }

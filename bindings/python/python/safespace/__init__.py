@@ -8,11 +8,12 @@
 >>> [r.how for r in report.resources][0]
 'Call or text 988'
 
-The default detector runs the full engine: the bundled model on ONNX Runtime, found through the
-installed ``onnxruntime`` package, fused with the rules; it falls back to the fast engine (rules and
-lexical tier, ``report.engine.mode == "fast"``) if the model cannot load; pass ``require_model=True``
-to get a :class:`ModelError` instead. ``Detector(engine="fast")`` skips the model: microseconds per
-text. The model loads once per
+The default detector runs the cascade (``engine="auto"``): the rules and the lexical tier score every
+text, and the bundled model, on ONNX Runtime found through the installed ``onnxruntime`` package,
+reads the texts they screen in. It falls back to the fast engine (rules and lexical tier,
+``report.engine.mode == "fast"``) if the model cannot load; pass ``require_model=True`` to get a
+:class:`ModelError` instead. ``Detector(engine="full")`` runs the model on every text,
+``Detector(engine="fast")`` never: microseconds per text. The model loads once per
 process: every further ``Detector()`` shares it. Every error the package raises is a
 :class:`SafespaceError` (see :mod:`safespace.exceptions`).
 """
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Optional, Seq
 import numpy as np
 
 from ._native import Engine, Evidence, NativeDetector, Report, Resource, __version__, evaluate_category
+from ._native import fit_lexical as _native_fit_lexical
 from ._native import lexical_features as _native_lexical_features
 from .exceptions import (
     InputError,
@@ -65,6 +67,7 @@ __all__ = [
     "CategoryEvaluation",
     "Evaluation",
     "evaluate",
+    "fit_lexical",
     "lexical_features",
     "score_frame",
     "__version__",
@@ -72,8 +75,9 @@ __all__ = [
 
 #: A category's name (``report.flagged``, ``report.scores`` keys, ``evidence.category``).
 Category = Literal["self_harm", "harassment", "misinformation"]
-#: The engines of :class:`Detector`: the full one (model + rules) and the fast one (rules + lexical tier).
-EngineName = Literal["full", "fast"]
+#: The engines of :class:`Detector`: the cascade (default), the full one (model + rules on every text)
+#: and the fast one (rules + lexical tier).
+EngineName = Literal["auto", "full", "fast"]
 #: How serious a report or a piece of evidence is, from least to most.
 Severity = Literal["none", "low", "medium", "high", "critical"]
 #: What the policy recommends for a text, from least to most restrictive.
@@ -121,11 +125,14 @@ class Detector:
     Args:
         policy: ``"peer_support"`` (default), ``"general"`` or ``"strict"``.
         locale: whose crisis resources reports carry: ``"US"``, ``"UK"``, ``"IE"``, ``"CA"``, ``"AU"``.
-        engine: ``"full"`` (default: the model fused with the rules) or ``"fast"`` (the rules and the
-            lexical tier: no model, microseconds per text, less recall on new phrasing).
+        engine: ``"auto"`` (default: the rules and the lexical tier on every text, the model on the
+            texts they screen in), ``"full"`` (the model on every text) or ``"fast"`` (never: the rules
+            and the lexical tier, microseconds per text, less recall on new phrasing).
         rules_only: the old name of ``engine="fast"``.
         model_path: a folder with ``model.onnx``, ``tokenizer.json`` and ``manifest.json`` to use
             instead of the bundled model.
+        lexical_path: a lexical tier folder (from :func:`fit_lexical` or ``safespace fit``) to use
+            instead of the built-in tier.
         thresholds: per-category overrides of the policy's thresholds, e.g. ``{"harassment": 0.8}``.
         require_model: raise :class:`ModelError` instead of falling back to the rules when the
             model cannot load.
@@ -159,6 +166,7 @@ class Detector:
         engine: Optional[EngineName] = None,
         rules_only: bool = False,
         model_path: Optional[os.PathLike[str] | str] = None,
+        lexical_path: Optional[os.PathLike[str] | str] = None,
         thresholds: Optional[Mapping[Category, float]] = None,
         require_model: bool = False,
         rules_files: Sequence[os.PathLike[str] | str] = (),
@@ -172,7 +180,7 @@ class Detector:
             _expect(engine, str, "engine")
             if rules_only and engine != "fast":
                 raise InvalidOptionError(f"rules_only=True is engine='fast'; it contradicts engine={engine!r}")
-        engine = engine or ("fast" if rules_only else "full")
+        engine = engine or ("fast" if rules_only else "auto")
         _expect(require_model, bool, "require_model")
         thresholds = dict(thresholds or {})
         for category, value in thresholds.items():
@@ -184,6 +192,7 @@ class Detector:
             "locale": locale,
             "engine": engine,
             "model_path": None if model_path is None else os.fspath(model_path),
+            "lexical_path": None if lexical_path is None else os.fspath(lexical_path),
             "thresholds": {k: float(v) for k, v in thresholds.items()},
             "require_model": require_model,
             "rules_files": [os.fspath(p) for p in rules_files],
@@ -283,7 +292,7 @@ class Detector:
         return self._native.rule_ids()
 
     def __repr__(self) -> str:
-        engine = "full" if self.uses_model else "fast"
+        engine = self._native.engine if self.uses_model else "fast"
         return f"Detector(policy={self.policy!r}, locale={self.locale!r}, engine={engine!r})"
 
     @staticmethod
@@ -387,6 +396,58 @@ def lexical_features(texts: Iterable[str]) -> "scipy.sparse.csr_matrix":
     return csr_matrix(
         (np.frombuffer(data, dtype="<f4"), np.frombuffer(indices, dtype="<i4"), np.frombuffer(indptr, dtype="<i8")),
         shape=(len(items), n_features),
+    )
+
+
+def fit_lexical(
+    texts: Iterable[str],
+    labels: Any,
+    out: os.PathLike[str] | str,
+    *,
+    name: Optional[str] = None,
+    base: Optional[os.PathLike[str] | str] = None,
+    l2: float = 1e-4,
+) -> str:
+    """Refits the lexical tier on your community's labeled texts and writes it to the folder ``out``
+    (``weights.bin``, ``manifest.json``), for ``Detector(lexical_path=out)`` and ``safespace score
+    --lexical out``. Starts from ``base`` (a tier folder) or the built-in tier and stays near it (``l2``:
+    larger keeps more of it); categories without both kinds of label keep the base's head. Seconds for
+    tens of thousands of texts, with the GIL released. Measure the result on texts it did not see
+    (:func:`evaluate` with ``Detector(engine="fast", lexical_path=out)``).
+
+    Args:
+        texts: the texts, any iterable of str.
+        labels: per category, one label per text, read as :func:`evaluate` reads them.
+        name: the tier's name (default: the folder's name); its id is ``name@1``.
+
+    Returns:
+        The new tier's id.
+
+    >>> import tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> texts = ["catch the bus tonight", "i will catch the bus", "the bus was late", "bus stop at 5"]
+    >>> fit_lexical(texts, {"self_harm": [1, 1, 0, 0]}, out, name="ours", l2=1e-3)
+    'ours@1'
+    >>> Detector(engine="fast", lexical_path=out).score("catch the bus").engine.lexical
+    'ours@1'
+    """
+    if isinstance(texts, (str, bytes)):
+        raise InputTypeError("texts must be an iterable of str, not a single str")
+    items = texts if isinstance(texts, list) else list(texts)
+    columns = list(labels.columns) if hasattr(labels, "columns") else list(labels)
+    categories = [c for c in columns if c in CATEGORIES]
+    if not categories:
+        raise InputError(f"labels name no category; expected some of {CATEGORIES}, got {columns}")
+    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not l2 >= 0:
+        raise InvalidOptionError(f"l2 must be a number at least 0, got {l2!r}")
+    out = os.fspath(out)
+    return _native_fit_lexical(
+        items,
+        {c: list(labels[c]) for c in categories},
+        out,
+        name or Path(out).name or "my-tier",
+        None if base is None else os.fspath(base),
+        float(l2),
     )
 
 

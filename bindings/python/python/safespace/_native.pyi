@@ -114,6 +114,7 @@ class NativeDetector:
         locale: str,
         engine: str,
         model_path: Optional[str],
+        lexical_path: Optional[str],
         thresholds: dict[str, float],
         require_model: bool,
         onnxruntime_library: Optional[str],
@@ -124,6 +125,8 @@ class NativeDetector:
     def score(self, text: str) -> Report: ...
     def score_batch(self, texts: list[Any], threads: Optional[int], allow_missing: bool) -> list[Optional[Report]]: ...
     def scores(self, texts: list[Any], threads: Optional[int], allow_missing: bool) -> bytes: ...
+    @property
+    def engine(self) -> str: ...
     @property
     def uses_model(self) -> bool: ...
     @property
@@ -147,3 +150,9 @@ def lexical_features(texts: list[Any]) -> tuple[bytearray, bytearray, bytearray,
     (little-endian int32), ``indptr`` (little-endian int64, ``len(texts) + 1`` of them) and the number
     of columns (``2**18``), computed with the GIL released. ``safespace.lexical_features`` builds the
     SciPy matrix; a non-``str`` item raises ``InputTypeError``."""
+
+def fit_lexical(
+    texts: list[Any], labels: dict[str, list[Any]], out: str, name: str, base: Optional[str], l2: float
+) -> str:
+    """Refits the lexical tier (from the folder ``base``, or the built-in one) on the labeled texts and
+    writes it to the folder ``out`` as ``name@1``; returns its id. Runs with the GIL released."""

@@ -130,9 +130,11 @@ def test_over_the_concurrency_limit_is_503_with_retry_after(serve):
 
 
 def test_readyz_says_whether_the_chosen_engine_runs(serve):
-    fast = serve("--rules-only")
+    fast = serve("--engine", "fast")
     status, _, body = curl(f"{fast.url}/readyz")
-    assert status == 200 and json.loads(body) == {"ready": True, "engine": "rules"}
+    assert status == 200 and json.loads(body) == {"ready": True, "engine": "fast"}
+    status, _, error = post(f"{fast.url}/v1/score", {"input": "kys", "settings": {"engine": "full"}})
+    assert status == 422 and "the server runs the fast engine" in error["error"]["message"]
     broken = serve("--model", "/nonexistent/model")
     status, _, body = curl(f"{broken.url}/readyz")
     assert status == 503 and "model.onnx" in json.loads(body)["reason"]

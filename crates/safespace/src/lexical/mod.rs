@@ -6,6 +6,7 @@
 //! [`LexicalTier`] turns them into calibrated probabilities: the fast engine's learned part.
 
 mod counts;
+mod fit;
 mod ngrams;
 #[cfg(test)]
 mod tests;
@@ -13,6 +14,7 @@ mod tier;
 #[cfg(test)]
 mod tier_tests;
 
+pub use fit::FitOptions;
 pub(crate) use tier::LexicalRun;
 pub use tier::{LexicalTier, LexicalTierError};
 

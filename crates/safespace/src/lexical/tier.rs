@@ -16,6 +16,9 @@ use crate::Category;
 const MAGIC: &[u8; 4] = b"SSLX";
 const VERSION: u8 = 1;
 const BUILTIN: &[u8] = include_bytes!("../../../../models/safespace-lexical/weights.bin");
+/// Weights are integers in `[-WEIGHT_LEVELS, WEIGHT_LEVELS]` times a scale per category: 63 levels, as
+/// `models/training/lexical.py --levels 31` writes them (they compress better than 255).
+const WEIGHT_LEVELS: f32 = 31.0;
 /// Name and version of the built-in tier, as reports give them.
 const BUILTIN_ID: &str = "safespace-lexical@0.1.0";
 
@@ -66,6 +69,70 @@ impl LexicalTier {
                 Arc::new(tier)
             })
             .clone()
+    }
+
+    /// Reads a tier folder: `weights.bin` and `manifest.json`, whose `name` and `version` make the
+    /// id (what `safespace fit` and `models/training/lexical.py` write).
+    ///
+    /// ```
+    /// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/safespace-lexical");
+    /// let tier = safespace::LexicalTier::from_dir(&dir).unwrap();
+    /// assert_eq!(tier.id(), safespace::LexicalTier::builtin().id());
+    /// let missing = safespace::LexicalTier::from_dir("no/such/tier").unwrap_err();
+    /// assert!(missing.to_string().contains("manifest.json"));
+    /// ```
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<LexicalTier, LexicalTierError> {
+        /// The fields of `manifest.json` a tier needs; others are kept for people.
+        #[derive(serde::Deserialize)]
+        struct Manifest {
+            name: String,
+            version: String,
+        }
+        let dir = dir.as_ref();
+        let path = dir.join("manifest.json");
+        let manifest: Manifest = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+            .map_err(|e| LexicalTierError(format!("cannot read {}: {e}", path.display())))?;
+        let id = format!("{}@{}", manifest.name, manifest.version);
+        LexicalTier::from_file(id, dir.join("weights.bin"))
+    }
+
+    /// [`from_dir`](Self::from_dir) with the error as text, as the builder reports it.
+    pub(crate) fn load_dir(dir: &Path) -> Result<LexicalTier, String> {
+        LexicalTier::from_dir(dir).map_err(|e| e.to_string())
+    }
+
+    /// Writes the tier as a folder [`from_dir`](Self::from_dir) reads: `weights.bin`, and
+    /// `manifest.json` holding `about`'s fields (an object) with the name and version from the id
+    /// (`name@version`; a plain id is the name, version `0`) and the size of the weights.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join("safespace-doc-write-dir");
+    /// let tier = safespace::LexicalTier::builtin();
+    /// tier.write_dir(&dir, serde_json::json!({"note": "a copy"})).unwrap();
+    /// assert_eq!(safespace::LexicalTier::from_dir(&dir).unwrap().id(), tier.id());
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn write_dir(
+        &self,
+        dir: impl AsRef<Path>,
+        about: serde_json::Value,
+    ) -> std::io::Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir)?;
+        let bytes = self.to_bytes();
+        let (name, version) = self.id.split_once('@').unwrap_or((&self.id, "0"));
+        let mut manifest = match about {
+            serde_json::Value::Object(fields) => fields,
+            _ => serde_json::Map::new(),
+        };
+        manifest.insert("name".into(), name.into());
+        manifest.insert("version".into(), version.into());
+        manifest.insert("weights_bytes".into(), bytes.len().into());
+        std::fs::write(dir.join("weights.bin"), bytes)?;
+        let text = serde_json::to_string_pretty(&manifest).map_err(std::io::Error::other)?;
+        std::fs::write(dir.join("manifest.json"), text + "\n")
     }
 
     /// Reads a tier from a `weights.bin` file; its id is `id`.
@@ -260,6 +327,111 @@ impl LexicalTier {
     }
 }
 
+/// One category's head in logit units: `z = bias + Σ weight × value` over `(bucket, weight)`
+/// pairs in ascending bucket order.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Head {
+    pub bias: f32,
+    pub weights: Vec<(u32, f32)>,
+}
+
+impl LexicalTier {
+    /// A tier from one head per category, its weights rounded to integers in
+    /// `[-WEIGHT_LEVELS, WEIGHT_LEVELS]` (one scale per category), as `models/training/lexical.py`
+    /// rounds the shipped tier's: a head taken from such a tier comes back unchanged.
+    pub(super) fn from_heads(id: impl Into<String>, heads: [Head; 3]) -> LexicalTier {
+        let mut table = WeightTable::default();
+        let mut bias = [0.0; 3];
+        let mut unit = [0.0; 3];
+        for (c, head) in heads.iter().enumerate() {
+            let largest = head
+                .weights
+                .iter()
+                .map(|(_, w)| w.abs())
+                .fold(0.0, f32::max);
+            let scale = if largest > 0.0 {
+                largest / WEIGHT_LEVELS
+            } else {
+                1.0
+            };
+            bias[c] = head.bias;
+            unit[c] = scale;
+            for &(bucket, weight) in &head.weights {
+                let q = (weight / scale)
+                    .round()
+                    .clamp(-WEIGHT_LEVELS, WEIGHT_LEVELS) as i8;
+                if q != 0 {
+                    table.set(bucket, c, q);
+                }
+            }
+        }
+        LexicalTier {
+            id: id.into(),
+            bias,
+            unit,
+            table: table.finish(),
+        }
+    }
+
+    /// Category `c`'s head in logit units.
+    pub(super) fn head(&self, c: usize) -> Head {
+        Head {
+            bias: self.bias[c],
+            weights: self
+                .table
+                .entries()
+                .filter(|(_, w)| w[c] != 0)
+                .map(|(bucket, w)| (bucket, self.unit[c] * f32::from(w[c])))
+                .collect(),
+        }
+    }
+
+    /// The tier as a `weights.bin` file, which [`from_bytes`](Self::from_bytes) reads back.
+    ///
+    /// ```
+    /// use safespace::LexicalTier;
+    /// let tier = LexicalTier::builtin();
+    /// let copy = LexicalTier::from_bytes("copy", &tier.to_bytes()).unwrap();
+    /// assert_eq!(copy.probabilities("you absolute clown"), tier.probabilities("you absolute clown"));
+    /// ```
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend([VERSION, 3]);
+        out.extend(LexicalFeatures::N_FEATURES.to_le_bytes());
+        for c in 0..3 {
+            let entries: Vec<(u32, i8)> = self
+                .table
+                .entries()
+                .filter(|(_, w)| w[c] != 0)
+                .map(|(bucket, w)| (bucket, w[c]))
+                .collect();
+            out.extend(self.bias[c].to_le_bytes());
+            out.extend(self.unit[c].to_le_bytes());
+            out.extend((entries.len() as u32).to_le_bytes());
+            let mut previous = 0;
+            for &(bucket, _) in &entries {
+                push_leb128(&mut out, bucket - previous);
+                previous = bucket;
+            }
+            out.extend(entries.iter().map(|&(_, q)| q as u8));
+        }
+        out
+    }
+}
+
+/// Appends `value` as LEB128: seven bits a byte, low bits first, the high bit set on all but the last.
+pub(super) fn push_leb128(out: &mut Vec<u8>, mut value: u32) {
+    loop {
+        let byte = (value & 0x7F) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
 /// What the tier found in one text.
 #[derive(Debug, Clone)]
 pub(crate) struct LexicalRun {
@@ -325,6 +497,16 @@ impl WeightTable {
             weights,
             pending: Vec::new(),
         }
+    }
+
+    /// Every index in use with its weights, ascending.
+    fn entries(&self) -> impl Iterator<Item = (u32, [i8; 3])> + '_ {
+        let indices = self.present.iter().enumerate().flat_map(|(word, &bits)| {
+            (0..64u32)
+                .filter(move |bit| bits >> bit & 1 == 1)
+                .map(move |bit| word as u32 * 64 + bit)
+        });
+        indices.zip(self.weights.iter().copied())
     }
 
     fn get(&self, index: u32) -> Option<&[i8; 3]> {

@@ -1,4 +1,5 @@
 use super::ngrams::Fnv1a;
+use super::tier::push_leb128;
 use super::*;
 use crate::normalize::Normalizer;
 use crate::Category;
@@ -19,16 +20,8 @@ fn encoded(categories: [Head; 3]) -> Vec<u8> {
         out.extend((entries.len() as u32).to_le_bytes());
         let mut previous = 0;
         for &(bucket, _) in entries {
-            let mut delta = bucket - previous;
+            push_leb128(&mut out, bucket - previous);
             previous = bucket;
-            loop {
-                let byte = (delta & 0x7F) as u8;
-                delta >>= 7;
-                out.push(byte | if delta > 0 { 0x80 } else { 0 });
-                if delta == 0 {
-                    break;
-                }
-            }
         }
         out.extend(entries.iter().map(|&(_, w)| w as u8));
     }
@@ -134,4 +127,17 @@ fn explaining_a_long_text_takes_linear_time_and_bounded_output() {
     let run = tier.run(&normalized).unwrap();
     let spans = tier.explain(&normalized, &run, Category::Harassment, 4);
     assert!(!spans.is_empty() && spans.len() <= 4);
+}
+
+#[test]
+fn leb128_takes_seven_bits_a_byte_low_bits_first() {
+    let encoded = |value| {
+        let mut out = Vec::new();
+        push_leb128(&mut out, value);
+        out
+    };
+    assert_eq!(encoded(0), [0]);
+    assert_eq!(encoded(127), [127]);
+    assert_eq!(encoded(128), [0x80, 1]);
+    assert_eq!(encoded(262_143), [0xFF, 0xFF, 0x0F]);
 }
