@@ -201,15 +201,19 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// 503 with `Retry-After` when `--max-concurrent` requests are already being scored, instead of
-/// queueing without bound.
+/// queueing without bound. The refused request's body is read first (up to `--max-body-bytes`) and
+/// dropped: answering while a client is still sending makes it see a reset connection, not the 503.
 pub async fn limit_concurrency(State(app): Shared, request: Request, next: Next) -> Response {
     match app.slots.clone().try_acquire_owned() {
         Ok(_permit) => next.run(request).await,
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the server is at its concurrency limit; retry shortly",
-        )
-        .into_response(),
+        Err(_) => {
+            let _ = axum::body::to_bytes(request.into_body(), app.max_body_bytes).await;
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is at its concurrency limit; retry shortly",
+            )
+            .into_response()
+        }
     }
 }
 

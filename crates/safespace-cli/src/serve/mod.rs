@@ -38,6 +38,8 @@ struct App {
     /// One permit per `/v1/` request being scored.
     slots: Arc<Semaphore>,
     max_batch: usize,
+    /// The largest request body read.
+    max_body_bytes: usize,
 }
 
 type Shared = State<Arc<App>>;
@@ -72,6 +74,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         api_key,
         slots: Arc::new(Semaphore::new(args.max_concurrent)),
         max_batch: args.max_batch,
+        max_body_bytes: args.max_body_bytes,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
