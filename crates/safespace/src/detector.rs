@@ -1,6 +1,7 @@
 //! [`Detector`]: runs the pipeline stages in order and turns text into a [`Report`]: normalize →
-//! model (full engine) or lexical tier (fast engine, or where the model gave nothing) → rules →
-//! fusion → policy → report. Building one: [`crate::builder`].
+//! fast stage (rules, and the lexical tier unless the engine is `Full`) → model (on every text under
+//! `Full`, on the screened-in ones under `Auto`) → fusion → policy → report. Building one:
+//! [`crate::builder`].
 
 use std::sync::Arc;
 
@@ -28,10 +29,10 @@ pub const DEFAULT_MAX_INPUT_BYTES: usize = 32 << 20;
 /// Build once and share: a `Detector` is `Send + Sync`, and scoring takes `&self`. Building is cheap
 /// after the first: the model loads once per process and every detector of the same model shares it
 /// (the bundled one, or a folder's while its `manifest.json` is unchanged). By default it runs the
-/// full engine: the bundled model through ONNX Runtime fused with the rule engine; when ONNX Runtime
-/// is not installed it runs the model on tract if the crate was built with feature `tract`, or else
-/// the fast engine (rules and lexical tier, see [`Engine`]), and says so in `engine.mode` and
-/// `engine.note`.
+/// cascade ([`Engine::Auto`]): rules and lexical tier on every text, the bundled model through ONNX
+/// Runtime on the texts they screen in; when ONNX Runtime is not installed it runs the model on
+/// tract if the crate was built with feature `tract`, or else the fast engine alone, and says so in
+/// `engine.mode` and `engine.note`.
 ///
 /// ```
 /// use safespace::{Action, Category, Detector, Severity};
@@ -124,8 +125,8 @@ impl Detector {
         self.rules.ids()
     }
 
-    /// The engine asked for (a `Full` detector whose model cannot be loaded answers with the fast
-    /// engine: see [`uses_model`](Self::uses_model)).
+    /// The engine asked for (an `Auto` or `Full` detector whose model cannot be loaded answers with
+    /// the fast engine: see [`uses_model`](Self::uses_model)).
     ///
     /// ```
     /// use safespace::{Detector, Engine};
@@ -249,7 +250,7 @@ impl Detector {
     /// the lexical tier's run.
     fn fast_stage<'d>(&'d self, normalized: &NormalizedText) -> FastStage<'d> {
         FastStage {
-            rules: self.rules.find(normalized.as_str(), true),
+            rules: self.rules.find(normalized.as_str()),
             lexical: match self.engine {
                 Engine::Full if self.uses_model() => None,
                 _ => self.lexical.run(normalized),

@@ -187,7 +187,7 @@ impl LexicalTier {
         }
         let mut bias = [0.0; 3];
         let mut unit = [0.0; 3];
-        let mut table = WeightTable::default();
+        let mut entries = Vec::new();
         for c in 0..3 {
             bias[c] = reader.f32()?;
             unit[c] = reader.f32()?;
@@ -203,7 +203,7 @@ impl LexicalTier {
             }
             let weights = reader.take(count)?;
             for (&bucket, &weight) in buckets.iter().zip(weights) {
-                table.set(bucket, c, weight as i8);
+                entries.push((bucket, c, weight as i8));
             }
         }
         if reader.at != bytes.len() {
@@ -216,7 +216,7 @@ impl LexicalTier {
             id,
             bias,
             unit,
-            table: table.finish(),
+            table: WeightTable::new(entries),
         })
     }
 
@@ -340,7 +340,7 @@ impl LexicalTier {
     /// `[-WEIGHT_LEVELS, WEIGHT_LEVELS]` (one scale per category), as `models/training/lexical.py`
     /// rounds the shipped tier's: a head taken from such a tier comes back unchanged.
     pub(super) fn from_heads(id: impl Into<String>, heads: [Head; 3]) -> LexicalTier {
-        let mut table = WeightTable::default();
+        let mut entries = Vec::new();
         let mut bias = [0.0; 3];
         let mut unit = [0.0; 3];
         for (c, head) in heads.iter().enumerate() {
@@ -361,7 +361,7 @@ impl LexicalTier {
                     .round()
                     .clamp(-WEIGHT_LEVELS, WEIGHT_LEVELS) as i8;
                 if q != 0 {
-                    table.set(bucket, c, q);
+                    entries.push((bucket, c, q));
                 }
             }
         }
@@ -369,7 +369,7 @@ impl LexicalTier {
             id: id.into(),
             bias,
             unit,
-            table: table.finish(),
+            table: WeightTable::new(entries),
         }
     }
 
@@ -453,37 +453,30 @@ fn sigmoid(x: f32) -> f32 {
 /// Int8 weights of the three categories per feature index, for the indices any category uses: a
 /// bitmap of those indices with a running count per 64 of them, so a look-up is two reads and a
 /// popcount (about 56 KiB for the index over 2^18 features).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct WeightTable {
     present: Vec<u64>,
     rank: Vec<u32>,
     weights: Vec<[i8; 3]>,
-    /// While parsing: every (index, weights) pair, merged by `finish`.
-    pending: Vec<(u32, [i8; 3])>,
 }
 
 impl WeightTable {
-    fn set(&mut self, index: u32, category: usize, weight: i8) {
-        let mut weights = [0; 3];
-        weights[category] = weight;
-        self.pending.push((index, weights));
-    }
-
-    fn finish(mut self) -> WeightTable {
+    /// The table of `(index, category, weight)` entries, in any order (one index may carry weights
+    /// of several categories).
+    fn new(mut entries: Vec<(u32, usize, i8)>) -> WeightTable {
         let words = LexicalFeatures::N_FEATURES as usize / 64;
-        self.pending.sort_unstable_by_key(|(index, _)| *index);
+        entries.sort_unstable_by_key(|&(index, _, _)| index);
         let mut present = vec![0u64; words];
         let mut weights: Vec<[i8; 3]> = Vec::new();
         let mut last = None;
-        for (index, w) in self.pending {
-            if last == Some(index) {
-                let merged = weights.last_mut().expect("an entry for the last index");
-                (0..3).for_each(|c| merged[c] = merged[c].saturating_add(w[c]));
-            } else {
-                weights.push(w);
+        for (index, category, weight) in entries {
+            if last != Some(index) {
+                weights.push([0; 3]);
                 present[index as usize / 64] |= 1 << (index % 64);
                 last = Some(index);
             }
+            let slot = &mut weights.last_mut().expect("an entry for this index")[category];
+            *slot = slot.saturating_add(weight);
         }
         let mut rank = Vec::with_capacity(words);
         let mut running = 0u32;
@@ -495,7 +488,6 @@ impl WeightTable {
             present,
             rank,
             weights,
-            pending: Vec::new(),
         }
     }
 

@@ -363,15 +363,11 @@ impl RuleEngine {
         rules.chain(self.contexts.iter().map(|c| c.id.as_str()))
     }
 
-    /// What the rules find in a normalized text; `for_model` also measures how much the contexts in
-    /// it lower a model's probability (skipped, all ones, when no model runs).
-    pub(crate) fn find(&self, text: &str, for_model: bool) -> RuleOutcome<'_> {
+    /// What the rules find in a normalized text, with how much the contexts in it lower a learned
+    /// tier's probability (every engine fuses one: the model or the lexical tier).
+    pub(crate) fn find(&self, text: &str) -> RuleOutcome<'_> {
         let (hits, segments) = self.hits(text);
-        let damping = if for_model {
-            self.model_damping(text, &hits, segments.as_ref())
-        } else {
-            [1.0; 3]
-        };
+        let damping = self.model_damping(text, &hits, segments.as_ref());
         RuleOutcome::new(self, &hits, damping)
     }
 
@@ -741,7 +737,7 @@ mod tests {
     #[test]
     fn model_scope_contexts_lower_only_the_model_and_look_at_the_whole_text() {
         let engine = engine();
-        let damping = |text: &str| engine.find(text, true).model_damping;
+        let damping = |text: &str| engine.find(text).model_damping;
         // First person, nobody else named: the model's harassment is halved, nothing else.
         assert_eq!(
             damping("ugh my laptop died again, i hate this"),
