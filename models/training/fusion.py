@@ -1,23 +1,31 @@
-"""The weights of a learned tier in fusion (`MODEL_WEIGHT` and `LEXICAL_WEIGHT` in
-crates/safespace/src/fusion.rs), measured on pooled validation.
+"""The combiner of a learned tier (`combiner.json` beside the tier, read by
+crates/safespace/src/fusion.rs), fitted on pooled validation.
 
     cargo build --release -p safespace-cli
     .venv/bin/python models/training/fusion.py --data ../shared/data --tier model    # the full engine
     .venv/bin/python models/training/fusion.py --data ../shared/data --tier lexical  # the fast engine
 
-The validation split of every source (data.py's hash split; never trained on, never read when writing
-rules) and the functional suite are scored by the release CLI with the tier's engine (`--engine full
---require-model` for the model, `--engine fast` for the lexical tier), whose reports carry the rules'
-scores and the tier's calibrated probabilities (`engine.rules_scores`, `engine.<tier>_scores`). The
-engine scores `max(rules, weight × learned)` (context damping only lowers the learned tier further), so
-for each category and each weight on a grid the script prints the fused recall and false-positive
-rate at the `peer_support` threshold, pooled over sources, and how many of the functional suite's
-cases that are negative for the category the tier would flag on its own. It picks the largest weight
-whose pooled false-positive rate stays at or under --max-fpr and that flags none of the suite's
-negatives (`crates/safespace/tests/functional.rs` holds the engines to the rules' result there); on
-the suite, context damping counts too: the tier × damping of a text is its fused score divided by
-the weight the CLI was built with, where that score is above the rules'. The thresholds are the
-policy's, read through the CLI. The table and the choice go to fusion.json in the tier's folder.
+The engine scores a category `max(rules, ceiling × combined)`, where `combined = σ(bias + learned ×
+logit(p) + rules × r + damping × ln(d) + Σ contexts[k])` over the tier's calibrated probability `p`,
+the rules' score `r`, the rule files' hand-set damping `d` and an indicator per context kind that
+lowers the category in the text. The validation split of every source (data.py's hash split; never
+trained on, never read when writing rules) and the functional suite are scored by the release CLI with
+the tier's engine, whose reports carry every input (`engine.rules_scores`, `engine.<tier>_scores`,
+`engine.fusion.damping`, `engine.fusion.contexts`).
+
+Per category the script fits the logistic regression by L-BFGS-B on the log-loss, every source
+weighing the same, with an L2 pull (--l2) and the documented signs as bounds (the tier, the rules and
+the damping raise; a context never does); a context kind gets a weight of its own only where it occurs in at least --min-kind texts of the
+category, else it acts through the damping alone. Then it picks the ceiling on a grid: the largest
+whose fused false-positive rate on pooled validation stays at or under --max-fpr at the `peer_support`
+threshold and that flags none of the functional suite's cases negative for the category by the
+combiner alone there (`crates/safespace/tests/functional.rs` holds the engines to the rules' result).
+Lower thresholds (`strict`) let the tier flag more, at the cost of some of the suite's hard negatives:
+the grid records how many under any preset.
+Every figure it prints for pooled validation is out of fold (5 folds: each fifth scored by a combiner
+fitted on the rest), beside the rules alone, the tier alone and the hand-set fusion it replaces
+(`max(rules, weight × p × d)`), and the functional suite per category at `peer_support`. The weights,
+the ceiling and the measurements go to combiner.json in the tier's folder.
 """
 
 from __future__ import annotations
@@ -27,37 +35,73 @@ import json
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import minimize
+from sklearn.metrics import roc_auc_score
 
 import data as datasets_module
 from data import CATEGORIES
-from evaluate import cli_reports, suite_eval
-
-FUSION_RS = Path(__file__).resolve().parents[2] / "crates/safespace/src/fusion.rs"
-WEIGHTS = np.round(np.arange(0.3, 1.001, 0.05), 2)
-
+from evaluate import PRESETS, cli_reports, suite_eval
 
 TIERS = {
-    "model": {"constant": "MODEL_WEIGHT", "flags": lambda args: ["--model", str(args.model), "--require-model"]},
-    "lexical": {"constant": "LEXICAL_WEIGHT", "flags": lambda args: ["--engine", "fast"]},
+    "model": {"flags": lambda args: ["--engine", "full", "--model", str(args.model), "--require-model"], "scores": "model_scores",
+              "hand_weights": [0.45, 0.7, 0.45]},
+    "lexical": {"flags": lambda args: ["--engine", "fast"], "scores": "lexical_scores",
+                "hand_weights": [0.45, 0.7, 0.6]},
 }
+CEILINGS = np.round(np.arange(0.3, 1.001, 0.05), 2)
+LOGIT_FLOOR, DAMPING_FLOOR = 1e-4, 1e-3  # as in fusion.rs
+FOLDS = 5
 
 
-def built_weights(tier: str) -> np.ndarray:
-    """The tier's weights as written in fusion.rs (the weights the release CLI was built with)."""
-    constant = f"pub(crate) const {TIERS[tier]['constant']}"
-    line = next(l for l in FUSION_RS.read_text().splitlines() if l.startswith(constant))
-    return np.array([float(x) for x in line.split("[")[2].split("]")[0].split(",")])
+class Inputs:
+    """The combiner's inputs for a list of texts, per category: the tier's probability, the rules'
+    score, the damping and the context kinds that lower the category."""
+
+    def __init__(self, reports: list[dict], tier: str):
+        key = TIERS[tier]["scores"]
+        self.p = np.array([[r["engine"][key][c] for c in CATEGORIES] for r in reports])
+        self.rules = np.array([[r["engine"]["rules_scores"][c] for c in CATEGORIES] for r in reports])
+        self.fused = np.array([[r["scores"][c] for c in CATEGORIES] for r in reports])
+        fusion = [r["engine"]["fusion"] for r in reports]
+        self.damping = np.array([[f["damping"][c] for c in CATEGORIES] for f in fusion])
+        self.kinds = [[set(f.get("contexts", {}).get(c, [])) for c in CATEGORIES] for f in fusion]
+
+    def design(self, c: int, kinds: list[str], rows=slice(None)) -> np.ndarray:
+        """Columns: logit(p), r, ln(d), then one indicator per kind in `kinds`."""
+        p = np.clip(self.p[rows, c], LOGIT_FLOOR, 1 - LOGIT_FLOOR)
+        kind_rows = np.array(self.kinds, dtype=object)[rows, c] if len(kinds) else []
+        columns = [np.log(p / (1 - p)), self.rules[rows, c], np.log(np.clip(self.damping[rows, c], DAMPING_FLOOR, 1))]
+        columns += [np.array([k in row for row in kind_rows], dtype=float) for k in kinds]
+        return np.column_stack(columns)
 
 
-def scored(args, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per text and category: the rules' score, the tier's calibrated probability, and the tier's
-    probability times the context damping the engine applied (0 where the rules' score was at least
-    as high)."""
-    reports = cli_reports(args, texts, *TIERS[args.tier]["flags"](args))
-    def table(key):
-        return np.array([[r[key][c] if key == "scores" else r["engine"][key][c] for c in CATEGORIES] for r in reports])
-    fused, rules, learned = table("scores"), table("rules_scores"), table(f"{args.tier}_scores")
-    return rules, learned, np.where(fused > rules, fused / built_weights(args.tier), 0.0)
+def fit(x: np.ndarray, y: np.ndarray, row_weight: np.ndarray, l2: float) -> np.ndarray:
+    """Bias and weights of the logistic regression with the fusion's signs: the first three weights
+    (tier, rules, damping) ≥ 0, the context kinds' ≤ 0; the log-loss averaged with `row_weight`
+    plus `l2 / n` × the squared weights (the bias is free)."""
+    n, k = x.shape
+    row_weight = row_weight / row_weight.mean()
+
+    def loss(w):
+        z = w[0] + x @ w[1:]
+        log_loss = np.mean(row_weight * (np.logaddexp(0, z) - y * z))
+        grad_z = row_weight * (1 / (1 + np.exp(-z)) - y) / n
+        penalty = l2 / n * np.sum(w[1:] ** 2)
+        grad = np.concatenate([[grad_z.sum()], x.T @ grad_z + 2 * l2 / n * w[1:]])
+        return log_loss + penalty, grad
+
+    bounds = [(None, None)] + [(0, None)] * 3 + [(None, 0)] * (k - 3)
+    start = np.zeros(k + 1)
+    start[1] = 1.0
+    return minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x
+
+
+def combine(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(w[0] + x @ w[1:])))
+
+
+def rates(flagged: np.ndarray, y: np.ndarray) -> dict:
+    return {"recall": round(float(flagged[y == 1].mean()), 4), "false_positive_rate": round(float(flagged[y == 0].mean()), 4)}
 
 
 def main() -> None:
@@ -65,52 +109,106 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--datasets", type=Path, default=Path("datasets"))
     parser.add_argument("--cache", type=Path, default=Path("models/training/.cache"))
-    parser.add_argument("--tier", choices=sorted(TIERS), default="model", help="the learned tier whose weights to measure")
+    parser.add_argument("--tier", choices=sorted(TIERS), default="model", help="the learned tier whose combiner to fit")
     parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
-    parser.add_argument("--lexical", type=Path, default=Path("models/safespace-lexical"), help="the lexical tier's folder (fusion.json goes there)")
+    parser.add_argument("--lexical", type=Path, default=Path("models/safespace-lexical"))
     parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
-    parser.add_argument("--max-fpr", type=float, default=0.03, help="the fused false-positive rate a weight may reach")
+    parser.add_argument("--max-fpr", type=float, default=0.03, help="the fused false-positive rate a ceiling may reach")
+    parser.add_argument("--l2", type=float, default=1.0, help="L2 pull on the weights (in texts' worth of log-loss)")
+    parser.add_argument("--min-kind", type=int, default=20, help="texts a context kind needs for a weight of its own")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
     table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), "excluded")
-    y, known = datasets_module.labels(table)
+    y_all, known = datasets_module.labels(table)
     val = np.flatnonzero((table["split"].to_numpy() == "val") & known.any(1))
-    texts = [table["text"].iloc[i] for i in val]
-    rules, learned, _ = scored(args, texts)
+    sources = table["source"].to_numpy()[val]
+    flags = TIERS[args.tier]["flags"](args)
+    pooled = Inputs(cli_reports(args, [table["text"].iloc[i] for i in val], *flags), args.tier)
     cases = [json.loads(line) for line in (args.datasets / "functional/suite.jsonl").open()]
-    _, _, suite = scored(args, [case["text"] for case in cases])
-    thresholds = suite_eval(args, "peer_support", "--engine", "fast")
-    peer_support = np.array([thresholds[c]["threshold"] for c in CATEGORIES])
+    suite = Inputs(cli_reports(args, [case["text"] for case in cases], *flags), args.tier)
+    thresholds = {preset: np.array([suite_eval(args, preset, *flags)[c]["threshold"] for c in CATEGORIES]) for preset in PRESETS}
+    peer_support = thresholds["peer_support"]
+    hand = np.array(TIERS[args.tier]["hand_weights"])
 
-    report = {"tier": args.tier, "texts": len(val), "max_fpr": args.max_fpr, "thresholds": dict(zip(CATEGORIES, peer_support.tolist())), "categories": {}}
+    combiner = {"tier": args.tier, "texts": len(val), "max_fpr": args.max_fpr, "l2": args.l2, "min_kind": args.min_kind,
+                "thresholds": dict(zip(CATEGORIES, peer_support.tolist())), "categories": {}, "measured": {}}
     for c, name in enumerate(CATEGORIES):
-        rows = known[val, c] > 0
-        labels, r, m = y[val][rows, c], rules[rows, c], learned[rows, c]
-        flagged_rules = r >= peer_support[c]
+        rows = np.flatnonzero(known[val, c] > 0)
+        y, t = y_all[val][rows, c], peer_support[c]
+        counts = {}
+        for i in rows:
+            for kind in pooled.kinds[i][c]:
+                counts[kind] = counts.get(kind, 0) + 1
+        kinds = sorted(k for k, n in counts.items() if n >= args.min_kind)
+        x = pooled.design(c, kinds, rows)
+        # Every source weighs the same in the fit, as in training: the team's stance-matched
+        # negatives count as much as a large public set.
+        _, source_index, source_size = np.unique(sources[rows], return_inverse=True, return_counts=True)
+        row_weight = 1.0 / source_size[source_index]
+        folds = np.random.default_rng(args.seed).permutation(len(rows)) % FOLDS
+        out_of_fold = np.zeros(len(rows))
+        for f in range(FOLDS):
+            train = folds != f
+            out_of_fold[~train] = combine(fit(x[train], y[train], row_weight[train], args.l2), x[~train])
+        w = fit(x, y, row_weight, args.l2)
+        r, p, d = pooled.rules[rows, c], pooled.p[rows, c], pooled.damping[rows, c]
+        suite_x = suite.design(c, kinds)
+        suite_negative = np.array([case[name] != 1 for case in cases])
+        suite_combined = combine(w, suite_x)
+
+        def suite_false_positives(ceiling, presets):
+            """The suite's negatives for the category that the combiner alone flags under `presets`."""
+            alone = [(ceiling * suite_combined >= thresholds[p][c]) & (suite.rules[:, c] < thresholds[p][c]) for p in presets]
+            return int(np.sum(suite_negative & np.any(alone, axis=0)))
+
         grid = []
-        for w in WEIGHTS:
-            flagged = np.maximum(r, w * m) >= peer_support[c]
-            suite_fp = sum(1 for case, md in zip(cases, suite[:, c]) if case[name] != 1 and w * md >= peer_support[c])
-            grid.append({"weight": float(w), "recall": round(float(flagged[labels == 1].mean()), 4),
-                         "false_positive_rate": round(float(flagged[labels == 0].mean()), 4),
-                         "suite_false_positives": suite_fp})
-        within = [g for g in grid if g["false_positive_rate"] <= args.max_fpr and g["suite_false_positives"] == 0]
-        chosen = max(within, key=lambda g: g["weight"]) if within else None
-        report["categories"][name] = {
-            "n": int(rows.sum()), "positives": int(labels.sum()),
-            "rules": {"recall": round(float(flagged_rules[labels == 1].mean()), 4),
-                      "false_positive_rate": round(float(flagged_rules[labels == 0].mean()), 4)},
-            "grid": grid, "chosen": chosen,
+        for ceiling in CEILINGS:
+            flagged = np.maximum(r, ceiling * out_of_fold) >= t
+            grid.append({"ceiling": float(ceiling), **rates(flagged, y),
+                         "suite_false_positives": suite_false_positives(ceiling, ["peer_support"]),
+                         "suite_false_positives_any_preset": suite_false_positives(ceiling, PRESETS)})
+        within = [g for g in grid if g["false_positive_rate"] <= args.max_fpr and g["suite_false_positives"] == 0] or grid[:1]
+        ceiling = max(g["ceiling"] for g in within)
+        combiner["categories"][name] = {
+            "bias": round(float(w[0]), 5), "learned": round(float(w[1]), 5), "rules": round(float(w[2]), 5),
+            "damping": round(float(w[3]), 5),
+            "contexts": {k: round(float(v), 5) for k, v in zip(kinds, w[4:]) if v < 0},
+            "ceiling": ceiling,
         }
-        print(f"{name}: n {rows.sum()}, rules alone recall {report['categories'][name]['rules']['recall']}, "
-              f"FPR {report['categories'][name]['rules']['false_positive_rate']}")
+
+        scorers = {
+            "rules": r, "tier": p, "hand fusion": np.maximum(r, hand[c] * p * d),
+            "combined": out_of_fold, "learned fusion": np.maximum(r, ceiling * out_of_fold),
+        }
+        suite_scorers = {
+            "rules": suite.rules[:, c], "tier": suite.p[:, c],
+            "hand fusion": np.maximum(suite.rules[:, c], hand[c] * suite.p[:, c] * suite.damping[:, c]),
+            "learned fusion": np.maximum(suite.rules[:, c], ceiling * suite_combined),
+        }
+        suite_y = np.array([case[name] == 1 for case in cases])
+        measured = {"n": int(len(rows)), "positives": int(y.sum()), "kind_counts": dict(sorted(counts.items())),
+                    "grid": grid, "pooled_validation": {}, "functional_suite": {}}
+        for label, score in scorers.items():
+            measured["pooled_validation"][label] = {"roc_auc": round(float(roc_auc_score(y, score)), 4), **rates(score >= t, y)}
+        for label, score in suite_scorers.items():
+            flagged = score >= t
+            measured["functional_suite"][label] = {"correct": int(np.sum(flagged == suite_y)), "cases": len(cases),
+                                                   "false_positives": int(np.sum(flagged & ~suite_y)),
+                                                   "missed": int(np.sum(~flagged & suite_y))}
+        combiner["measured"][name] = measured
+        print(f"{name}: n {len(rows)}, positives {int(y.sum())}, kinds with weights {kinds}")
+        print(f"  weights {combiner['categories'][name]}")
         for g in grid:
-            print(f"  weight {g['weight']:.2f}: recall {g['recall']:.4f}  FPR {g['false_positive_rate']:.4f}  "
-                  f"suite false positives {g['suite_false_positives']}")
-        print(f"  chosen: {chosen}")
+            print(f"  ceiling {g['ceiling']:.2f}: recall {g['recall']:.4f}  FPR {g['false_positive_rate']:.4f}  "
+                  f"suite false positives {g['suite_false_positives']} (any preset {g['suite_false_positives_any_preset']})")
+        print(f"  chosen ceiling {ceiling}")
+        for label, m in measured["pooled_validation"].items():
+            s = measured["functional_suite"].get(label)
+            suite_cell = f"; suite {s['correct']}/{s['cases']} (false positives {s['false_positives']}, missed {s['missed']})" if s else ""
+            print(f"  {label:15s} ROC-AUC {m['roc_auc']:.4f}  recall {m['recall']:.4f}  FPR {m['false_positive_rate']:.4f}{suite_cell}")
     folder = args.model if args.tier == "model" else args.lexical
-    (folder / "fusion.json").write_text(json.dumps(report, indent=2) + "\n")
+    (folder / "combiner.json").write_text(json.dumps(combiner, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ texts where a rule found evidence or, in a category the model could flag on its 
 policy, the lexical tier's probability reaches the category's screen threshold. The validation split
 of every source is scored twice by the release CLI: `--engine full` (the model on every text) and
 `--engine fast` (the rules' and the lexical tier's own scores). For each preset and each category the
-model could flag alone there (threshold below the model's fusion weight), among the texts the full
-engine flags in that category the script picks the highest threshold that still sends at least
+model could flag alone there (threshold below the ceiling of the model's combiner), among the texts the
+full engine flags in that category the script picks the highest threshold that still sends at least
 --keep of them to the model, counting those a rule already sends. It prints, per preset, the share of
 the full engine's flags kept and the share of texts sent to the model, and writes the table to the
 lexical tier's screen.json.
@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 import data as datasets_module
-import fusion
 from data import CATEGORIES
 from evaluate import PRESETS, cli_reports, suite_eval
 
@@ -37,6 +36,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("models/training/.cache"))
     parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
     parser.add_argument("--lexical", type=Path, default=Path("models/safespace-lexical"))
+    parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"), help="the model's folder (its combiner.json)")
     parser.add_argument("--keep", type=float, default=0.99, help="share of the full engine's flags the screen must keep")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -51,14 +51,15 @@ def main() -> None:
     rule_fires = np.array([max(r["engine"]["rules_scores"].values()) > 0 for r in fast])
     thresholds = {p: np.array([suite_eval(args, p, "--engine", "fast")[c]["threshold"] for c in CATEGORIES]) for p in PRESETS}
 
-    weights = fusion.built_weights("model")
+    combiner = json.loads((args.model / "combiner.json").read_text())["categories"]
+    ceilings = np.array([combiner[c]["ceiling"] for c in CATEGORIES])
     report = {"texts": len(texts), "keep": args.keep, "rule_fires": round(float(rule_fires.mean()), 4), "presets": {}}
     print(f"{len(texts)} validation texts; a rule fires on {rule_fires.mean():.1%}")
     for preset in PRESETS:
         flags = fused >= thresholds[preset]
         screen = [None] * 3
         for c in range(3):
-            if thresholds[preset][c] >= weights[c]:
+            if thresholds[preset][c] >= ceilings[c]:
                 continue  # the model cannot flag this category alone: rule evidence sends its flags
             flagged = flags[:, c]
             needed = int(np.ceil(args.keep * flagged.sum())) - int((flagged & rule_fires).sum())

@@ -366,6 +366,21 @@ impl Engine {
     fn lexical_scores(&self) -> Option<BTreeMap<&'static str, f64>> {
         self.0.lexical_scores.as_ref().map(by_category)
     }
+    /// How the learned tier's probability was combined with the rules, when one ran: a dict with
+    /// the combiner's probability (`combined`) and the rule files' damping (`damping`) per category,
+    /// and `contexts`, the context kinds that lowered each category.
+    #[getter]
+    fn fusion<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.0
+            .fusion
+            .as_ref()
+            .map(|fusion| {
+                let mut value = serde_json::to_value(fusion).map_err(internal_error)?;
+                shorten_floats(&mut value);
+                to_python(py, &value)
+            })
+            .transpose()
+    }
     /// The rule set's name and version.
     #[getter]
     fn rules(&self) -> &str {

@@ -47,6 +47,8 @@ def test_report_attributes_mirror_the_json(rules):
     assert as_dict["engine"]["tiers"] == report.engine.tiers == ["rules", "lexical"]
     assert report.engine.lexical.startswith("safespace-lexical@")
     assert set(report.engine.lexical_scores) == set(report.engine.rules_scores) == set(safespace.CATEGORIES)
+    assert report.engine.fusion == as_dict["engine"]["fusion"]
+    assert set(report.engine.fusion["combined"]) == set(safespace.CATEGORIES)
     assert report.is_flagged("self_harm") and not report.is_flagged("harassment")
     with pytest.raises(ValueError, match="unknown category"):
         report.is_flagged("spam")

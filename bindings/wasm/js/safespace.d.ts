@@ -59,6 +59,15 @@ export interface EngineInfo {
   model_scores?: Record<Category, number>;
   /** The lexical tier's own probabilities, before fusion. */
   lexical_scores?: Record<Category, number>;
+  /** How the learned tier was combined with the rules, when one ran. */
+  fusion?: {
+    /** The combiner's probability, before its ceiling and the maximum with the rules. */
+    combined: Record<Category, number>;
+    /** The rule files' reduction of the learned tier (1 = none). */
+    damping: Record<Category, number>;
+    /** The context kinds that lowered each category (e.g. "past", "negation"), where any did. */
+    contexts?: Partial<Record<Category, string[]>>;
+  };
   /** Why the engine is not the one asked for, or what was cut. */
   note?: string;
 }

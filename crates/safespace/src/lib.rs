@@ -70,7 +70,7 @@ pub use lexical::{
 pub use model_files::ModelFiles;
 pub use normalize::{NormalizedText, Normalizer};
 pub use policy::{Policy, Preset};
-pub use report::{CategoryScores, EngineInfo, EngineMode, Evidence, Report};
+pub use report::{CategoryScores, EngineInfo, EngineMode, Evidence, FusionInfo, Report};
 pub use resources::Locale;
 pub use settings::{RuleText, Settings};
-pub use vocabulary::{Action, ContentWarning, Resource, Severity};
+pub use vocabulary::{Action, ContentWarning, ContextKind, Resource, Severity};

@@ -12,7 +12,7 @@ use crate::normalize::NormalizedText;
 use crate::offsets::utf16_offsets;
 use crate::policy::Decision;
 use crate::rules::{Finding, RuleOutcome};
-use crate::vocabulary::{Action, ContentWarning, Resource, Severity};
+use crate::vocabulary::{Action, ContentWarning, ContextKind, Resource, Severity};
 use crate::{Category, Label, Tier};
 
 /// Reports list at most this many evidence items (the strongest); the rest are counted.
@@ -173,9 +173,51 @@ pub struct EngineInfo {
     /// The lexical tier's calibrated probabilities before fusion with the rules, when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lexical_scores: Option<CategoryScores>,
+    /// How the learned tier's probability was combined with the rules, when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fusion: Option<FusionInfo>,
     /// Why the model did not run, when it was wanted but unavailable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// How a learned tier's probability entered the scores: the combiner's output and the contexts it
+/// read (see the fusion stage in the README).
+///
+/// ```
+/// let report = safespace::Detector::builder().engine(safespace::Engine::Fast).build().unwrap()
+///     .score("years ago i wanted to kill myself. today i run a support group");
+/// let fusion = report.engine.fusion.unwrap();
+/// assert!(fusion.contexts[&safespace::Category::SelfHarm].contains(&safespace::ContextKind::Past));
+/// assert!(fusion.damping.self_harm < 1.0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FusionInfo {
+    /// The combiner's probability per category, before its ceiling and the maximum with the rules.
+    pub combined: CategoryScores,
+    /// The rule files' hand-set reduction of the learned tier per category (1 = none), one of the
+    /// combiner's inputs.
+    pub damping: CategoryScores,
+    /// The context kinds that lowered each category, for the categories where any did.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub contexts: BTreeMap<Category, Vec<ContextKind>>,
+}
+
+impl FusionInfo {
+    /// The fusion info of `scores`, when a learned tier was fused.
+    fn new(scores: &Scores) -> Option<FusionInfo> {
+        let context = &scores.learned_context;
+        let contexts = Category::ALL
+            .into_iter()
+            .filter(|c| !context.kinds[c.index()].is_empty())
+            .map(|c| (c, context.kinds[c.index()].clone()))
+            .collect();
+        scores.combined.map(|combined| FusionInfo {
+            combined: CategoryScores::from_array(combined),
+            damping: CategoryScores::from_array(context.damping),
+            contexts,
+        })
+    }
 }
 
 impl EngineInfo {
@@ -212,6 +254,7 @@ impl EngineInfo {
             rules_scores: CategoryScores::from_array(scores.rules),
             model_scores: scores.model.map(CategoryScores::from_array),
             lexical_scores: scores.lexical.map(CategoryScores::from_array),
+            fusion: FusionInfo::new(scores),
             note: failure.or_else(|| model_error.map(ToString::to_string)),
         }
     }

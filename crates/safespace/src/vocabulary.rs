@@ -162,3 +162,64 @@ pub struct Resource {
     /// Region code the service covers.
     pub region: String,
 }
+
+/// What a context modifier recognizes. At most one context of each kind applies to one piece of
+/// evidence, and the model is lowered once per kind. A closed list, so that a misspelt kind in a rule
+/// file is an error instead of a new kind of its own.
+///
+/// Reports name the kinds that lowered a learned tier's probability (`engine.fusion.contexts`).
+///
+/// ```
+/// use safespace::ContextKind;
+/// assert_eq!(serde_json::to_string(&ContextKind::ThirdPerson).unwrap(), "\"third_person\"");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextKind {
+    /// "not", "I'm not suicidal", "X doesn't cure Y".
+    Negation,
+    /// "years ago", "used to", recovery and survival.
+    Past,
+    /// Someone else is the subject ("my sister wants to...").
+    ThirdPerson,
+    /// Support and crisis resources ("call 988", "you're not alone").
+    Supportive,
+    /// Prevention, research and training material.
+    Prevention,
+    /// Novels, films, songs, characters.
+    Fiction,
+    /// A question about what a word means.
+    Definition,
+    /// Someone told, dared or urged the writer to.
+    ToldTo,
+    /// Inside quotation marks.
+    Quotation,
+    /// Reported speech, posts and claims of others.
+    Reporting,
+    /// Moderation and reports of being bullied.
+    Moderation,
+    /// Figures of speech and technical senses ("killing it", "kill the process").
+    Idiom,
+    /// A goodbye for a while ("see you tomorrow").
+    Farewell,
+    /// Intrusive thoughts called common or harmless.
+    Intrusive,
+    /// A mood report and nothing else.
+    Distress,
+    /// Jokes and laughter.
+    Humor,
+    /// Aimed at "you".
+    Directed,
+    /// Said of oneself.
+    SelfDirected,
+    /// Objecting to abuse ("stop calling people...").
+    CounterSpeech,
+    /// Names nobody else (lowers only the model).
+    Untargeted,
+    /// About people in general (lowers only the model).
+    Generic,
+    /// Debunking a claim.
+    Debunk,
+    /// Asking whether a claim is true.
+    Question,
+}

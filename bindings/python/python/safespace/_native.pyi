@@ -74,6 +74,10 @@ class Engine:
     @property
     def lexical_scores(self) -> Optional[dict[Category, float]]: ...
     @property
+    def fusion(self) -> Optional[dict[str, Any]]:
+        """How the learned tier was combined with the rules, when one ran: ``combined`` and
+        ``damping`` per category, and ``contexts`` (category → the context kinds that lowered it)."""
+    @property
     def note(self) -> Optional[str]: ...
 
 class Report:

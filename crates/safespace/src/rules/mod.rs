@@ -25,7 +25,7 @@ mod outcome;
 mod segment;
 mod spec;
 
-pub(crate) use outcome::{Finding, RuleOutcome};
+pub(crate) use outcome::{Finding, LearnedContext, RuleOutcome};
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -35,7 +35,7 @@ use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::vocabulary::{ContentWarning, Severity};
+use crate::vocabulary::{ContentWarning, ContextKind, Severity};
 use crate::{Category, Label};
 use context_index::{ContextIndex, Exceptions, Place};
 use segment::Segments;
@@ -104,60 +104,6 @@ pub(crate) struct Context {
     pub damps_model: bool,
     #[cfg_attr(not(test), allow(dead_code))]
     pub examples: Examples,
-}
-
-/// What a context modifier recognizes. At most one context of each kind applies to one piece of
-/// evidence, and the model is lowered once per kind. A closed list, so that a misspelt kind in a rule
-/// file is an error instead of a new kind of its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum ContextKind {
-    /// "not", "I'm not suicidal", "X doesn't cure Y".
-    Negation,
-    /// "years ago", "used to", recovery and survival.
-    Past,
-    /// Someone else is the subject ("my sister wants to...").
-    ThirdPerson,
-    /// Support and crisis resources ("call 988", "you're not alone").
-    Supportive,
-    /// Prevention, research and training material.
-    Prevention,
-    /// Novels, films, songs, characters.
-    Fiction,
-    /// A question about what a word means.
-    Definition,
-    /// Someone told, dared or urged the writer to.
-    ToldTo,
-    /// Inside quotation marks.
-    Quotation,
-    /// Reported speech, posts and claims of others.
-    Reporting,
-    /// Moderation and reports of being bullied.
-    Moderation,
-    /// Figures of speech and technical senses ("killing it", "kill the process").
-    Idiom,
-    /// A goodbye for a while ("see you tomorrow").
-    Farewell,
-    /// Intrusive thoughts called common or harmless.
-    Intrusive,
-    /// A mood report and nothing else.
-    Distress,
-    /// Jokes and laughter.
-    Humor,
-    /// Aimed at "you".
-    Directed,
-    /// Said of oneself.
-    SelfDirected,
-    /// Objecting to abuse ("stop calling people...").
-    CounterSpeech,
-    /// Names nobody else (lowers only the model).
-    Untargeted,
-    /// About people in general (lowers only the model).
-    Generic,
-    /// Debunking a claim.
-    Debunk,
-    /// Asking whether a claim is true.
-    Question,
 }
 
 /// Where a context match must lie, relative to the evidence, to apply to it.
@@ -367,8 +313,8 @@ impl RuleEngine {
     /// tier's probability (every engine fuses one: the model or the lexical tier).
     pub(crate) fn find(&self, text: &str) -> RuleOutcome<'_> {
         let (hits, segments) = self.hits(text);
-        let damping = self.model_damping(text, &hits, segments.as_ref());
-        RuleOutcome::new(self, &hits, damping)
+        let learned = self.learned_context(text, &hits, segments.as_ref());
+        RuleOutcome::new(self, &hits, learned)
     }
 
     /// Matches every rule against a normalized text and applies context modifiers. Hits come in text
@@ -537,11 +483,17 @@ impl RuleEngine {
             .product()
     }
 
-    /// How much to lower the model's probability per category in this text (1 = not at all): the
-    /// product, over context kinds marked `model = true` found anywhere in the text, of their effect; and,
-    /// where every hit of a category was lowered by its context, the mildest of those reductions.
-    /// `segments` are the text's, when already built.
-    fn model_damping(&self, text: &str, hits: &[Hit], segments: Option<&Segments>) -> [f32; 3] {
+    /// What the contexts in this text say about a learned tier's probability, per category: the kinds
+    /// that lower the category (context kinds marked `model = true` found anywhere in the text, and
+    /// the contexts applied to the category's evidence), and the hand-set damping: the product, over
+    /// the `model = true` kinds, of their effect and, where every hit of a category was lowered by
+    /// its context, the mildest of those reductions. `segments` are the text's, when already built.
+    fn learned_context(
+        &self,
+        text: &str,
+        hits: &[Hit],
+        segments: Option<&Segments>,
+    ) -> LearnedContext {
         let mut per_kind: Vec<(ContextKind, [f32; 3])> = Vec::new();
         for context in self.model_contexts_in(text, segments) {
             let context = &self.contexts[context];
@@ -555,26 +507,37 @@ impl RuleEngine {
                 None => per_kind.push((context.kind, factors)),
             }
         }
-        let mut damping = [1.0f32; 3];
-        for (_, factors) in &per_kind {
-            for (d, f) in damping.iter_mut().zip(factors) {
-                *d *= f;
+        let mut learned = LearnedContext::default();
+        for (kind, factors) in &per_kind {
+            for (c, f) in factors.iter().enumerate() {
+                learned.damping[c] *= f;
+                if *f < 1.0 {
+                    learned.kinds[c].push(*kind);
+                }
             }
         }
         for category in Category::ALL {
-            let kept = hits
+            let c = category.index();
+            let evidence = hits
                 .iter()
-                .filter(|h| h.label.map(Label::category) == Some(category))
-                .map(|h| h.context_factor)
-                .fold(None, |best: Option<f32>, r| {
-                    Some(best.map_or(r, |b| b.max(r)))
-                });
-            if let Some(kept) = kept {
-                let d = &mut damping[category.index()];
-                *d = d.min(kept.min(1.0));
+                .filter(|h| h.label.map(Label::category) == Some(category));
+            let mut kept: Option<f32> = None;
+            for hit in evidence {
+                kept = Some(kept.map_or(hit.context_factor, |k| k.max(hit.context_factor)));
+                let lowering = hit
+                    .contexts
+                    .iter()
+                    .map(|&i| &self.contexts[i])
+                    .filter(|context| context.effect.factor(category) < 1.0);
+                learned.kinds[c].extend(lowering.map(|context| context.kind));
             }
+            if let Some(kept) = kept {
+                learned.damping[c] = learned.damping[c].min(kept.min(1.0));
+            }
+            learned.kinds[c].sort_unstable();
+            learned.kinds[c].dedup();
         }
-        damping
+        learned
     }
 
     /// Indices of the contexts marked `model = true` that stand in `text`: found anywhere in it, and
@@ -737,11 +700,15 @@ mod tests {
     #[test]
     fn model_scope_contexts_lower_only_the_model_and_look_at_the_whole_text() {
         let engine = engine();
-        let damping = |text: &str| engine.find(text).model_damping;
+        let damping = |text: &str| engine.find(text).learned_context.damping;
         // First person, nobody else named: the model's harassment is halved, nothing else.
+        let context = engine
+            .find("ugh my laptop died again, i hate this")
+            .learned_context;
+        assert_eq!(context.damping, [1.0, 0.5, 1.0]);
         assert_eq!(
-            damping("ugh my laptop died again, i hate this"),
-            [1.0, 0.5, 1.0]
+            context.kinds,
+            [vec![], vec![ContextKind::Untargeted], vec![]]
         );
         // Someone else anywhere in the text cancels it, even in another sentence.
         assert_eq!(damping("i am done. you are pathetic"), [1.0; 3]);
@@ -756,12 +723,25 @@ mod tests {
     }
 
     #[test]
+    fn contexts_that_lower_evidence_are_named_for_the_learned_tier() {
+        let engine = engine();
+        let context = engine.find("i am not suicidal at all").learned_context;
+        let self_harm = &context.kinds[Category::SelfHarm.index()];
+        assert!(self_harm.contains(&ContextKind::Negation), "{self_harm:?}");
+        assert!(context.damping[Category::SelfHarm.index()] < 1.0);
+        // A text without contexts names none.
+        let plain = engine.find("i want to kill myself").learned_context;
+        assert!(plain.kinds[Category::SelfHarm.index()].is_empty());
+    }
+
+    #[test]
     fn model_scope_exceptions_are_looked_for_once_per_text() {
         // Every "i" matches `untargeted.first_person`; the "you" at the very end cancels them all.
         // Looking for it once per match would read the megabyte once per "i".
         let engine = engine();
-        let harassment =
-            |text: &str| engine.model_damping(text, &[], None)[Category::Harassment.index()];
+        let harassment = |text: &str| {
+            engine.learned_context(text, &[], None).damping[Category::Harassment.index()]
+        };
         assert_eq!(
             harassment(&format!("{}you", "i am sad. ".repeat(100_000))),
             1.0

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::{Hit, RuleEngine};
-use crate::vocabulary::{ContentWarning, Severity};
+use crate::vocabulary::{ContentWarning, ContextKind, Severity};
 use crate::Label;
 
 /// What the rules found in one normalized text.
@@ -22,9 +22,28 @@ pub(crate) struct RuleOutcome<'e> {
     pub severity: [Severity; 3],
     /// Content warnings of the rules whose matches kept them (negation removes them).
     pub warnings: BTreeSet<ContentWarning>,
-    /// How much the model's probability is lowered per category (1 = not at all); see
-    /// the fusion stage. All ones when it was not asked for.
-    pub model_damping: [f32; 3],
+    /// What the text's contexts say about a learned tier's probability; see the fusion stage.
+    pub learned_context: LearnedContext,
+}
+
+/// What the contexts in a text say about a learned tier's probability, per category (indexed by
+/// [`Category::index`](crate::Category::index)).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LearnedContext {
+    /// The hand-set reduction of the probability (1 = none).
+    pub damping: [f32; 3],
+    /// The context kinds that lower the category, sorted.
+    pub kinds: [Vec<ContextKind>; 3],
+}
+
+impl Default for LearnedContext {
+    /// No context: no reduction, no kinds.
+    fn default() -> Self {
+        LearnedContext {
+            damping: [1.0; 3],
+            kinds: Default::default(),
+        }
+    }
 }
 
 /// One piece of labelled evidence.
@@ -43,8 +62,12 @@ pub(crate) struct Finding<'e> {
 }
 
 impl<'e> RuleOutcome<'e> {
-    /// Aggregates `hits` of `engine`; `model_damping` as the engine computed it.
-    pub(super) fn new(engine: &'e RuleEngine, hits: &[Hit], model_damping: [f32; 3]) -> Self {
+    /// Aggregates `hits` of `engine`; `learned_context` as the engine found it.
+    pub(super) fn new(
+        engine: &'e RuleEngine,
+        hits: &[Hit],
+        learned_context: LearnedContext,
+    ) -> Self {
         let mut category_miss = [1.0f32; 3];
         let mut label_miss: BTreeMap<Label, f32> = BTreeMap::new();
         let mut severity = [Severity::None; 3];
@@ -82,7 +105,7 @@ impl<'e> RuleOutcome<'e> {
                 .collect(),
             severity,
             warnings,
-            model_damping,
+            learned_context,
         }
     }
 }

@@ -17,8 +17,9 @@ use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Context, ContextKind, Effect, Examples, Requirement, Rule, Scope};
+use super::{Context, Effect, Examples, Requirement, Rule, Scope};
 use crate::error::{Error, Result};
+use crate::vocabulary::ContextKind;
 use crate::vocabulary::{ContentWarning, Severity};
 use crate::Label;
 
