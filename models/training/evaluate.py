@@ -238,7 +238,7 @@ def detector(args) -> None:
     table = table.assign(category=datasets_module.main_category(table))
     test = table[(table["split"] == "test") & (table["source"] != "team")].reset_index(drop=True)
     results = {}
-    for mode, flags in (("fast", ["--engine", "fast"]), ("model+rules", ["--model", str(args.model), "--require-model"])):
+    for mode, flags in (("fast", ["--engine", "fast"]), ("default", ["--model", str(args.model), "--require-model"])):
         flagged = [set(report.get("flagged", [])) for report in cli_reports(args, list(test["text"]), *flags)]
         for (source, category), group in test.groupby(["source", "category"]):
             group = group[group[category].notna()]

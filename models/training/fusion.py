@@ -14,18 +14,21 @@ the tier's engine, whose reports carry every input (`engine.rules_scores`, `engi
 `engine.fusion.damping`, `engine.fusion.contexts`).
 
 Per category the script fits the logistic regression by L-BFGS-B on the log-loss, every source
-weighing the same, with an L2 pull (--l2) and the documented signs as bounds (the tier, the rules and
-the damping raise; a context never does); a context kind gets a weight of its own only where it occurs in at least --min-kind texts of the
+weighing the same, with an L2 pull (--l2) and the documented signs as bounds: the tier and the rules
+raise; the damping's weight is at least 1, so the rule files' damping `d` multiplies the odds by `d`
+or less and every context they mark keeps lowering; a context kind's own weight is never above 0. A
+context kind gets a weight of its own only where it occurs in at least --min-kind texts of the
 category, else it acts through the damping alone. Then it picks the ceiling on a grid: the largest
-whose fused false-positive rate on pooled validation stays at or under --max-fpr at the `peer_support`
-threshold and that flags none of the functional suite's cases negative for the category by the
-combiner alone there (`crates/safespace/tests/functional.rs` holds the engines to the rules' result).
-Lower thresholds (`strict`) let the tier flag more, at the cost of some of the suite's hard negatives:
-the grid records how many under any preset.
+whose fused false-positive rate on pooled validation stays at or under --max-fpr at the
+`peer_support` threshold and that flags none of the functional suite's cases negative for the
+category by the combiner alone there (`crates/safespace/tests/functional.rs` holds the engines to
+the rules' result). Lower thresholds (`strict`) let the tier flag more, at the cost of some of the
+suite's hard negatives: the grid records how many under any preset.
 Every figure it prints for pooled validation is out of fold (5 folds: each fifth scored by a combiner
 fitted on the rest), beside the rules alone, the tier alone and the hand-set fusion it replaces
-(`max(rules, weight × p × d)`), and the functional suite per category at `peer_support`. The weights,
-the ceiling and the measurements go to combiner.json in the tier's folder.
+(`max(rules, weight × p × d)`), and the functional suite per category at `peer_support`. The weights
+and the ceiling go to combiner.json in the tier's folder (embedded in the crate), the measurements to
+fusion.json beside it.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ TIERS = {
 }
 CEILINGS = np.round(np.arange(0.3, 1.001, 0.05), 2)
 LOGIT_FLOOR, DAMPING_FLOOR = 1e-4, 1e-3  # as in fusion.rs
+DAMPING_MIN = 1.0  # the least weight of ln(damping), as build/combiners.rs checks
 FOLDS = 5
 
 
@@ -61,7 +65,6 @@ class Inputs:
         key = TIERS[tier]["scores"]
         self.p = np.array([[r["engine"][key][c] for c in CATEGORIES] for r in reports])
         self.rules = np.array([[r["engine"]["rules_scores"][c] for c in CATEGORIES] for r in reports])
-        self.fused = np.array([[r["scores"][c] for c in CATEGORIES] for r in reports])
         fusion = [r["engine"]["fusion"] for r in reports]
         self.damping = np.array([[f["damping"][c] for c in CATEGORIES] for f in fusion])
         self.kinds = [[set(f.get("contexts", {}).get(c, [])) for c in CATEGORIES] for f in fusion]
@@ -76,9 +79,10 @@ class Inputs:
 
 
 def fit(x: np.ndarray, y: np.ndarray, row_weight: np.ndarray, l2: float) -> np.ndarray:
-    """Bias and weights of the logistic regression with the fusion's signs: the first three weights
-    (tier, rules, damping) ≥ 0, the context kinds' ≤ 0; the log-loss averaged with `row_weight`
-    plus `l2 / n` × the squared weights (the bias is free)."""
+    """Bias and weights of the logistic regression with the fusion's signs: the tier's and the rules'
+    weights ≥ 0, the damping's ≥ 1 (the rule files' damping `d` multiplies the odds by `d` at least,
+    so every context they mark keeps lowering), the context kinds' ≤ 0; the log-loss averaged with
+    `row_weight` plus `l2 / n` × the squared weights (the bias is free)."""
     n, k = x.shape
     row_weight = row_weight / row_weight.mean()
 
@@ -90,9 +94,9 @@ def fit(x: np.ndarray, y: np.ndarray, row_weight: np.ndarray, l2: float) -> np.n
         grad = np.concatenate([[grad_z.sum()], x.T @ grad_z + 2 * l2 / n * w[1:]])
         return log_loss + penalty, grad
 
-    bounds = [(None, None)] + [(0, None)] * 3 + [(None, 0)] * (k - 3)
+    bounds = [(None, None), (0, None), (0, None), (DAMPING_MIN, None)] + [(None, 0)] * (k - 3)
     start = np.zeros(k + 1)
-    start[1] = 1.0
+    start[1] = start[3] = 1.0
     return minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x
 
 
@@ -131,8 +135,9 @@ def main() -> None:
     peer_support = thresholds["peer_support"]
     hand = np.array(TIERS[args.tier]["hand_weights"])
 
-    combiner = {"tier": args.tier, "texts": len(val), "max_fpr": args.max_fpr, "l2": args.l2, "min_kind": args.min_kind,
-                "thresholds": dict(zip(CATEGORIES, peer_support.tolist())), "categories": {}, "measured": {}}
+    combiner = {"tier": args.tier, "categories": {}}
+    report = {"tier": args.tier, "texts": len(val), "max_fpr": args.max_fpr, "l2": args.l2, "min_kind": args.min_kind,
+              "thresholds": dict(zip(CATEGORIES, peer_support.tolist())), "categories": {}}
     for c, name in enumerate(CATEGORIES):
         rows = np.flatnonzero(known[val, c] > 0)
         y, t = y_all[val][rows, c], peer_support[c]
@@ -168,7 +173,10 @@ def main() -> None:
             grid.append({"ceiling": float(ceiling), **rates(flagged, y),
                          "suite_false_positives": suite_false_positives(ceiling, ["peer_support"]),
                          "suite_false_positives_any_preset": suite_false_positives(ceiling, PRESETS)})
-        within = [g for g in grid if g["false_positive_rate"] <= args.max_fpr and g["suite_false_positives"] == 0] or grid[:1]
+        within = [g for g in grid if g["false_positive_rate"] <= args.max_fpr and g["suite_false_positives"] == 0]
+        if not within:
+            print(f"  warning: no ceiling meets the bounds; {name} takes the lowest, {grid[0]['ceiling']}")
+            within = grid[:1]
         ceiling = max(g["ceiling"] for g in within)
         combiner["categories"][name] = {
             "bias": round(float(w[0]), 5), "learned": round(float(w[1]), 5), "rules": round(float(w[2]), 5),
@@ -196,7 +204,7 @@ def main() -> None:
             measured["functional_suite"][label] = {"correct": int(np.sum(flagged == suite_y)), "cases": len(cases),
                                                    "false_positives": int(np.sum(flagged & ~suite_y)),
                                                    "missed": int(np.sum(~flagged & suite_y))}
-        combiner["measured"][name] = measured
+        report["categories"][name] = measured
         print(f"{name}: n {len(rows)}, positives {int(y.sum())}, kinds with weights {kinds}")
         print(f"  weights {combiner['categories'][name]}")
         for g in grid:
@@ -209,6 +217,7 @@ def main() -> None:
             print(f"  {label:15s} ROC-AUC {m['roc_auc']:.4f}  recall {m['recall']:.4f}  FPR {m['false_positive_rate']:.4f}{suite_cell}")
     folder = args.model if args.tier == "model" else args.lexical
     (folder / "combiner.json").write_text(json.dumps(combiner, indent=2) + "\n")
+    (folder / "fusion.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 //! Build steps of the core crate; each writes generated files into `OUT_DIR`:
 //! - [`decompositions`]: the normalizer's table of decomposed characters;
-//! - [`rule_lists`]: the built-in rule files with their phrase lists expanded.
+//! - [`rule_lists`]: the built-in rule files with their phrase lists expanded;
+//! - [`combiners`]: the learned tiers' combiners.
 
+mod combiners;
 mod decompositions;
 mod rule_lists;
 
@@ -13,6 +15,12 @@ fn main() {
     if let Err(message) = rule_lists::write(std::path::Path::new("rules"), &out) {
         panic!("{message}");
     }
+    let models = std::path::Path::new("../../models");
+    if let Err(message) = combiners::write(models, &out) {
+        panic!("{message}");
+    }
     println!("cargo::rerun-if-changed=build");
     println!("cargo::rerun-if-changed=rules");
+    println!("cargo::rerun-if-changed=../../models/safespace-minilm-int8/combiner.json");
+    println!("cargo::rerun-if-changed=../../models/safespace-lexical/combiner.json");
 }

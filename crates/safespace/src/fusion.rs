@@ -16,7 +16,8 @@
 //! - `d` is the hand-set damping of the rule files: the product of the effects of the context kinds
 //!   marked `model = true` found in the text (support messages, prevention news, recovery,
 //!   debunking, fiction, denial, ...) and, where every piece of the category's evidence was itself
-//!   lowered by context, the weakest of those reductions.
+//!   lowered by context, the weakest of those reductions. Its weight is at least 1: the damping
+//!   lowers the odds at least by its own factor, whatever the fit finds.
 //! - `contexts[k]` is a measured weight, never above zero, for each context kind `k` that lowers the
 //!   category somewhere in the text (negation, quotation, recovery, support, ...): the contexts keep
 //!   their documented meaning — they lower a flag — by amounts measured on data.
@@ -25,14 +26,9 @@
 //!
 //! The weights are fitted per tier and category on pooled validation (every public source's
 //! validation split, never trained on) by `models/training/fusion.py` and shipped as data next to
-//! the tier (`combiner.json`), embedded in the crate. Severity and action come from the policy
+//! the tier (`combiner.json`), turned into constants and checked at build time. Severity and action come from the policy
 //! ([`crate::policy`]), evidence from the rules and, where the lexical tier carries a flag, from its
 //! strongest words.
-
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
-
-use serde::Deserialize;
 
 use crate::error::ModelError;
 use crate::rules::{LearnedContext, RuleOutcome};
@@ -105,31 +101,32 @@ pub(crate) fn fuse(
 }
 
 /// A learned tier's combiner: one logistic regression per category over the tier's probability,
-/// the rules' score and the contexts (see the module docs), read from the tier's `combiner.json`.
-///
-/// The file's `categories` object holds, per category, `bias`, `learned`, `rules`, `damping`,
-/// `contexts` (context kind → weight) and `ceiling`; its other fields record how it was fitted.
-#[derive(Debug, Clone, Deserialize)]
+/// the rules' score and the contexts (see the module docs). The shipped ones are the tiers'
+/// `combiner.json`, turned into statics (and checked) at build time by `build/combiners.rs`.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Combiner {
-    categories: BTreeMap<Category, CategoryCombiner>,
+    /// Per category, in the order of [`Category::ALL`].
+    categories: [CategoryCombiner; 3],
 }
 
 /// The combiner of one category.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct CategoryCombiner {
     bias: f32,
     /// Weight of the tier's logit, `≥ 0`.
     learned: f32,
     /// Weight of the rules' score, `≥ 0`.
     rules: f32,
-    /// Weight of `ln(damping)`, `≥ 0` (so damping lowers).
+    /// Weight of `ln(damping)`, `≥ 1` (so the rule files' damping lowers the odds at least by its own
+    /// factor).
     damping: f32,
     /// Weight of each context kind present, `≤ 0`; kinds not listed weigh 0.
-    contexts: BTreeMap<ContextKind, f32>,
+    contexts: &'static [(ContextKind, f32)],
     /// The most the combiner can contribute without rule evidence, in `(0, 1]`.
     ceiling: f32,
 }
+
+include!(concat!(env!("OUT_DIR"), "/combiners.rs"));
 
 /// Probabilities are clamped to `[LOGIT_FLOOR, 1 - LOGIT_FLOOR]` before their logit, as in fitting.
 const LOGIT_FLOOR: f32 = 1e-4;
@@ -141,57 +138,16 @@ const DAMPING_FLOOR: f32 = 1e-3;
 impl Combiner {
     /// The combiner of the built-in model.
     pub(crate) fn model() -> &'static Combiner {
-        static MODEL: OnceLock<Combiner> = OnceLock::new();
-        Combiner::embedded(
-            &MODEL,
-            include_str!("../../../models/safespace-minilm-int8/combiner.json"),
-        )
+        &MODEL_COMBINER
     }
 
     /// The combiner of the lexical tier.
     pub(crate) fn lexical() -> &'static Combiner {
-        static LEXICAL: OnceLock<Combiner> = OnceLock::new();
-        Combiner::embedded(
-            &LEXICAL,
-            include_str!("../../../models/safespace-lexical/combiner.json"),
-        )
-    }
-
-    /// The combiner embedded as `json`, parsed once into `cell`.
-    fn embedded(cell: &'static OnceLock<Combiner>, json: &str) -> &'static Combiner {
-        cell.get_or_init(|| {
-            Combiner::parse(json).expect("the embedded combiner.json files are checked by a test")
-        })
-    }
-
-    /// Reads a `combiner.json`, checking that every category is there and every weight has its
-    /// documented sign.
-    fn parse(json: &str) -> Result<Combiner, String> {
-        let combiner: Combiner =
-            serde_json::from_str(json).map_err(|e| format!("combiner.json: {e}"))?;
-        for category in Category::ALL {
-            let Some(c) = combiner.categories.get(&category) else {
-                return Err(format!("combiner.json has no {category}"));
-            };
-            let signs_hold = c.learned >= 0.0
-                && c.rules >= 0.0
-                && c.damping >= 0.0
-                && c.contexts.values().all(|w| *w <= 0.0)
-                && c.bias.is_finite()
-                && c.ceiling > 0.0
-                && c.ceiling <= 1.0;
-            if !signs_hold {
-                return Err(format!(
-                    "combiner.json {category}: learned, rules and damping weights are ≥ 0, context \
-                     weights ≤ 0, the ceiling in (0, 1]"
-                ));
-            }
-        }
-        Ok(combiner)
+        &LEXICAL_COMBINER
     }
 
     fn category(&self, category: Category) -> &CategoryCombiner {
-        &self.categories[&category]
+        &self.categories[category.index()]
     }
 
     /// The most this combiner can add to `category` without rule evidence.
@@ -212,7 +168,8 @@ impl Combiner {
         let p = p[i].clamp(LOGIT_FLOOR, 1.0 - LOGIT_FLOOR);
         let contexts: f32 = context.kinds[i]
             .iter()
-            .filter_map(|kind| c.contexts.get(kind))
+            .filter_map(|kind| c.contexts.iter().find(|(k, _)| k == kind))
+            .map(|(_, weight)| weight)
             .sum();
         let z = c.bias
             + c.learned * (p / (1.0 - p)).ln()
@@ -227,11 +184,11 @@ impl Combiner {
 mod tests {
     use super::*;
 
-    fn combiner(json_category: &str) -> Combiner {
-        let json = format!(
-            r#"{{"categories": {{"self_harm": {json_category}, "harassment": {json_category}, "misinformation": {json_category}}}}}"#
-        );
-        Combiner::parse(&json).unwrap()
+    /// A combiner with the same weights for every category.
+    fn combiner(weights: CategoryCombiner) -> Combiner {
+        Combiner {
+            categories: [weights; 3],
+        }
     }
 
     fn outcome(
@@ -252,8 +209,14 @@ mod tests {
         }
     }
 
-    const PLAIN: &str =
-        r#"{"bias": 0, "learned": 1, "rules": 0, "damping": 0, "contexts": {}, "ceiling": 1}"#;
+    const PLAIN: CategoryCombiner = CategoryCombiner {
+        bias: 0.0,
+        learned: 1.0,
+        rules: 0.0,
+        damping: 0.0,
+        contexts: &[],
+        ceiling: 1.0,
+    };
 
     #[test]
     fn a_unit_learned_weight_returns_the_tier_probability() {
@@ -269,14 +232,21 @@ mod tests {
 
     #[test]
     fn contexts_and_damping_lower_and_rules_are_never_lowered() {
-        let weights = r#"{"bias": 0, "learned": 1, "rules": 2, "damping": 1, "contexts": {"past": -1.5}, "ceiling": 0.8}"#;
-        let combiner = combiner(weights);
+        let combiner = combiner(CategoryCombiner {
+            rules: 2.0,
+            damping: 1.0,
+            contexts: &[(ContextKind::Past, -1.5)],
+            ceiling: 0.8,
+            ..PLAIN
+        });
         let plain = outcome([0.0; 3], [1.0; 3], vec![]);
         let past = outcome([0.0; 3], [1.0; 3], vec![ContextKind::Past]);
+        let negated = outcome([0.0; 3], [1.0; 3], vec![ContextKind::Negation]);
         let damped = outcome([0.0; 3], [0.5; 3], vec![]);
         let score =
             |o: &RuleOutcome| combiner.combine(Category::SelfHarm, [0.6; 3], o, &o.learned_context);
         assert!(score(&past) < score(&plain));
+        assert_eq!(score(&negated), score(&plain), "a kind without a weight");
         assert!(score(&damped) < score(&plain));
         // Fusing with the rules: the maximum of the rules and the capped combination.
         let strong_rules = outcome([0.95, 0.0, 0.0], [1.0; 3], vec![ContextKind::Past]);
@@ -286,32 +256,40 @@ mod tests {
     }
 
     #[test]
-    fn combiner_files_keep_their_signs() {
-        let boosting = r#"{"bias": 0, "learned": 1, "rules": 0, "damping": 0, "contexts": {"past": 0.5}, "ceiling": 1}"#;
-        let json = format!(
-            r#"{{"categories": {{"self_harm": {boosting}, "harassment": {PLAIN}, "misinformation": {PLAIN}}}}}"#
+    fn fusion_keeps_the_rules_and_caps_a_learned_tier_at_its_ceiling() {
+        let rules = outcome([0.98, 0.0, 0.0], [1.0; 3], vec![]);
+        let full = fuse(&rules, Some(Ok([1e-4, 0.9999, 0.5])), Some([0.5; 3]));
+        assert_eq!(
+            full.categories[0], 0.98,
+            "a low model never lowers the rules"
         );
-        let err = Combiner::parse(&json).unwrap_err();
+        let ceiling = Combiner::model().ceiling(Category::Harassment);
+        let combined = full.combined.expect("the model was fused")[1];
+        assert_eq!(full.categories[1], ceiling * combined);
+        assert!(full.categories[1] > 0.0 && full.categories[1] < ceiling);
         assert!(
-            err.contains("self_harm") && err.contains("context"),
-            "{err}"
+            !full.carried_by_lexical(1),
+            "the model's answer replaces the lexical tier's"
         );
-        let missing = format!(r#"{{"categories": {{"self_harm": {PLAIN}}}}}"#);
-        assert!(Combiner::parse(&missing)
-            .unwrap_err()
-            .contains("harassment"));
-        let unknown_kind = PLAIN.replace("{}", r#"{"sarcasm": -1}"#);
-        assert!(Combiner::parse(&format!(
-            r#"{{"categories": {{"self_harm": {unknown_kind}}}}}"#
-        ))
-        .is_err());
+        let fast = fuse(&rules, None, Some([0.1, 0.9999, 0.1]));
+        assert!(fast.carried_by_lexical(1));
+        assert!(fast.categories[1] < Combiner::lexical().ceiling(Category::Harassment));
+        let rules_only = fuse(&rules, None, None);
+        assert_eq!(rules_only.categories, [0.98, 0.0, 0.0]);
+        assert_eq!(rules_only.combined, None);
     }
 
     #[test]
-    fn the_shipped_combiners_parse() {
+    fn the_shipped_combiners_keep_their_documented_signs() {
         for combiner in [Combiner::model(), Combiner::lexical()] {
             for category in Category::ALL {
-                assert!(combiner.category(category).learned >= 0.0);
+                let c = combiner.category(category);
+                assert!(
+                    c.learned > 0.0 && c.rules >= 0.0 && c.damping >= 1.0,
+                    "{c:?}"
+                );
+                assert!(c.contexts.iter().all(|(_, w)| *w <= 0.0), "{c:?}");
+                assert!(c.ceiling > 0.0 && c.ceiling <= 1.0, "{c:?}");
             }
         }
     }

@@ -23,8 +23,9 @@
 //!    [`Engine`]) the lexical tier (`lexical`): a linear model over hashed n-grams;
 //! 3. the rule engine (`rules`): patterns plus context modifiers (negation, recovery, third person,
 //!    quotation, idioms) → a rule outcome (evidence, noisy-OR scores, severities, content warnings,
-//!    how much context lowers the model);
-//! 4. fusion (`fusion`): `max(rules, weight × learned × damping)` per category;
+//!    the contexts that lower the learned tier);
+//! 4. fusion (`fusion`): `max(rules, ceiling × combined)` per category, `combined` a learned
+//!    combiner over the learned tier's probability, the rules' score and those contexts;
 //! 5. [`Policy`] (`policy`): thresholds → flags, severity, action, content warnings, crisis resources;
 //! 6. [`Report`] (`report`): evidence (rules', and the lexical tier's words where it carries a flag)
 //!    in text order with byte and UTF-16 offsets into the original.

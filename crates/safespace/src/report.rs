@@ -192,6 +192,7 @@ pub struct EngineInfo {
 /// assert!(fusion.damping.self_harm < 1.0);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FusionInfo {
     /// The combiner's probability per category, before its ceiling and the maximum with the rules.
     pub combined: CategoryScores,

@@ -175,6 +175,7 @@ pub struct Resource {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ContextKind {
     /// "not", "I'm not suicidal", "X doesn't cure Y".
     Negation,

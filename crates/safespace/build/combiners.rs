@@ -1,0 +1,121 @@
+//! The learned tiers' combiners (`models/<tier>/combiner.json`, written by
+//! `models/training/fusion.py`) as Rust statics (`$OUT_DIR/combiners.rs`), so the library reads no
+//! JSON at run time. The build fails, naming the file, on a missing category or weight, an unknown
+//! field, or a weight against its documented sign: the tier and the rules raise the combined
+//! probability, the damping's weight is at least 1 (the rule files' damping lowers the odds at least
+//! by its own factor), a context never raises it, and the ceiling lies in (0, 1]. The combined
+//! probability must also stay below 1 in `f32`, so that a threshold at or above the ceiling keeps the
+//! tier from flagging on its own (the cascade relies on it).
+
+use std::fmt::Write;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+/// The categories in the order of `Category::ALL`.
+const CATEGORIES: [&str; 3] = ["self_harm", "harassment", "misinformation"];
+
+/// The combiners the crate embeds: the static's name and the tier's folder under `models/`.
+const TIERS: [(&str, &str); 2] = [
+    ("MODEL_COMBINER", "safespace-minilm-int8"),
+    ("LEXICAL_COMBINER", "safespace-lexical"),
+];
+
+/// Reads each tier's `combiner.json` under `models` and writes `out/combiners.rs`.
+pub fn write(models: &Path, out: &Path) -> Result<(), String> {
+    let mut code = String::new();
+    for (name, folder) in TIERS {
+        let path = models.join(folder).join("combiner.json");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let json: Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let categories = CATEGORIES
+            .iter()
+            .map(|category| {
+                let weights = json["categories"][category]
+                    .as_object()
+                    .ok_or_else(|| format!("no categories.{category}"))?;
+                category_literal(weights)
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        writeln!(
+            code,
+            "/// The combiner of `models/{folder}`.\nstatic {name}: Combiner = Combiner {{ categories: [{}] }};",
+            categories.join(", ")
+        )
+        .expect("writing to a String");
+    }
+    std::fs::write(out.join("combiners.rs"), code).map_err(|e| e.to_string())
+}
+
+/// The `CategoryCombiner` literal of one category's weights.
+fn category_literal(weights: &Map<String, Value>) -> Result<String, String> {
+    const FIELDS: [&str; 6] = ["bias", "learned", "rules", "damping", "contexts", "ceiling"];
+    if let Some(unknown) = weights.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(format!("unknown field {unknown:?} (expected {FIELDS:?})"));
+    }
+    let number = |field: &str| {
+        weights[field]
+            .as_f64()
+            .filter(|w| w.is_finite())
+            .ok_or_else(|| format!("{field} is not a finite number"))
+    };
+    let (bias, learned, rules, damping, ceiling) = (
+        number("bias")?,
+        number("learned")?,
+        number("rules")?,
+        number("damping")?,
+        number("ceiling")?,
+    );
+    if learned < 0.0 || rules < 0.0 || damping < 1.0 || !(ceiling > 0.0 && ceiling <= 1.0) {
+        return Err(
+            "the learned and rules weights are ≥ 0, the damping's ≥ 1 and the ceiling in (0, 1]"
+                .into(),
+        );
+    }
+    // The largest logit: the tier's probability at 1 - 1e-4 (fusion.rs's LOGIT_FLOOR), the rules at 1,
+    // no damping, no context. σ(z) rounds to 1 in f32 from z ≈ 16.6.
+    let largest = bias + learned * ((1.0 - 1e-4) / 1e-4_f64).ln() + rules;
+    if largest > 15.0 {
+        return Err(format!(
+            "the combined probability can round to 1 (logit up to {largest:.1} > 15)"
+        ));
+    }
+    let mut contexts = Vec::new();
+    for (kind, weight) in weights["contexts"]
+        .as_object()
+        .ok_or("contexts is not an object")?
+    {
+        match weight.as_f64() {
+            Some(w) if w <= 0.0 => {
+                contexts.push(format!("(ContextKind::{}, {w:?})", camel_case(kind)))
+            }
+            _ => {
+                return Err(format!(
+                    "the weight of context {kind:?} is not a number ≤ 0"
+                ))
+            }
+        }
+    }
+    Ok(format!(
+        "CategoryCombiner {{ bias: {bias:?}, learned: {learned:?}, rules: {rules:?}, damping: {damping:?}, \
+         contexts: &[{}], ceiling: {ceiling:?} }}",
+        contexts.join(", ")
+    ))
+}
+
+/// `told_to` → `ToldTo`: a context kind's name as its `ContextKind` variant (an unknown kind fails
+/// to compile).
+fn camel_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or(String::new(), |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
+}
