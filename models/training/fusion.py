@@ -178,6 +178,9 @@ def main() -> None:
             print(f"  warning: no ceiling meets the bounds; {name} takes the lowest, {grid[0]['ceiling']}")
             within = grid[:1]
         ceiling = max(g["ceiling"] for g in within)
+        largest_logit = w[0] + w[1] * np.log((1 - LOGIT_FLOOR) / LOGIT_FLOOR) + w[2]
+        if largest_logit > 15:
+            print(f"  warning: {name}'s logit reaches {largest_logit:.1f} > 15; build/combiners.rs will refuse it")
         combiner["categories"][name] = {
             "bias": round(float(w[0]), 5), "learned": round(float(w[1]), 5), "rules": round(float(w[2]), 5),
             "damping": round(float(w[3]), 5),

@@ -30,6 +30,14 @@ pub fn write(models: &Path, out: &Path) -> Result<(), String> {
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let json: Value =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Some(unknown) = json
+            .as_object()
+            .into_iter()
+            .flat_map(|top| top.keys())
+            .find(|k| !["tier", "categories"].contains(&k.as_str()))
+        {
+            return Err(format!("{}: unknown field {unknown:?}", path.display()));
+        }
         let categories = CATEGORIES
             .iter()
             .map(|category| {
@@ -56,11 +64,15 @@ fn category_literal(weights: &Map<String, Value>) -> Result<String, String> {
     if let Some(unknown) = weights.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(format!("unknown field {unknown:?} (expected {FIELDS:?})"));
     }
+    // Every weight as the f32 the library computes with, so the literal is the shortest that
+    // reads back to it.
     let number = |field: &str| {
-        weights[field]
-            .as_f64()
+        weights
+            .get(field)
+            .and_then(Value::as_f64)
+            .map(|w| w as f32)
             .filter(|w| w.is_finite())
-            .ok_or_else(|| format!("{field} is not a finite number"))
+            .ok_or_else(|| format!("{field} is missing or not a finite f32"))
     };
     let (bias, learned, rules, damping, ceiling) = (
         number("bias")?,
@@ -77,24 +89,25 @@ fn category_literal(weights: &Map<String, Value>) -> Result<String, String> {
     }
     // The largest logit: the tier's probability at 1 - 1e-4 (fusion.rs's LOGIT_FLOOR), the rules at 1,
     // no damping, no context. σ(z) rounds to 1 in f32 from z ≈ 16.6.
-    let largest = bias + learned * ((1.0 - 1e-4) / 1e-4_f64).ln() + rules;
+    let largest = bias + learned * ((1.0 - 1e-4) / 1e-4_f32).ln() + rules;
     if largest > 15.0 {
         return Err(format!(
             "the combined probability can round to 1 (logit up to {largest:.1} > 15)"
         ));
     }
     let mut contexts = Vec::new();
-    for (kind, weight) in weights["contexts"]
-        .as_object()
-        .ok_or("contexts is not an object")?
+    for (kind, weight) in weights
+        .get("contexts")
+        .and_then(Value::as_object)
+        .ok_or("contexts is missing or not an object")?
     {
-        match weight.as_f64() {
-            Some(w) if w <= 0.0 => {
+        match weight.as_f64().map(|w| w as f32) {
+            Some(w) if w <= 0.0 && w.is_finite() => {
                 contexts.push(format!("(ContextKind::{}, {w:?})", camel_case(kind)))
             }
             _ => {
                 return Err(format!(
-                    "the weight of context {kind:?} is not a number ≤ 0"
+                    "the weight of context {kind:?} is not a finite number ≤ 0"
                 ))
             }
         }

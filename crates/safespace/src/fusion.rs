@@ -285,7 +285,7 @@ mod tests {
             for category in Category::ALL {
                 let c = combiner.category(category);
                 assert!(
-                    c.learned > 0.0 && c.rules >= 0.0 && c.damping >= 1.0,
+                    c.learned >= 0.0 && c.rules >= 0.0 && c.damping >= 1.0,
                     "{c:?}"
                 );
                 assert!(c.contexts.iter().all(|(_, w)| *w <= 0.0), "{c:?}");
