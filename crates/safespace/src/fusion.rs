@@ -74,20 +74,21 @@ pub(crate) fn fuse(
         Some(Err(failure)) => (None, Some(failure)),
         None => (None, None),
     };
-    let context = &rules.learned_context;
-    let learned = match (model, lexical) {
+    let combiner = match (model, lexical) {
         (Some(p), _) => Some((Combiner::model(), p)),
         (None, Some(p)) => Some((Combiner::lexical(), p)),
         (None, None) => None,
     };
-    let combined =
-        learned.map(|(combiner, p)| Category::ALL.map(|c| combiner.combine(c, p, rules, context)));
-    let categories = match (learned, combined) {
-        (Some((combiner, _)), Some(combined)) => Category::ALL.map(|c| {
-            let i = c.index();
-            rules.category_scores[i].max(combiner.ceiling(c) * combined[i])
-        }),
-        _ => rules.category_scores,
+    let (categories, combined) = match combiner {
+        Some((combiner, p)) => {
+            let combined = Category::ALL.map(|c| combiner.combine(c, p, rules));
+            let fused = Category::ALL.map(|c| {
+                let i = c.index();
+                rules.category_scores[i].max(combiner.ceiling(c) * combined[i])
+            });
+            (fused, Some(combined))
+        }
+        None => (rules.category_scores, None),
     };
     Scores {
         categories,
@@ -95,7 +96,7 @@ pub(crate) fn fuse(
         model,
         lexical,
         combined,
-        learned_context: context.clone(),
+        learned_context: rules.learned_context.clone(),
         model_failure,
     }
 }
@@ -156,13 +157,8 @@ impl Combiner {
     }
 
     /// The combined probability of `category` for a tier's probabilities `p`.
-    fn combine(
-        &self,
-        category: Category,
-        p: [f32; 3],
-        rules: &RuleOutcome,
-        context: &LearnedContext,
-    ) -> f32 {
+    fn combine(&self, category: Category, p: [f32; 3], rules: &RuleOutcome) -> f32 {
+        let context = &rules.learned_context;
         let c = self.category(category);
         let i = category.index();
         let p = p[i].clamp(LOGIT_FLOOR, 1.0 - LOGIT_FLOOR);
@@ -221,12 +217,7 @@ mod tests {
     #[test]
     fn a_unit_learned_weight_returns_the_tier_probability() {
         let rules = outcome([0.0; 3], [1.0; 3], vec![]);
-        let c = combiner(PLAIN).combine(
-            Category::Harassment,
-            [0.2, 0.7, 0.1],
-            &rules,
-            &rules.learned_context,
-        );
+        let c = combiner(PLAIN).combine(Category::Harassment, [0.2, 0.7, 0.1], &rules);
         assert!((c - 0.7).abs() < 1e-5, "{c}");
     }
 
@@ -243,8 +234,7 @@ mod tests {
         let past = outcome([0.0; 3], [1.0; 3], vec![ContextKind::Past]);
         let negated = outcome([0.0; 3], [1.0; 3], vec![ContextKind::Negation]);
         let damped = outcome([0.0; 3], [0.5; 3], vec![]);
-        let score =
-            |o: &RuleOutcome| combiner.combine(Category::SelfHarm, [0.6; 3], o, &o.learned_context);
+        let score = |o: &RuleOutcome| combiner.combine(Category::SelfHarm, [0.6; 3], o);
         assert!(score(&past) < score(&plain));
         assert_eq!(score(&negated), score(&plain), "a kind without a weight");
         assert!(score(&damped) < score(&plain));

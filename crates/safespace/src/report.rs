@@ -207,13 +207,14 @@ pub struct FusionInfo {
 impl FusionInfo {
     /// The fusion info of `scores`, when a learned tier was fused.
     fn new(scores: &Scores) -> Option<FusionInfo> {
+        let combined = scores.combined?;
         let context = &scores.learned_context;
         let contexts = Category::ALL
             .into_iter()
             .filter(|c| !context.kinds[c.index()].is_empty())
             .map(|c| (c, context.kinds[c.index()].clone()))
             .collect();
-        scores.combined.map(|combined| FusionInfo {
+        Some(FusionInfo {
             combined: CategoryScores::from_array(combined),
             damping: CategoryScores::from_array(context.damping),
             contexts,
