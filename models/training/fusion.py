@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -141,10 +142,7 @@ def main() -> None:
     for c, name in enumerate(CATEGORIES):
         rows = np.flatnonzero(known[val, c] > 0)
         y, t = y_all[val][rows, c], peer_support[c]
-        counts = {}
-        for i in rows:
-            for kind in pooled.kinds[i][c]:
-                counts[kind] = counts.get(kind, 0) + 1
+        counts = Counter(kind for i in rows for kind in pooled.kinds[i][c])
         kinds = sorted(k for k, n in counts.items() if n >= args.min_kind)
         x = pooled.design(c, kinds, rows)
         # Every source weighs the same in the fit, as in training: the team's stance-matched
