@@ -10,11 +10,18 @@ which moved single scores by up to 0.05 between runtimes (MODEL_CARD.md, "Runtim
 
     from quantize import quantize_weights
     quantize_weights(Path("model-fp32.onnx"), Path("model.onnx"))
+
+Two helpers serve the measurements in runtimes.py: `fold_weights` turns a shipped graph back into the
+fp32 graph it computes (what runtimes hold after folding), and `quantize_activations` makes the
+static-int8 variants (activation scales calibrated once and stored in the graph) that issue 19 asked
+to measure.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import onnx
@@ -75,3 +82,66 @@ def quantize_weights(source: Path, target: Path) -> None:
     del graph.value_info[:]  # symbolic-shape leftovers stop pure-Rust runtimes (tract)
     onnx.checker.check_model(model)
     onnx.save(model, str(target))
+
+
+def fold_weights(source: Path, target: Path) -> None:
+    """Writes `target`: the graph at `source` (written by `quantize_weights`) with every int8 tensor
+    turned back into the fp32 tensor it stands for and the dequantizing nodes removed, so that it
+    scores exactly like `source` (it is the graph runtimes hold after folding constants)."""
+    model = onnx.load(str(source))
+    graph = model.graph
+    initializers = {tensor.name: tensor for tensor in graph.initializer}
+    quantized = [name.removesuffix("_int8") for name in initializers if name.endswith("_int8")]
+
+    def dequantizing(node) -> bool:
+        return (
+            (node.op_type == "Cast" and node.input[0].endswith("_int8"))
+            or (node.op_type == "Mul" and node.input[0].endswith("_int8_float"))
+            or (node.op_type == "Gather" and node.input[0].endswith("_scale"))
+        )
+
+    nodes = [node for node in graph.node if not dequantizing(node)]
+    for node in nodes:
+        if node.op_type == "Gather" and node.input[0].endswith("_int8"):  # the word embeddings
+            node.input[0], node.output[0] = node.input[0].removesuffix("_int8"), node.output[0].removesuffix("_int8")
+    folded = []
+    for name in quantized:
+        values = numpy_helper.to_array(initializers.pop(name + "_int8")).astype(np.float32)
+        scales = numpy_helper.to_array(initializers.pop(name + "_scale"))
+        folded.append(numpy_helper.from_array((values * scales).astype(np.float32), name))
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(list(initializers.values()) + folded)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(target))
+
+
+def quantize_activations(source: Path, target: Path, calibration: Iterable[np.ndarray], layers: str = ".") -> None:
+    """Writes `target`: the fp32 graph at `source` with int8 weights (one scale per output column) and
+    uint8 activations whose scales are the ranges (min/max) seen over `calibration` (token ids, one
+    text per array), for the weight MatMuls whose node name matches the regular expression `layers`
+    (products of two activations, in attention, stay fp32);
+    the word embeddings are then stored as by `quantize_weights`. In the graph these are QDQ pairs:
+    ONNX Runtime fuses them into integer kernels, tract runs them as written."""
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    class Feeds(CalibrationDataReader):
+        def __init__(self):
+            self.ids = iter(calibration)
+
+        def get_next(self):
+            ids = next(self.ids, None)
+            return None if ids is None else {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+
+    graph = onnx.load(str(source)).graph
+    weights = {t.name for t in graph.initializer}
+    chosen = {n.name for n in graph.node if n.op_type == "MatMul" and n.input[1] in weights and re.search(layers, n.name)}
+    staged = target.with_suffix(".qdq.onnx")
+    quantize_static(
+        str(source), str(staged), Feeds(), quant_format=QuantFormat.QDQ, per_channel=True,
+        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
+        op_types_to_quantize=["MatMul"], nodes_to_exclude=[n.name for n in graph.node if n.op_type == "MatMul" and n.name not in chosen],
+    )
+    quantize_weights(staged, target)
+    staged.unlink()

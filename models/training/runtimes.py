@@ -1,21 +1,25 @@
-"""How far apart ONNX Runtime and tract score the same texts: the shipped model, its fp32 source, and
-the same graph with activations quantized on the fly (`quantize_dynamic`, what an earlier release
-shipped).
+"""What each way of running the model's arithmetic costs and buys: the shipped graph (int8 weights, fp32
+arithmetic), its fp32 form, activations quantized on the fly (`quantize_dynamic`, what an earlier
+release shipped), and activations quantized with fixed scales calibrated once (static int8), for all
+weight products and for each kind of layer alone.
 
-Feeds the parity fixture's texts (crates/safespace/tests/fixtures/parity.json), tokenized once, to both
-runtimes through their Python packages and prints, per graph, the largest difference in raw
-probabilities between the runtimes and each graph's distance from fp32. It shows why the shipped model
-keeps its activations in fp32: with dynamic activation quantization a last-bit float difference
-between kernels moves values across int8 steps, and the browser (tract) and native (ONNX Runtime)
-builds would score a text a few hundredths apart (MODEL_CARD.md, "Runtimes").
+Per graph it prints, as a Markdown table:
+- p50 latency in ONNX Runtime, one thread, one 260–300-character validation post at a time;
+- the largest probability difference between ONNX Runtime and tract on the parity fixture's texts
+  (crates/safespace/tests/fixtures/parity.json), and between ONNX Runtime's optimized session and the
+  same graph run unoptimized (its fused integer kernels against the graph as written);
+- the mean and largest difference from the fp32 graph, and the ROC-AUC change per category, on a
+  sample of pooled validation (up to 800 texts with a known label per category).
 
     .venv/bin/pip install tract==0.23.9
-    .venv/bin/python models/training/runtimes.py   # needs models/training/.cache/model-fp32.onnx (train.py)
+    .venv/bin/python models/training/runtimes.py --data ../shared/data   # about 10 minutes on 2 cores
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,61 +27,108 @@ import onnx
 import onnxruntime as ort
 import tract
 from onnxruntime.quantization import QuantType, quantize_dynamic
+from sklearn.metrics import roc_auc_score
 from tokenizers import Tokenizer
+
+import data
+from data import CATEGORIES
+from quantize import fold_weights, quantize_activations
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models/safespace-minilm-int8"
-CACHE = ROOT / "models/training/.cache"
+
+# Which weight products get static int8 activations (regular expressions over node names).
+STATIC = {
+    "static int8, every weight product": ".",
+    "static int8, Q/K/V only": r"/(query|key|value)/MatMul",
+    "static int8, attention output only": r"attention/output/dense/MatMul",
+    "static int8, feed-forward up only": r"intermediate/dense/MatMul",
+    "static int8, feed-forward down only": r"layer\.\d+/output/dense/MatMul",
+    "static int8, all but feed-forward down": r"/(query|key|value|attention/output/dense|intermediate/dense)/MatMul",
+}
 
 
-def runners(path: Path):
-    """Functions running token ids through the graph at `path` in each runtime, giving probabilities."""
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+def feed(ids: np.ndarray) -> dict[str, np.ndarray]:
+    return {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+
+
+def session(path: Path, optimized: bool = True) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    if not optimized:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def tract_runner(path: Path):
     model = tract.onnx().load(str(path))
     for i in range(3):
         model.set_input_fact(i, "1,S,i64")  # a symbolic batch stops tract at the classifier's Flatten
     plan = model.into_model().into_runnable()
-
-    def onnxruntime(ids):
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-        return session.run(None, feed)[0]
-
-    def tract_run(ids):
-        return plan.run([ids, np.ones_like(ids), np.zeros_like(ids)])[0].to_numpy()
-
-    return onnxruntime, tract_run
+    return lambda ids: plan.run(list(feed(ids).values()))[0].to_numpy()
 
 
-def dynamic_int8() -> Path:
-    """The fp32 graph with int8 weights and activations quantized at run time."""
-    path = CACHE / "model-dynamic-int8.onnx"
-    quantize_dynamic(str(CACHE / "model-fp32.onnx"), str(path), weight_type=QuantType.QInt8)
-    model = onnx.load(str(path))
+def graphs(cache: Path, calibration: list[np.ndarray]) -> dict[str, Path]:
+    """Every graph measured, written into `cache`."""
+    fp32 = cache / "model-fp32.onnx"
+    fold_weights(MODEL / "model.onnx", fp32)
+    dynamic = cache / "model-dynamic-int8.onnx"
+    quantize_dynamic(str(fp32), str(dynamic), weight_type=QuantType.QInt8)
+    model = onnx.load(str(dynamic))
     del model.graph.value_info[:]  # symbolic-shape leftovers stop tract
-    onnx.save(model, str(path))
-    return path
+    onnx.save(model, str(dynamic))
+    out = {"fp32": fp32, "shipped (int8 weights, fp32 arithmetic)": MODEL / "model.onnx", "dynamic int8": dynamic}
+    for number, (name, layers) in enumerate(STATIC.items()):
+        out[name] = cache / f"model-static-int8-{number}.onnx"
+        quantize_activations(fp32, out[name], calibration, layers)
+    return out
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    data.add_table_arguments(parser, ROOT)
+    args = parser.parse_args()
     tokenizer = Tokenizer.from_file(str(MODEL / "tokenizer.json"))
-    tokenizer.no_truncation()
-    texts = [case["text"] for case in json.loads((ROOT / "crates/safespace/tests/fixtures/parity.json").read_text())]
-    inputs = [np.array([tokenizer.encode(t).ids], dtype=np.int64) for t in texts]
-    graphs = {"shipped": MODEL / "model.onnx", "fp32": CACHE / "model-fp32.onnx", "dynamic int8": dynamic_int8()}
-    outputs = {}
-    for name, path in graphs.items():
-        for runtime, run in zip(("onnxruntime", "tract"), runners(path)):
-            outputs[name, runtime] = [run(ids) for ids in inputs]
+    tokenizer.enable_truncation(128)
 
-    def gap(a, b):
-        per_text = [float(np.abs(x - y).max()) for x, y in zip(outputs[a], outputs[b])]
-        return f"max {max(per_text):.2e}, mean {np.mean(per_text):.2e}"
+    def ids(text: str) -> np.ndarray:
+        return np.array([tokenizer.encode(text).ids], dtype=np.int64)
 
-    print(f"{len(texts)} texts, largest probability difference per text:")
-    for name in graphs:
-        print(f"  {name:>12}: onnxruntime vs tract {gap((name, 'onnxruntime'), (name, 'tract'))}")
-    for name in ("shipped", "dynamic int8"):
-        print(f"  {name:>12}: vs fp32 (onnxruntime) {gap((name, 'onnxruntime'), ('fp32', 'onnxruntime'))}")
+    table = data.cached_table(args.data, args.datasets, args.seed, args.cache)
+    train, validation = table[table.split == "train"], table[table.split == "val"]
+    calibration = [ids(t) for _, rows in train.groupby("source") for t in rows.text.sample(min(len(rows), 16), random_state=0)]
+    sample = validation.loc[sorted({i for c in CATEGORIES for i in validation[validation[c].notna()].sample(800, random_state=0).index})]
+    sample_ids = [ids(t) for t in sample.text]
+    posts = [ids(t) for t in validation.text if 260 <= len(t) <= 300][:64]
+    parity = [ids(case["text"]) for case in json.loads((ROOT / "crates/safespace/tests/fixtures/parity.json").read_text())]
+
+    reference = None
+    print(f"{len(calibration)} calibration texts, {len(sample)} validation texts, {len(posts)} posts timed, {len(parity)} parity texts\n")
+    print("| graph | p50 ms | ORT vs tract, max | ORT fused vs as written, max | vs fp32 mean / max | ROC-AUC change " + " / ".join(CATEGORIES) + " |")
+    print("|---|---|---|---|---|---|")
+    for name, path in graphs(args.cache, calibration).items():
+        fast, plain, run_tract = session(path), session(path, optimized=False), tract_runner(path)
+        latencies = []
+        for x in posts:
+            start = time.perf_counter()
+            fast.run(None, feed(x))
+            latencies.append((time.perf_counter() - start) * 1e3)
+        runtime_gap = max(np.abs(fast.run(None, feed(x))[0] - run_tract(x)).max() for x in parity)
+        fused_gap = max(np.abs(fast.run(None, feed(x))[0] - plain.run(None, feed(x))[0]).max() for x in parity)
+        scores = np.concatenate([fast.run(None, feed(x))[0] for x in sample_ids])
+        if reference is None:
+            reference = scores
+        auc_change = []
+        for k, category in enumerate(CATEGORIES):
+            known = sample[category].notna().to_numpy()
+            labels = sample[category].to_numpy()[known]
+            auc_change.append(roc_auc_score(labels, scores[known, k]) - roc_auc_score(labels, reference[known, k]))
+        gap = np.abs(scores - reference)
+        print(
+            f"| {name} | {np.median(latencies):.1f} | {runtime_gap:.1e} | {fused_gap:.1e} | {gap.mean():.4f} / {gap.max():.3f} | "
+            + " / ".join(f"{d:+.4f}" for d in auc_change) + " |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

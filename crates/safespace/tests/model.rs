@@ -157,8 +157,9 @@ fn long_texts_are_windowed_and_spans_still_point_into_the_original() {
 }
 
 #[test]
-fn batches_keep_order_and_match_single_scoring_exactly() {
+fn batches_keep_order_and_match_single_scoring_within_float_rounding() {
     let detector = with_model();
+    let long = "I keep telling myself tomorrow will be different. ".repeat(30);
     let texts = [
         "kys",
         "have a lovely day",
@@ -167,17 +168,24 @@ fn batches_keep_order_and_match_single_scoring_exactly() {
         "vaccines cause autism",
         "same length",
         "also samey",
+        "nobody would notice if I was gone, I have the pills ready for tonight",
+        long.as_str(),
     ];
     let batch = detector.score_batch(&texts);
     assert_eq!(batch.len(), texts.len());
     for (text, report) in texts.iter().zip(&batch) {
         let single = detector.score(text);
         assert_eq!(single.flagged, report.flagged, "{text}");
-        assert_eq!(
-            single.engine.model_scores, report.engine.model_scores,
-            "{text}"
+        assert_eq!(single.evidence, report.evidence, "{text}");
+        let (a, b) = (
+            single.engine.model_scores.unwrap(),
+            report.engine.model_scores.unwrap(),
         );
-        assert_eq!(&single, report, "{text}");
+        for category in Category::ALL {
+            // Padded batches change a score only through the order of float sums.
+            let gap = (a.get(category) - b.get(category)).abs();
+            assert!(gap <= 1e-4, "{text}: {a:?} vs {b:?}");
+        }
     }
 }
 

@@ -7,8 +7,10 @@
 //! Texts longer than the model's window are split into overlapping, sentence-aware windows; a
 //! category's probability is the maximum over windows.
 //!
-//! Each window runs alone, in parallel on rayon, so a text's score never depends on which texts were
-//! scored beside it: `score_batch` equals `score` bit for bit.
+//! Windows of similar length run together in padded batches (see [`window::batches`]), the batches in
+//! parallel on rayon. Padding is masked, so a text's score depends on the texts scored beside it only
+//! through float rounding (the order of sums in the matrix products; at most 1.2e-5 in probability
+//! over 2,048 posts): `score_batch` equals `score` within that.
 
 #[cfg(not(any(feature = "onnxruntime", feature = "tract")))]
 compile_error!("feature `model` needs a backend: enable `onnxruntime` or `tract`");
@@ -142,12 +144,16 @@ impl Backend {
         )
     }
 
-    fn run(&self, tokens: &[i64]) -> Result<Vec<f32>, ModelError> {
+    /// The model's outputs for a batch of token-id sequences, concatenated in order.
+    fn run(&self, batch: &[&[i64]]) -> Result<Vec<f32>, ModelError> {
         match self {
             #[cfg(feature = "onnxruntime")]
-            Backend::OnnxRuntime(backend) => backend.run(tokens),
+            Backend::OnnxRuntime(backend) => backend.run(batch),
             #[cfg(feature = "tract")]
-            Backend::Tract(backend) => backend.run(tokens),
+            Backend::Tract(backend) => batch.iter().try_fold(Vec::new(), |mut out, tokens| {
+                out.extend(backend.run(tokens)?);
+                Ok(out)
+            }),
         }
     }
 }
@@ -254,27 +260,31 @@ impl Model {
         &self,
         texts: &[S],
     ) -> Result<Vec<[f32; 3]>, ModelError> {
-        let mut windows: Vec<(usize, Vec<u32>)> = Vec::new();
-        for (index, text) in texts.iter().enumerate() {
-            let encoding = self
-                .tokenizer
-                .encode(prefix(text.as_ref(), MAX_MODEL_BYTES), false)
-                .map_err(|e| ModelError::RuntimeFailed(format!("tokenizer failed: {e}")))?;
-            let size = self.manifest.max_length - 2;
-            let is_end = |t: u32| self.sentence_ends.contains(&t);
-            for window in window::windows(encoding.get_ids(), size, is_end)
-                .into_iter()
-                .take(MAX_WINDOWS)
-            {
-                windows.push((index, window));
-            }
-        }
-        let scored: Vec<(usize, [f32; 3])> = windows
+        let per_text: Vec<Vec<Vec<i64>>> = texts
             .par_iter()
-            .map(|(index, window)| self.run_window(window).map(|p| (*index, p)))
+            .map(|text| self.windows(text.as_ref()))
             .collect::<Result<_, _>>()?;
+        let windows: Vec<(usize, Vec<i64>)> = per_text
+            .into_iter()
+            .enumerate()
+            .flat_map(|(index, windows)| windows.into_iter().map(move |w| (index, w)))
+            .collect();
+        let lengths: Vec<usize> = windows.iter().map(|(_, w)| w.len()).collect();
+        let parallel = rayon::current_num_threads();
+        let scored: Vec<Vec<(usize, [f32; 3])>> = window::batches(&lengths, parallel)
+            .par_iter()
+            .map(|batch| {
+                let tokens: Vec<&[i64]> = batch.iter().map(|&i| &windows[i].1[..]).collect();
+                let probabilities = self.run_batch(&tokens)?;
+                Ok(batch
+                    .iter()
+                    .map(|&i| windows[i].0)
+                    .zip(probabilities)
+                    .collect())
+            })
+            .collect::<Result<_, ModelError>>()?;
         let mut out = vec![[0.0f32; 3]; texts.len()];
-        for (index, probabilities) in scored {
+        for (index, probabilities) in scored.into_iter().flatten() {
             for (slot, p) in out[index].iter_mut().zip(probabilities) {
                 *slot = slot.max(p);
             }
@@ -282,21 +292,40 @@ impl Model {
         Ok(out)
     }
 
-    /// Calibrated probabilities of one window (wrapped in `[CLS]` ... `[SEP]`).
-    fn run_window(&self, window: &[u32]) -> Result<[f32; 3], ModelError> {
-        let tokens: Vec<i64> = std::iter::once(self.cls)
-            .chain(window.iter().copied())
-            .chain([self.sep])
-            .map(i64::from)
-            .collect();
-        let p = self.backend.run(&tokens)?;
-        if p.len() != 3 {
+    /// The token ids of a text's windows, each wrapped in `[CLS]` ... `[SEP]`.
+    fn windows(&self, text: &str) -> Result<Vec<Vec<i64>>, ModelError> {
+        let encoding = self
+            .tokenizer
+            .encode(prefix(text, MAX_MODEL_BYTES), false)
+            .map_err(|e| ModelError::RuntimeFailed(format!("tokenizer failed: {e}")))?;
+        let size = self.manifest.max_length - 2;
+        let is_end = |t: u32| self.sentence_ends.contains(&t);
+        Ok(window::windows(encoding.get_ids(), size, is_end)
+            .into_iter()
+            .take(MAX_WINDOWS)
+            .map(|window| {
+                std::iter::once(self.cls)
+                    .chain(window)
+                    .chain([self.sep])
+                    .map(i64::from)
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Calibrated probabilities of windows run as one batch.
+    fn run_batch(&self, windows: &[&[i64]]) -> Result<Vec<[f32; 3]>, ModelError> {
+        let p = self.backend.run(windows)?;
+        if p.len() != 3 * windows.len() {
             return Err(ModelError::Damaged(format!(
-                "model returned {} values, expected 3",
-                p.len()
+                "model returned {} values for {} windows, expected 3 per window",
+                p.len(),
+                windows.len()
             )));
         }
-        Ok([0, 1, 2].map(|c| calibrate(p[c], self.temperatures[c])))
+        Ok(p.chunks_exact(3)
+            .map(|p| [0, 1, 2].map(|c| calibrate(p[c], self.temperatures[c])))
+            .collect())
     }
 }
 

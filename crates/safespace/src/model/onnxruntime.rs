@@ -50,22 +50,27 @@ impl OnnxRuntime {
         Ok(OnnxRuntime { sessions })
     }
 
-    /// The model's output for one sequence of token ids (a batch of one).
-    pub(crate) fn run(&self, tokens: &[i64]) -> Result<Vec<f32>, ModelError> {
+    /// The model's outputs for a batch of token-id sequences, concatenated in order. Shorter
+    /// sequences are padded with id 0 and masked out.
+    pub(crate) fn run(&self, batch: &[&[i64]]) -> Result<Vec<f32>, ModelError> {
         let failed = |what: &str, e: &dyn std::fmt::Display| {
             ModelError::RuntimeFailed(format!("{what}: {e}"))
         };
-        let width = tokens.len();
-        let tensor = |values: Vec<i64>| {
-            Array2::from_shape_vec((1, width), values)
+        let width = batch.iter().map(|tokens| tokens.len()).max().unwrap_or(0);
+        let padded = |value: &dyn Fn(&[i64], usize) -> i64| {
+            let values = batch
+                .iter()
+                .flat_map(|tokens| (0..width).map(move |i| value(tokens, i)))
+                .collect();
+            Array2::from_shape_vec((batch.len(), width), values)
                 .map_err(|e| e.to_string())
                 .and_then(|a| Tensor::from_array(a).map_err(|e| e.to_string()))
                 .map_err(|e| failed("input tensor", &e))
         };
         let inputs = ort::inputs![
-            "input_ids" => tensor(tokens.to_vec())?,
-            "attention_mask" => tensor(vec![1; width])?,
-            "token_type_ids" => tensor(vec![0; width])?,
+            "input_ids" => padded(&|tokens, i| tokens.get(i).copied().unwrap_or(0))?,
+            "attention_mask" => padded(&|tokens, i| i64::from(i < tokens.len()))?,
+            "token_type_ids" => padded(&|_, _| 0)?,
         ];
         let mut session = self.free_session();
         let outputs = session

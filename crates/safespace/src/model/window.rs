@@ -33,6 +33,31 @@ pub(crate) fn windows(
     }
 }
 
+/// Padded tokens one batch may hold. Short windows run many to a batch, which uses the CPU better
+/// than one small matrix product each; long ones run a few at a time.
+const BATCH_TOKENS: usize = 512;
+
+/// Groups windows (given by their lengths) into batches of similar length: each batch's windows
+/// padded to its longest stay within [`BATCH_TOKENS`], and there are at least `parallel` batches
+/// when there are that many windows, so every thread gets work. Returns window indices per batch;
+/// every index appears once.
+pub(crate) fn batches(lengths: &[usize], parallel: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.sort_by_key(|&i| lengths[i]);
+    let most = lengths.len().div_ceil(parallel.max(1)).max(1);
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for i in order {
+        match out.last_mut() {
+            // Sorted by length, so the window joining a batch is its longest.
+            Some(batch) if batch.len() < most && (batch.len() + 1) * lengths[i] <= BATCH_TOKENS => {
+                batch.push(i)
+            }
+            _ => out.push(vec![i]),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +85,42 @@ mod tests {
         let tokens: Vec<u32> = (0..40).collect();
         let ws = windows(&tokens, 16, |t| t == 12);
         assert_eq!(*ws[0].last().unwrap(), 12);
+    }
+
+    #[test]
+    fn batches_group_similar_lengths_within_the_token_budget() {
+        let lengths = [20, 120, 18, 22, 125, 19, 21, 600];
+        let batches = batches(&lengths, 1);
+        let mut seen: Vec<usize> = batches.concat();
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (0..lengths.len()).collect::<Vec<_>>(),
+            "every window once"
+        );
+        for batch in &batches {
+            let longest = batch.iter().map(|&i| lengths[i]).max().unwrap();
+            assert!(
+                batch.len() == 1 || batch.len() * longest <= BATCH_TOKENS,
+                "{batch:?}"
+            );
+        }
+        assert_eq!(
+            batches[0],
+            vec![2, 5, 0, 6, 3],
+            "the short windows run together"
+        );
+        assert_eq!(
+            batches.last().unwrap(),
+            &vec![7],
+            "an over-long window runs alone"
+        );
+    }
+
+    #[test]
+    fn batches_leave_work_for_every_thread() {
+        assert_eq!(batches(&[10; 8], 2).len(), 2);
+        assert_eq!(batches(&[10; 3], 4).len(), 3);
+        assert!(batches(&[], 2).is_empty());
     }
 }
