@@ -182,7 +182,8 @@ pub struct ScoreArgs {
     #[arg(long, value_enum, default_value_t = OnError::Fail)]
     pub on_error: OnError,
 
-    /// Worker threads for file scoring (default: all cores).
+    /// Worker threads, and the ONNX Runtime sessions loaded for them (about 55 MB each; default: all
+    /// cores).
     #[arg(long)]
     pub threads: Option<usize>,
 

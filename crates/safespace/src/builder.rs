@@ -469,11 +469,12 @@ pub(crate) fn model_id(model: &LoadedModel) -> Option<String> {
     }
 }
 
+/// ONNX Runtime sessions to load: one per thread of the rayon pool the model is loaded in (windows
+/// run in parallel on it), at most 4. Each session holds its own fp32 copy of the weights (about
+/// 55 MB), so a detector built inside a one-thread pool (the CLI's `--threads 1`) loads one.
 #[cfg(feature = "model")]
 fn default_sessions() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4)
+    rayon::current_num_threads().clamp(1, 4)
 }
 
 #[cfg(test)]
