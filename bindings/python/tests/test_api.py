@@ -173,11 +173,18 @@ def test_extra_rules_file(tmp_path):
 
 def test_score_batch_keeps_order_and_matches_single_scores(rules, detector):
     texts = [CRISIS, "have a good one", "kys", "", "vaccines cause autism"] * 7
-    for d in (rules, detector):
-        batch = d.score_batch(texts)
-        assert len(batch) == len(texts)
-        assert batch == [d.score(t) for t in texts]
+    batch = rules.score_batch(texts)
+    assert batch == [rules.score(t) for t in texts]
     assert rules.score_batch(iter(texts), threads=1) == rules.score_batch(tuple(texts), threads=2)
+    # The model runs windows of similar length in padded batches: scores agree up to float rounding.
+    batch = detector.score_batch(texts)
+    assert len(batch) == len(texts)
+    for text, report in zip(texts, batch):
+        batched, single = report.to_dict(), detector.score(text).to_dict()
+        for floats in ("scores", "engine"):
+            assert batched.pop(floats).keys() == single.pop(floats).keys()
+        assert batched == single, text
+        assert report.scores == pytest.approx(detector.score(text).scores, abs=1e-4), text
 
 
 def test_scores_is_a_float32_matrix_in_category_order(rules):
