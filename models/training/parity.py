@@ -1,6 +1,6 @@
 """Writes the parity fixture the Rust tests compare against: calibrated probabilities from Python's
-onnxruntime for 50 team-written texts, each scored alone (batch of one, no padding), exactly as
-`Detector::score` runs them.
+onnxruntime for 50 team-written texts, each scored alone (batch of one, no padding), as `Detector::score`
+runs a text that fits one window.
 
     python models/training/parity.py --model models/safespace-minilm-int8 --out crates/safespace/tests/fixtures/parity.json
 """

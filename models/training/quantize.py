@@ -94,6 +94,7 @@ def fold_weights(source: Path, target: Path) -> None:
     quantized = [name.removesuffix("_int8") for name in initializers if name.endswith("_int8")]
 
     def dequantizing(node) -> bool:
+        """Whether `node` is one of those `quantize_weights` added to turn int8 values into floats."""
         return (
             (node.op_type == "Cast" and node.input[0].endswith("_int8"))
             or (node.op_type == "Mul" and node.input[0].endswith("_int8_float"))
@@ -117,22 +118,29 @@ def fold_weights(source: Path, target: Path) -> None:
     onnx.save(model, str(target))
 
 
+def model_inputs(ids: np.ndarray) -> dict[str, np.ndarray]:
+    """The model's three inputs for token ids of shape [1, n] (one unpadded text)."""
+    return {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+
+
 def quantize_activations(source: Path, target: Path, calibration: Iterable[np.ndarray], layers: str = ".") -> None:
     """Writes `target`: the fp32 graph at `source` with int8 weights (one scale per output column) and
     uint8 activations whose scales are the ranges (min/max) seen over `calibration` (token ids, one
-    text per array), for the weight MatMuls whose node name matches the regular expression `layers`
-    (products of two activations, in attention, stay fp32);
-    the word embeddings are then stored as by `quantize_weights`. In the graph these are QDQ pairs:
-    ONNX Runtime fuses them into integer kernels, tract runs them as written."""
+    text per array), for the weight MatMuls whose node name matches the regular expression `layers`.
+    In the graph these are QDQ pairs: ONNX Runtime fuses them into integer kernels, tract runs them as
+    written. Products of two activations (in attention) stay fp32; the other weight MatMuls and the
+    word embeddings are then stored as by `quantize_weights` (int8 weights, fp32 arithmetic)."""
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     class Feeds(CalibrationDataReader):
+        """The calibration texts, one model input at a time."""
+
         def __init__(self):
             self.ids = iter(calibration)
 
         def get_next(self):
             ids = next(self.ids, None)
-            return None if ids is None else {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+            return None if ids is None else model_inputs(ids)
 
     graph = onnx.load(str(source)).graph
     weights = {t.name for t in graph.initializer}

@@ -19,6 +19,7 @@ import torch
 from encoder import Head, attention_bias, mean_pool, seed_everything
 
 TOKENS = 64
+CHECKPOINT_BATCHES = 50  # batches of 128 texts between checkpoints of the state cache
 BATCH = 32
 
 
@@ -47,23 +48,32 @@ def cache_states(texts: list[str], tokenizer, bert, cache: Path):
     """Token states of `texts` after the frozen layers, [n, TOKENS, 384] float16 (memory-mapped), and
     their attention masks. Computed once per distinct list of texts; rows of texts that an earlier
     cache in `cache` already holds are copied from it, so a table that gained a few rows costs only
-    those rows."""
+    those rows. An interrupted computation (about an hour of two cores for all sources) resumes where
+    its last checkpoint left it."""
     ids = text_ids(texts)
     key = hashlib.sha256(f"{frozen_layers(bert)}\n{TOKENS}\n".encode() + "\n".join(ids).encode()).hexdigest()[:16]
     states_path, mask_path, ids_path = cache / f"states-{key}.npy", cache / f"mask-{key}.npy", cache / f"ids-{key}.json"
     if states_path.exists() and mask_path.exists():
         return np.load(states_path, mmap_mode="r"), np.load(mask_path)
     enc = tokenizer(texts, truncation=True, max_length=TOKENS, padding="max_length", return_tensors="np")
-    partial = cache / f"states-{key}.partial.npy"
-    states = np.lib.format.open_memmap(partial, mode="w+", dtype=np.float16, shape=(len(texts), TOKENS, bert.config.hidden_size))
-    missing = _copy_earlier(ids, states, cache)
-    order = missing[np.argsort(enc["attention_mask"][missing].sum(1), kind="stable")]
+    partial, order_path, done_path = cache / f"states-{key}.partial.npy", cache / f"order-{key}.npy", cache / f"done-{key}.txt"
+    if partial.exists() and order_path.exists() and done_path.exists():
+        states, order, done = np.load(partial, mmap_mode="r+"), np.load(order_path), int(done_path.read_text())
+        print(f"  resuming the state cache at {done}/{len(order)} texts", flush=True)
+    else:
+        states = np.lib.format.open_memmap(partial, mode="w+", dtype=np.float16, shape=(len(texts), TOKENS, bert.config.hidden_size))
+        missing = _copy_earlier(ids, states, cache)
+        order, done = missing[np.argsort(enc["attention_mask"][missing].sum(1), kind="stable")], 0
+        np.save(order_path, order)
     started = time.time()
-    for begin in range(0, len(order), 128):
+    for begin in range(done, len(order), 128):
         idx = np.sort(order[begin : begin + 128])
         length = int(enc["attention_mask"][idx].sum(1).max())
         tensors = [torch.tensor(enc[k][idx, :length]) for k in ("input_ids", "attention_mask", "token_type_ids")]
         states[idx, :length] = frozen_states(bert, *tensors).numpy().astype(np.float16)
+        if (begin // 128) % CHECKPOINT_BATCHES == CHECKPOINT_BATCHES - 1:  # rows up to here are on disk
+            states.flush()
+            done_path.write_text(str(begin + 128))
         if begin % 12800 == 0:
             print(f"  cached {begin}/{len(order)} texts in {time.time() - started:.0f}s", flush=True)
     states.flush()
@@ -71,6 +81,8 @@ def cache_states(texts: list[str], tokenizer, bert, cache: Path):
     partial.rename(states_path)
     np.save(mask_path, enc["attention_mask"])
     ids_path.write_text(json.dumps(ids))
+    order_path.unlink()
+    done_path.unlink(missing_ok=True)
     return np.load(states_path, mmap_mode="r"), enc["attention_mask"]
 
 

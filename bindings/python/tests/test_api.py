@@ -180,11 +180,14 @@ def test_score_batch_keeps_order_and_matches_single_scores(rules, detector):
     batch = detector.score_batch(texts)
     assert len(batch) == len(texts)
     for text, report in zip(texts, batch):
-        batched, single = report.to_dict(), detector.score(text).to_dict()
-        for floats in ("scores", "engine"):
-            assert batched.pop(floats).keys() == single.pop(floats).keys()
+        single = detector.score(text)
+        assert report.scores == pytest.approx(single.scores, abs=1e-4), text
+        batched, single = report.to_dict(), single.to_dict()
+        for floats in (batched, single):  # what the model's rounding reaches; the rest must be equal
+            del floats["scores"]
+            floats["engine"].get("fusion", {}).pop("combined", None)
+            floats["engine"].pop("model_scores", None)
         assert batched == single, text
-        assert report.scores == pytest.approx(detector.score(text).scores, abs=1e-4), text
 
 
 def test_scores_is_a_float32_matrix_in_category_order(rules):

@@ -146,7 +146,8 @@ def test_a_missing_model_falls_back_or_raises(tmp_path):
 
 def test_one_detector_from_many_threads(detector):
     texts = ["kys", "I bought the pills, tonight's the night", "nice goal", "vaccines cause autism"]
-    expected = [detector.score(t) for t in texts]
+    # Batches pad windows together, so a batch equals the same batch, a single score the same score.
+    expected = [detector.score_batch(texts, threads=2), [detector.score(t) for t in texts]]
     results, errors = {}, []
 
     def work(worker: int) -> None:
@@ -161,7 +162,7 @@ def test_one_detector_from_many_threads(detector):
     for t in threads:
         t.join()
     assert not errors
-    assert all(batch == expected and single == expected for batch, single in results.values())
+    assert all(result == expected for result in results.values())
 
 
 def test_texts_over_the_size_limit_are_a_clear_error():
@@ -186,7 +187,8 @@ def test_a_forked_child_scores_with_the_parents_detector(which, request):
     """Fork keeps the detector but none of its worker threads: the child must rebuild them, not hang."""
     detector = request.getfixturevalue(which)
     texts = ["kys", "I bought the pills, tonight's the night", "nice goal", "vaccines cause autism"]
-    expected = [r.to_json() for r in detector.score_batch(texts, threads=2)]  # the parent's pool now exists
+    batch = detector.score_batch(texts, threads=2)  # the parent's pool now exists
+    expected = [r.to_json() for r in batch + [detector.score(t) for t in texts]]
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_score_in_child, args=(detector, texts, send))
@@ -195,4 +197,4 @@ def test_a_forked_child_scores_with_the_parents_detector(which, request):
     reports = receive.recv()
     child.join(10)
     assert child.exitcode == 0
-    assert reports == expected + expected
+    assert reports == expected

@@ -182,8 +182,8 @@ pub struct ScoreArgs {
     #[arg(long, value_enum, default_value_t = OnError::Fail)]
     pub on_error: OnError,
 
-    /// Worker threads, and the ONNX Runtime sessions loaded for them (about 55 MB each; default: all
-    /// cores).
+    /// Worker threads (default: all cores), and the ONNX Runtime sessions loaded for them (at most 4,
+    /// about 55 MB each).
     #[arg(long)]
     pub threads: Option<usize>,
 

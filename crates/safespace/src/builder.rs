@@ -469,9 +469,10 @@ pub(crate) fn model_id(model: &LoadedModel) -> Option<String> {
     }
 }
 
-/// ONNX Runtime sessions to load: one per thread of the rayon pool the model is loaded in (windows
-/// run in parallel on it), at most 4. Each session holds its own fp32 copy of the weights (about
-/// 55 MB), so a detector built inside a one-thread pool (the CLI's `--threads 1`) loads one.
+/// ONNX Runtime sessions to load: one per thread of the rayon pool the model is first loaded in
+/// (batches of windows run in parallel on it), at most 4; later detectors share that model and its
+/// sessions. Each session costs about 55 MB of memory (42 MB of it the weights in fp32), so a detector
+/// built inside a one-thread pool (the CLI's `--threads 1`) loads one.
 #[cfg(feature = "model")]
 fn default_sessions() -> usize {
     rayon::current_num_threads().clamp(1, 4)

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use safespace::{Category, Detector, Engine, Error, ModelError, Tier};
+use safespace::{Category, CategoryScores, Detector, Engine, Error, ModelError, Report, Tier};
 use serde::Deserialize;
 
 fn model_dir() -> PathBuf {
@@ -174,19 +174,28 @@ fn batches_keep_order_and_match_single_scoring_within_float_rounding() {
     let batch = detector.score_batch(&texts);
     assert_eq!(batch.len(), texts.len());
     for (text, report) in texts.iter().zip(&batch) {
-        let single = detector.score(text);
-        assert_eq!(single.flagged, report.flagged, "{text}");
-        assert_eq!(single.evidence, report.evidence, "{text}");
-        let (a, b) = (
-            single.engine.model_scores.unwrap(),
-            report.engine.model_scores.unwrap(),
-        );
-        for category in Category::ALL {
-            // Padded batches change a score only through the order of float sums.
-            let gap = (a.get(category) - b.get(category)).abs();
-            assert!(gap <= 1e-4, "{text}: {a:?} vs {b:?}");
-        }
+        assert!(report.engine.model_scores.is_some(), "{text}");
+        assert_equal_up_to_float_rounding(text, &detector.score(text), report);
     }
+}
+
+/// `single` and `batched` (the same text scored alone and in a batch) agree: padded batches change
+/// the model's scores only through the order of float sums, and nothing else.
+fn assert_equal_up_to_float_rounding(text: &str, single: &Report, batched: &Report) {
+    let close = |a: &CategoryScores, b: &CategoryScores| {
+        Category::ALL
+            .iter()
+            .all(|&c| (a.get(c) - b.get(c)).abs() <= 1e-4)
+    };
+    assert!(close(&single.scores, &batched.scores), "{text}");
+    match (&single.engine.model_scores, &batched.engine.model_scores) {
+        (Some(a), Some(b)) => assert!(close(a, b), "{text}: {a:?} vs {b:?}"),
+        (a, b) => assert_eq!(a, b, "{text}"),
+    }
+    assert_eq!(single.flagged, batched.flagged, "{text}");
+    assert_eq!(single.evidence, batched.evidence, "{text}");
+    assert_eq!(single.action, batched.action, "{text}");
+    assert_eq!(single.engine.tiers, batched.engine.tiers, "{text}");
 }
 
 #[derive(Deserialize)]
@@ -254,6 +263,6 @@ fn the_cascade_sends_risky_text_to_the_model_and_answers_everyday_text_fast() {
         "vaccines cause autism",
     ];
     for (text, report) in texts.iter().zip(auto.score_batch(&texts)) {
-        assert_eq!(report, auto.score(text), "{text}");
+        assert_equal_up_to_float_rounding(text, &auto.score(text), &report);
     }
 }

@@ -7,10 +7,11 @@
 //! Texts longer than the model's window are split into overlapping, sentence-aware windows; a
 //! category's probability is the maximum over windows.
 //!
-//! Windows of similar length run together in padded batches (see [`window::batches`]), the batches in
-//! parallel on rayon. Padding is masked, so a text's score depends on the texts scored beside it only
-//! through float rounding (the order of sums in the matrix products; at most 1.2e-5 in probability
-//! over 2,048 posts): `score_batch` equals `score` within that.
+//! With ONNX Runtime, windows of similar length (from the texts of a batch, or from one long text) run
+//! together in padded batches (see [`window::batches`]); tract runs them one at a time. Batches run in
+//! parallel on rayon. Padding is masked, so a window's probabilities depend on the windows beside it
+//! only through float rounding (the order of sums in the matrix products; at most 1.1e-5 in a
+//! probability over 2,048 posts): `score_batch` equals `score` within that.
 
 #[cfg(not(any(feature = "onnxruntime", feature = "tract")))]
 compile_error!("feature `model` needs a backend: enable `onnxruntime` or `tract`");
@@ -144,6 +145,17 @@ impl Backend {
         )
     }
 
+    /// Whether a batch runs as one padded tensor (ONNX Runtime) rather than one sequence after
+    /// another (tract, whose plan is optimized for a batch of one).
+    fn runs_batches(&self) -> bool {
+        match self {
+            #[cfg(feature = "onnxruntime")]
+            Backend::OnnxRuntime(_) => true,
+            #[cfg(feature = "tract")]
+            Backend::Tract(_) => false,
+        }
+    }
+
     /// The model's outputs for a batch of token-id sequences, concatenated in order.
     fn run(&self, batch: &[&[i64]]) -> Result<Vec<f32>, ModelError> {
         match self {
@@ -164,7 +176,7 @@ impl Backend {
 pub(crate) struct LoadOptions<'a> {
     /// The ONNX Runtime library, when not found the usual way (ignored by tract).
     pub library: Option<&'a Path>,
-    /// How many windows may run at once (ONNX Runtime sessions; tract shares one plan).
+    /// How many batches of windows may run at once (ONNX Runtime sessions; tract shares one plan).
     pub sessions: usize,
 }
 
@@ -269,8 +281,27 @@ impl Model {
             .enumerate()
             .flat_map(|(index, windows)| windows.into_iter().map(move |w| (index, w)))
             .collect();
+        let mut out = vec![[0.0f32; 3]; texts.len()];
+        for (index, probabilities) in self.score_windows(&windows)? {
+            for (slot, p) in out[index].iter_mut().zip(probabilities) {
+                *slot = slot.max(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Calibrated probabilities of `(text index, window)` pairs, run in batches of similar length in
+    /// parallel; returned as `(text index, probabilities)`, in no particular order.
+    fn score_windows(
+        &self,
+        windows: &[(usize, Vec<i64>)],
+    ) -> Result<Vec<(usize, [f32; 3])>, ModelError> {
         let lengths: Vec<usize> = windows.iter().map(|(_, w)| w.len()).collect();
-        let parallel = rayon::current_num_threads();
+        // A backend that runs a batch one window after another spreads best with one per batch.
+        let parallel = match self.backend.runs_batches() {
+            true => rayon::current_num_threads(),
+            false => windows.len(),
+        };
         let scored: Vec<Vec<(usize, [f32; 3])>> = window::batches(&lengths, parallel)
             .par_iter()
             .map(|batch| {
@@ -283,13 +314,7 @@ impl Model {
                     .collect())
             })
             .collect::<Result<_, ModelError>>()?;
-        let mut out = vec![[0.0f32; 3]; texts.len()];
-        for (index, probabilities) in scored.into_iter().flatten() {
-            for (slot, p) in out[index].iter_mut().zip(probabilities) {
-                *slot = slot.max(p);
-            }
-        }
-        Ok(out)
+        Ok(scored.into_iter().flatten().collect())
     }
 
     /// The token ids of a text's windows, each wrapped in `[CLS]` ... `[SEP]`.

@@ -18,7 +18,7 @@ use ort::value::Tensor;
 
 use crate::ModelError;
 
-/// Sessions over one model; `Session::run` needs exclusive access, so windows scored in parallel take
+/// Sessions over one model; `Session::run` needs exclusive access, so batches scored in parallel take
 /// whichever session is free.
 pub(crate) struct OnnxRuntime {
     sessions: Vec<Mutex<Session>>,

@@ -37,25 +37,31 @@ pub(crate) fn windows(
 /// than one small matrix product each; long ones run a few at a time.
 const BATCH_TOKENS: usize = 512;
 
-/// Groups windows (given by their lengths) into batches of similar length: each batch's windows
-/// padded to its longest stay within [`BATCH_TOKENS`], and there are at least `parallel` batches
-/// when there are that many windows, so every thread gets work. Returns window indices per batch;
-/// every index appears once.
+/// Groups windows (given by their lengths) into batches of similar length, for `parallel` threads.
+/// Windows are taken shortest first; one joins the current batch while the batch padded to it holds
+/// at most [`BATCH_TOKENS`] tokens, at most twice its real tokens (padding is computed too), and at
+/// most `len / parallel` windows, so that there are at least `parallel` batches when there are that
+/// many windows. Returns window indices per batch; every index appears once.
 pub(crate) fn batches(lengths: &[usize], parallel: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_by_key(|&i| lengths[i]);
-    let most = lengths.len().div_ceil(parallel.max(1)).max(1);
-    let mut out: Vec<Vec<usize>> = Vec::new();
+    let most = (lengths.len() / parallel.max(1)).max(1);
+    let mut out: Vec<(Vec<usize>, usize)> = Vec::new(); // a batch and its real tokens
     for i in order {
+        let length = lengths[i];
         match out.last_mut() {
             // Sorted by length, so the window joining a batch is its longest.
-            Some(batch) if batch.len() < most && (batch.len() + 1) * lengths[i] <= BATCH_TOKENS => {
-                batch.push(i)
+            Some((batch, real))
+                if batch.len() < most
+                    && (batch.len() + 1) * length <= BATCH_TOKENS.min(2 * (*real + length)) =>
+            {
+                batch.push(i);
+                *real += length;
             }
-            _ => out.push(vec![i]),
+            _ => out.push((vec![i], length)),
         }
     }
-    out
+    out.into_iter().map(|(batch, _)| batch).collect()
 }
 
 #[cfg(test)]
@@ -89,7 +95,7 @@ mod tests {
 
     #[test]
     fn batches_group_similar_lengths_within_the_token_budget() {
-        let lengths = [20, 120, 18, 22, 125, 19, 21, 600];
+        let lengths = [20, 120, 18, 22, 125, 19, 21, 600, 2, 2];
         let batches = batches(&lengths, 1);
         let mut seen: Vec<usize> = batches.concat();
         seen.sort_unstable();
@@ -100,15 +106,18 @@ mod tests {
         );
         for batch in &batches {
             let longest = batch.iter().map(|&i| lengths[i]).max().unwrap();
+            let real: usize = batch.iter().map(|&i| lengths[i]).sum();
+            let padded = batch.len() * longest;
             assert!(
-                batch.len() == 1 || batch.len() * longest <= BATCH_TOKENS,
+                batch.len() == 1 || padded <= BATCH_TOKENS.min(2 * real),
                 "{batch:?}"
             );
         }
+        assert_eq!(batches[0], vec![8, 9], "the shortest run together");
         assert_eq!(
-            batches[0],
+            batches[1],
             vec![2, 5, 0, 6, 3],
-            "the short windows run together"
+            "then the next similar ones"
         );
         assert_eq!(
             batches.last().unwrap(),
@@ -119,8 +128,18 @@ mod tests {
 
     #[test]
     fn batches_leave_work_for_every_thread() {
-        assert_eq!(batches(&[10; 8], 2).len(), 2);
-        assert_eq!(batches(&[10; 3], 4).len(), 3);
+        for (windows, parallel) in [(8, 2), (5, 4), (3, 4), (9, 2), (1, 8)] {
+            let count = batches(&vec![10; windows], parallel).len();
+            assert!(
+                count >= parallel.min(windows),
+                "{windows} windows, {parallel} threads"
+            );
+        }
+        assert_eq!(
+            batches(&[10; 5], 5).len(),
+            5,
+            "one window each: what tract gets"
+        );
         assert!(batches(&[], 2).is_empty());
     }
 }
