@@ -128,8 +128,9 @@ def measure(path: Path, texts: Inputs) -> tuple[float, float, float, np.ndarray]
         start = time.perf_counter()
         fast.run(None, model_inputs(x))
         latencies.append((time.perf_counter() - start) * 1e3)
-    runtime_gap = max(np.abs(fast.run(None, model_inputs(x))[0] - run_tract(x)).max() for x in texts.parity)
-    fused_gap = max(np.abs(fast.run(None, model_inputs(x))[0] - plain.run(None, model_inputs(x))[0]).max() for x in texts.parity)
+    parity = [(x, fast.run(None, model_inputs(x))[0]) for x in texts.parity]
+    runtime_gap = max(np.abs(p - run_tract(x)).max() for x, p in parity)
+    fused_gap = max(np.abs(p - plain.run(None, model_inputs(x))[0]).max() for x, p in parity)
     scores = np.concatenate([fast.run(None, model_inputs(x))[0] for x in texts.validation_ids])
     return float(np.median(latencies)), runtime_gap, fused_gap, scores
 

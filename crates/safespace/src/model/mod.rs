@@ -145,14 +145,14 @@ impl Backend {
         )
     }
 
-    /// Whether a batch runs as one padded tensor (ONNX Runtime) rather than one sequence after
-    /// another (tract, whose plan is optimized for a batch of one).
-    fn runs_batches(&self) -> bool {
+    /// The most windows one run takes: ONNX Runtime runs a padded batch as one tensor; tract's plan
+    /// is optimized for a batch of one.
+    fn batch_limit(&self) -> usize {
         match self {
             #[cfg(feature = "onnxruntime")]
-            Backend::OnnxRuntime(_) => true,
+            Backend::OnnxRuntime(_) => usize::MAX,
             #[cfg(feature = "tract")]
-            Backend::Tract(_) => false,
+            Backend::Tract(_) => 1,
         }
     }
 
@@ -297,12 +297,9 @@ impl Model {
         windows: &[(usize, Vec<i64>)],
     ) -> Result<Vec<(usize, [f32; 3])>, ModelError> {
         let lengths: Vec<usize> = windows.iter().map(|(_, w)| w.len()).collect();
-        // A backend that runs a batch one window after another spreads best with one per batch.
-        let parallel = match self.backend.runs_batches() {
-            true => rayon::current_num_threads(),
-            false => windows.len(),
-        };
-        let scored: Vec<Vec<(usize, [f32; 3])>> = window::batches(&lengths, parallel)
+        let parallel = rayon::current_num_threads();
+        let batches = window::batches(&lengths, parallel, self.backend.batch_limit());
+        let scored: Vec<Vec<(usize, [f32; 3])>> = batches
             .par_iter()
             .map(|batch| {
                 let tokens: Vec<&[i64]> = batch.iter().map(|&i| &windows[i].1[..]).collect();

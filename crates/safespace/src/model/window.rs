@@ -37,15 +37,16 @@ pub(crate) fn windows(
 /// than one small matrix product each; long ones run a few at a time.
 const BATCH_TOKENS: usize = 512;
 
-/// Groups windows (given by their lengths) into batches of similar length, for `parallel` threads.
-/// Windows are taken shortest first; one joins the current batch while the batch padded to it holds
-/// at most [`BATCH_TOKENS`] tokens, at most twice its real tokens (padding is computed too), and at
-/// most `len / parallel` windows, so that there are at least `parallel` batches when there are that
-/// many windows. Returns window indices per batch; every index appears once.
-pub(crate) fn batches(lengths: &[usize], parallel: usize) -> Vec<Vec<usize>> {
+/// Groups windows (given by their lengths) into batches of similar length, for `parallel` threads
+/// and a backend that takes at most `limit` windows per run. Windows are taken shortest first; one
+/// joins the current batch while the batch padded to it holds at most [`BATCH_TOKENS`] tokens, at
+/// most twice its real tokens (padding is computed too), and at most `len / parallel` windows (so
+/// that there are at least `parallel` batches when there are that many windows) and `limit`.
+/// Returns window indices per batch; every index appears once.
+pub(crate) fn batches(lengths: &[usize], parallel: usize, limit: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_by_key(|&i| lengths[i]);
-    let most = (lengths.len() / parallel.max(1)).max(1);
+    let most = (lengths.len() / parallel.max(1)).clamp(1, limit.max(1));
     let mut out: Vec<(Vec<usize>, usize)> = Vec::new(); // a batch and its real tokens
     for i in order {
         let length = lengths[i];
@@ -96,7 +97,7 @@ mod tests {
     #[test]
     fn batches_group_similar_lengths_within_the_token_budget() {
         let lengths = [20, 120, 18, 22, 125, 19, 21, 600, 2, 2];
-        let batches = batches(&lengths, 1);
+        let batches = batches(&lengths, 1, usize::MAX);
         let mut seen: Vec<usize> = batches.concat();
         seen.sort_unstable();
         assert_eq!(
@@ -129,17 +130,17 @@ mod tests {
     #[test]
     fn batches_leave_work_for_every_thread() {
         for (windows, parallel) in [(8, 2), (5, 4), (3, 4), (9, 2), (1, 8)] {
-            let count = batches(&vec![10; windows], parallel).len();
+            let count = batches(&vec![10; windows], parallel, usize::MAX).len();
             assert!(
                 count >= parallel.min(windows),
                 "{windows} windows, {parallel} threads"
             );
         }
         assert_eq!(
-            batches(&[10; 5], 5).len(),
+            batches(&[10; 5], 2, 1).len(),
             5,
-            "one window each: what tract gets"
+            "one window each: what tract takes"
         );
-        assert!(batches(&[], 2).is_empty());
+        assert!(batches(&[], 2, usize::MAX).is_empty());
     }
 }
