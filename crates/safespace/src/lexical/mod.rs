@@ -155,13 +155,19 @@ pub fn lexical_features(text: &str) -> SparseVector {
     features(Normalizer::default().normalize(text).as_str())
 }
 
-/// The features of `text` taken as it is (already normalized).
+/// The features of `text` taken as it is (already normalized): `1 + ln(count)` per index, scaled to
+/// length 1.
 pub(crate) fn features(text: &str) -> SparseVector {
     counts::Counts::with(|counts| {
         ngrams::for_each_ngram(text, |_, _, bucket, _| counts.add(bucket));
-        let mut pairs = Vec::with_capacity(text.len().saturating_mul(2).min(1 << 12));
-        counts.drain(|index, count| pairs.push((index, count)));
-        from_counts(pairs)
+        let capacity = text.len().saturating_mul(2).min(1 << 12);
+        let (mut indices, mut weights) =
+            (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
+        counts.drain(|index, count| {
+            indices.push(index);
+            weights.push(log_count(count));
+        });
+        unit_length(indices, &weights)
     })
 }
 
@@ -193,16 +199,26 @@ pub fn lexical_ngrams(normalized: &NormalizedText) -> Vec<Ngram> {
     out
 }
 
-/// `1 + ln(count)` per index, scaled to length 1, from `(index, count)` pairs in ascending order of
-/// index without repeats.
-fn from_counts(counts: Vec<(u32, u32)>) -> SparseVector {
-    let (indices, weights): (Vec<u32>, Vec<f64>) = counts
-        .into_iter()
-        .map(|(index, count)| (index, 1.0 + f64::from(count).ln()))
-        .unzip();
+/// The vector of `weights` at `indices` (ascending, no repeats), scaled to length 1.
+fn unit_length(indices: Vec<u32>, weights: &[f64]) -> SparseVector {
     let norm = weights.iter().map(|w| w * w).sum::<f64>().sqrt();
     SparseVector {
         indices,
         values: weights.iter().map(|w| (w / norm) as f32).collect(),
+    }
+}
+
+/// `1 + ln(count)`, looked up for the small counts that almost every n-gram has (the same values:
+/// the table is computed with the same expression).
+fn log_count(count: u32) -> f64 {
+    const SMALL: usize = 64;
+    static TABLE: std::sync::OnceLock<[f64; SMALL]> = std::sync::OnceLock::new();
+    let log = |count: u32| 1.0 + f64::from(count).ln();
+    match usize::try_from(count) {
+        Ok(small) if small < SMALL => {
+            // Below SMALL: fits a u32.
+            TABLE.get_or_init(|| std::array::from_fn(|c| log(c as u32)))[small]
+        }
+        _ => log(count),
     }
 }

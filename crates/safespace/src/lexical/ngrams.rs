@@ -66,19 +66,33 @@ pub(super) fn for_each_ngram(
 
 /// Byte ranges of the maximal runs of alphanumeric characters ([`char::is_alphanumeric`]).
 pub(super) fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
-    let mut chars = text.char_indices().peekable();
+    let mut at = 0;
     std::iter::from_fn(move || {
-        let (start, _) = chars.find(|&(_, c)| c.is_alphanumeric())?;
-        let mut end = text.len();
-        while let Some(&(offset, c)) = chars.peek() {
-            if !c.is_alphanumeric() {
-                end = offset;
-                break;
-            }
-            chars.next();
-        }
+        let start = next_char_where(text, &mut at, char::is_alphanumeric)?;
+        let end = next_char_where(text, &mut at, |c| !c.is_alphanumeric()).unwrap_or(text.len());
         Some(start..end)
     })
+}
+
+/// The offset of the first character at or after `*at` that `wanted` accepts; `*at` moves past
+/// it. ASCII bytes are read without decoding.
+fn next_char_where(text: &str, at: &mut usize, wanted: impl Fn(char) -> bool) -> Option<usize> {
+    let bytes = text.as_bytes();
+    while *at < bytes.len() {
+        let offset = *at;
+        let ch = match bytes[offset] {
+            byte if byte.is_ascii() => char::from(byte),
+            _ => text[offset..]
+                .chars()
+                .next()
+                .expect("offset is on a char boundary"),
+        };
+        *at += ch.len_utf8();
+        if wanted(ch) {
+            return Some(offset);
+        }
+    }
+    None
 }
 
 /// The character n-grams of the word at `word`, padded with one space on each side, by start:
@@ -88,44 +102,86 @@ fn char_ngrams(
     word: Range<usize>,
     emit: &mut impl FnMut(NgramKind, usize, u32, Range<usize>),
 ) {
-    let prefix = Fnv1a::new().write(b"c:");
-    windows_from(text, &word, word.start, prefix.write(b" "), 1, emit);
-    for (offset, _) in text[word.clone()].char_indices() {
-        windows_from(text, &word, word.start + offset, prefix, 0, emit);
+    let bytes = &text.as_bytes()[word.clone()];
+    if bytes.is_ascii() {
+        // One byte per character: nothing to decode.
+        padded_windows(bytes, word.start, bytes.len(), |k| k..k + 1, emit);
+    } else {
+        let mut chars = RecentChars::new(&text[word.clone()]);
+        let len = text[word.clone()].chars().count();
+        padded_windows(bytes, word.start, len, |k| chars.range(k), emit);
     }
 }
 
-/// Emits the windows that start at byte `start` of the word (`elements` is 1 when they start with
-/// the opening space, already in `hash`), each `n` from the shortest to the longest that fits.
-fn windows_from(
-    text: &str,
-    word: &Range<usize>,
-    start: usize,
-    mut hash: Fnv1a,
-    mut elements: usize,
+/// The byte ranges of a word's characters, decoded forward on demand. Only the last few are kept:
+/// a window reaches back at most `CHAR_NGRAMS.1` characters, so memory stays constant however long
+/// the word.
+struct RecentChars<'a> {
+    word: &'a str,
+    ring: [Range<usize>; 8],
+    decoded: usize,
+    at: usize,
+}
+
+// The ring holds every character one window can reach back to.
+const _: () = assert!(LexicalFeatures::CHAR_NGRAMS.1 < 8);
+
+impl<'a> RecentChars<'a> {
+    fn new(word: &'a str) -> Self {
+        RecentChars {
+            word,
+            ring: Default::default(),
+            decoded: 0,
+            at: 0,
+        }
+    }
+
+    /// The byte range of character `k`, which is at most 8 behind the furthest one asked for.
+    fn range(&mut self, k: usize) -> Range<usize> {
+        while self.decoded <= k {
+            let ch = self.word[self.at..]
+                .chars()
+                .next()
+                .expect("k is within the word");
+            self.ring[self.decoded % 8] = self.at..self.at + ch.len_utf8();
+            self.at += ch.len_utf8();
+            self.decoded += 1;
+        }
+        self.ring[k % 8].clone()
+    }
+}
+
+/// Emits the windows over `[' ', char 0, …, char len-1, ' ']` of the word `bytes` (which starts at
+/// byte `base` of the text; `char_at(k)` is the byte range of its character `k`), by first element,
+/// each from the shortest to the longest `n` that fits. A window's range covers its characters
+/// (the padding spaces add nothing).
+fn padded_windows(
+    bytes: &[u8],
+    base: usize,
+    len: usize,
+    mut char_at: impl FnMut(usize) -> Range<usize>,
     emit: &mut impl FnMut(NgramKind, usize, u32, Range<usize>),
 ) {
     let (min_n, max_n) = LexicalFeatures::CHAR_NGRAMS;
-    let mut end = start;
-    for ch in text[start..word.end].chars() {
-        if elements == max_n {
-            return;
+    let prefix = Fnv1a::new().write(b"c:");
+    // Padded position p is a space at 0 and len + 1, else character p - 1. A window that starts at
+    // the closing space is one element long: none is emitted.
+    for first in 0..=len {
+        let start = base + char_at(first.saturating_sub(1)).start;
+        let mut hash = prefix;
+        let mut end = start;
+        for p in first..(first + max_n).min(len + 2) {
+            if p == 0 || p == len + 1 {
+                hash = hash.write(b" ");
+            } else {
+                let range = char_at(p - 1);
+                hash = hash.write(&bytes[range.clone()]);
+                end = base + range.end;
+            }
+            let n = p - first + 1;
+            if n >= min_n {
+                emit(NgramKind::Char, n, hash.bucket(), start..end);
+            }
         }
-        let next = end + ch.len_utf8();
-        hash = hash.write(&text.as_bytes()[end..next]);
-        end = next;
-        elements += 1;
-        if elements >= min_n {
-            emit(NgramKind::Char, elements, hash.bucket(), start..end);
-        }
-    }
-    // The word ended within reach: the window through the closing space.
-    if elements < max_n && elements + 1 >= min_n {
-        emit(
-            NgramKind::Char,
-            elements + 1,
-            hash.write(b" ").bucket(),
-            start..end,
-        );
     }
 }

@@ -7,6 +7,15 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
     Fnv1a::new().write(bytes).0
 }
 
+/// The features of `(index, count)` pairs in ascending order of index.
+fn from_counts(counts: Vec<(u32, u32)>) -> SparseVector {
+    let (indices, weights): (Vec<u32>, Vec<f64>) = counts
+        .into_iter()
+        .map(|(index, count)| (index, log_count(count)))
+        .unzip();
+    unit_length(indices, &weights)
+}
+
 fn sorted(counts: HashMap<u32, u32>) -> Vec<(u32, u32)> {
     let mut pairs: Vec<(u32, u32)> = counts.into_iter().collect();
     pairs.sort_unstable();
@@ -76,6 +85,8 @@ const TEXTS: &[&str] = &[
     "αβγ δ",
     "a1b2 33",
     "abcdefghijklmnopqrstuvwxyz",
+    "b ab abc abcd abcde abcdef ñ añ ñbc aéb abcdé é日本",
+    "ñaïveñaïveñaïveéabcdefgh日本語テキストß",
 ];
 
 #[test]
@@ -186,6 +197,13 @@ fn text_without_words_gives_the_empty_vector() {
         serde_json::to_string(&SparseVector::default()).unwrap(),
         r#"{"indices":[],"values":[]}"#
     );
+}
+
+#[test]
+fn the_looked_up_logarithms_are_the_computed_ones() {
+    for count in (0..300).chain([u32::MAX]) {
+        assert_eq!(log_count(count), 1.0 + f64::from(count).ln(), "{count}");
+    }
 }
 
 #[test]

@@ -33,20 +33,25 @@ const MIN_NOT_EXAMPLES: usize = 1;
 impl RuleEngine {
     /// Indices of the rules with a hit in `text` (normalized).
     fn rules_hit(&self, text: &str) -> BTreeSet<usize> {
-        self.hits(text).0.iter().map(|hit| hit.rule).collect()
+        self.hits(text, &self.scan(text))
+            .0
+            .iter()
+            .map(|hit| hit.rule)
+            .collect()
     }
 
     /// Indices of the contexts that apply to some rule match in `text` (normalized), plus the
     /// contexts of scope `model` that stand in it.
     fn contexts_applied(&self, text: &str) -> BTreeSet<usize> {
+        let scan = self.scan(text);
         let applied = self
-            .matches_in_context(text)
+            .matches_in_context(text, &scan)
             .map(|(matches, _)| matches)
             .unwrap_or_default()
             .into_iter()
             .flat_map(|(_, _, contexts)| contexts);
         let model_scope = self
-            .model_contexts_in(text, None)
+            .model_contexts_in(text, &scan, None)
             .into_iter()
             .filter(|&i| self.contexts[i].scope == Scope::Model);
         applied.chain(model_scope).collect()

@@ -6,7 +6,7 @@
 //!
 //! Scoring a text:
 //! 1. every rule's patterns are matched against the normalized text (one [`RegexSet`] pass picks the
-//!    rules that match at all);
+//!    rules that match at all, and the contexts that lower a learned tier's score wherever they are);
 //! 2. each match becomes a [`Hit`] per label, and the context modifiers around it (negation before it,
 //!    "years ago" in its sentence, a third-person subject, quotation marks, an idiom overlapping it, ...)
 //!    multiply its weight per category and may cap its severity;
@@ -31,7 +31,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexSet, RegexSetBuilder, SetMatches};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -188,7 +188,8 @@ pub(crate) struct Hit {
 #[derive(Debug)]
 pub(crate) struct RuleEngine {
     rules: Vec<Rule>,
-    rule_set: RegexSet,
+    /// Every rule, then every context in `model_contexts`: what one pass over each text looks for.
+    scan_set: RegexSet,
     contexts: Vec<Context>,
     /// Contexts matched only in sentences that hold evidence, in the order of `local_set`.
     local_contexts: Vec<usize>,
@@ -196,9 +197,8 @@ pub(crate) struct RuleEngine {
     /// Contexts whose scope is the whole text, in the order of `text_set`.
     text_contexts: Vec<usize>,
     text_set: RegexSet,
-    /// Contexts that also lower model probabilities, in the order of `model_set`.
+    /// Contexts that also lower model probabilities, in their order in `scan_set` after the rules.
     model_contexts: Vec<usize>,
-    model_set: RegexSet,
     user_files: usize,
 }
 
@@ -251,7 +251,6 @@ impl RuleEngine {
         }
         rules.retain(|r| !disabled.contains(&r.id));
         contexts.retain(|c| !disabled.contains(&c.id));
-        let rule_set = regex_set(rules.iter().map(|r| r.regex.as_str()))?;
         let with_scope = |text_wide: bool| -> Vec<usize> {
             (0..contexts.len())
                 .filter(|&i| contexts[i].regex.is_some())
@@ -271,17 +270,22 @@ impl RuleEngine {
         let model_contexts: Vec<usize> = (0..contexts.len())
             .filter(|&i| contexts[i].damps_model && contexts[i].regex.is_some())
             .collect();
-        let model_set = set_of(&model_contexts)?;
+        let scan_set = regex_set(
+            rules.iter().map(|r| r.regex.as_str()).chain(
+                model_contexts
+                    .iter()
+                    .filter_map(|&i| contexts[i].regex.as_ref().map(Regex::as_str)),
+            ),
+        )?;
         Ok(RuleEngine {
             rules,
-            rule_set,
+            scan_set,
             contexts,
             local_contexts,
             local_set,
             text_contexts,
             text_set,
             model_contexts,
-            model_set,
             user_files: extra.len(),
         })
     }
@@ -312,15 +316,23 @@ impl RuleEngine {
     /// What the rules find in a normalized text, with how much the contexts in it lower a learned
     /// tier's probability (every engine fuses one: the model or the lexical tier).
     pub(crate) fn find(&self, text: &str) -> RuleOutcome<'_> {
-        let (hits, segments) = self.hits(text);
-        let learned = self.learned_context(text, &hits, segments.as_ref());
+        let scan = self.scan(text);
+        let (hits, segments) = self.hits(text, &scan);
+        let learned = self.learned_context(text, &scan, &hits, segments.as_ref());
         RuleOutcome::new(self, &hits, learned)
     }
 
-    /// Matches every rule against a normalized text and applies context modifiers. Hits come in text
-    /// order: by start, end and rule. The sentence segments come along when a rule matched.
-    fn hits(&self, text: &str) -> (Vec<Hit>, Option<Segments>) {
-        let Some((matches, segments)) = self.matches_in_context(text) else {
+    /// The one pass over a normalized text: which rules match, and which contexts that lower a
+    /// learned tier occur (before their `unless` exceptions).
+    fn scan(&self, text: &str) -> SetMatches {
+        self.scan_set.matches(text)
+    }
+
+    /// Matches every rule that `scan` found against a normalized text and applies context modifiers.
+    /// Hits come in text order: by start, end and rule. The sentence segments come along when a rule
+    /// matched.
+    fn hits(&self, text: &str, scan: &SetMatches) -> (Vec<Hit>, Option<Segments>) {
+        let Some((matches, segments)) = self.matches_in_context(text, scan) else {
             return (Vec::new(), None);
         };
         let mut hits = Vec::with_capacity(matches.len());
@@ -333,15 +345,16 @@ impl RuleEngine {
 
     /// Every rule match in text order (rule index, byte range) with the indices of the contexts that
     /// apply to it, before weights: a context that removes the evidence is listed too. `None` when no
-    /// rule matches.
-    fn matches_in_context(&self, text: &str) -> Option<(Vec<RuleMatch>, Segments)> {
-        let matched_rules = self.rule_set.matches(text);
-        if !matched_rules.matched_any() {
-            return None;
-        }
+    /// rule matches (`scan` is the text's).
+    fn matches_in_context(
+        &self,
+        text: &str,
+        scan: &SetMatches,
+    ) -> Option<(Vec<RuleMatch>, Segments)> {
+        let mut matched_rules = scan.iter().take_while(|&i| i < self.rules.len()).peekable();
+        matched_rules.peek()?;
         let segments = Segments::new(text);
         let mut matches: Vec<(usize, Range<usize>)> = matched_rules
-            .iter()
             .flat_map(|r| {
                 self.rules[r]
                     .regex
@@ -491,11 +504,12 @@ impl RuleEngine {
     fn learned_context(
         &self,
         text: &str,
+        scan: &SetMatches,
         hits: &[Hit],
         segments: Option<&Segments>,
     ) -> LearnedContext {
         let mut per_kind: Vec<(ContextKind, [f32; 3])> = Vec::new();
-        for context in self.model_contexts_in(text, segments) {
+        for context in self.model_contexts_in(text, scan, segments) {
             let context = &self.contexts[context];
             let factors = Category::ALL.map(|c| context.effect.factor(c).min(1.0));
             match per_kind.iter_mut().find(|(kind, _)| *kind == context.kind) {
@@ -540,11 +554,21 @@ impl RuleEngine {
         learned
     }
 
-    /// Indices of the contexts marked `model = true` that stand in `text`: found anywhere in it, and
-    /// not cancelled by their `unless` patterns. `segments` are the text's, when already built.
-    fn model_contexts_in(&self, text: &str, segments: Option<&Segments>) -> Vec<usize> {
-        let found = self.model_set.matches(text);
-        if !found.matched_any() {
+    /// Indices of the contexts marked `model = true` that stand in `text`: found anywhere in it (by
+    /// `scan`, the text's), and not cancelled by their `unless` patterns. `segments` are the text's,
+    /// when already built.
+    fn model_contexts_in(
+        &self,
+        text: &str,
+        scan: &SetMatches,
+        segments: Option<&Segments>,
+    ) -> Vec<usize> {
+        let mut found = scan
+            .iter()
+            .skip_while(|&i| i < self.rules.len())
+            .map(|i| self.model_contexts[i - self.rules.len()])
+            .peekable();
+        if found.peek().is_none() {
             return Vec::new();
         }
         let built;
@@ -556,9 +580,7 @@ impl RuleEngine {
             }
         };
         found
-            .into_iter()
-            .filter_map(|set_index| {
-                let index = self.model_contexts[set_index];
+            .filter_map(|index| {
                 let context = &self.contexts[index];
                 let regex = context.regex.as_ref()?;
                 let mut exceptions = Exceptions::new(context, text, segments);
@@ -714,7 +736,8 @@ mod tests {
         assert_eq!(damping("i am done. you are pathetic"), [1.0; 3]);
         assert_eq!(damping("what a pathetic loser"), [1.0; 3]);
         // And it never touches rule evidence.
-        let (hits, _) = engine.hits("i think i am a worthless idiot");
+        let text = "i think i am a worthless idiot";
+        let (hits, _) = engine.hits(text, &engine.scan(text));
         assert!(!hits.is_empty());
         assert!(hits
             .iter()
@@ -740,7 +763,8 @@ mod tests {
         // Looking for it once per match would read the megabyte once per "i".
         let engine = engine();
         let harassment = |text: &str| {
-            engine.learned_context(text, &[], None).damping[Category::Harassment.index()]
+            let scan = engine.scan(text);
+            engine.learned_context(text, &scan, &[], None).damping[Category::Harassment.index()]
         };
         assert_eq!(
             harassment(&format!("{}you", "i am sad. ".repeat(100_000))),
