@@ -20,10 +20,16 @@ or less and every context they mark keeps lowering; a context kind's own weight 
 context kind gets a weight of its own only where it occurs in at least --min-kind texts of the
 category, else it acts through the damping alone. Then it picks the ceiling on a grid: the largest
 whose fused false-positive rate on pooled validation stays at or under --max-fpr at the
-`peer_support` threshold and that flags none of the functional suite's cases negative for the
-category by the combiner alone there (`crates/safespace/tests/functional.rs` holds the engines to
-the rules' result). Lower thresholds (`strict`) let the tier flag more, at the cost of some of the
-suite's hard negatives: the grid records how many under any preset.
+`peer_support` threshold and whose combiner alone flags there at most --max-suite-fpr of the
+functional suite's cases negative for the category (its hard negatives: recovery, negation,
+idiom, true health advice). Self-harm gets 1 %: a flag shows crisis resources and a miss costs the
+most, and without any budget (the suite's rules were written against it) the model never flags
+self-harm alone, leaving the default engine at the rules' recall (0.33 on pooled validation).
+Harassment and misinformation get none: a flag holds or warns a post, and out of source the
+model's misinformation score ranks at 0.73 ROC-AUC (leave-one-source-out), not enough to act
+alone on.
+Lower thresholds (`strict`) let the tier flag more, at the cost of more of the suite's hard
+negatives: the grid records how many under any preset.
 Every figure it prints for pooled validation is out of fold (5 folds: each fifth scored by a combiner
 fitted on the rest), beside the rules alone, the tier alone and the hand-set fusion it replaces
 (`max(rules, weight × p × d)`), and the functional suite per category at `peer_support`. The weights
@@ -119,6 +125,8 @@ def main() -> None:
     parser.add_argument("--lexical", type=Path, default=Path("models/safespace-lexical"))
     parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
     parser.add_argument("--max-fpr", type=float, default=0.03, help="the fused false-positive rate a ceiling may reach")
+    parser.add_argument("--max-suite-fpr", nargs="*", default=["self_harm=0.01"], metavar="CATEGORY=SHARE",
+                        help="per category, the share of the functional suite's negatives that the combiner alone may flag at peer_support (others: 0)")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 pull on the weights (in texts' worth of log-loss)")
     parser.add_argument("--min-kind", type=int, default=20, help="texts a context kind needs for a weight of its own")
     parser.add_argument("--seed", type=int, default=7)
@@ -137,7 +145,9 @@ def main() -> None:
     hand = np.array(TIERS[args.tier]["hand_weights"])
 
     combiner = {"tier": args.tier, "categories": {}}
-    report = {"tier": args.tier, "texts": len(val), "max_fpr": args.max_fpr, "l2": args.l2, "min_kind": args.min_kind,
+    max_suite_fpr = {c: 0.0 for c in CATEGORIES} | {c: float(v) for c, v in (item.split("=") for item in args.max_suite_fpr)}
+    report = {"tier": args.tier, "texts": len(val), "max_fpr": args.max_fpr, "max_suite_fpr": max_suite_fpr,
+              "l2": args.l2, "min_kind": args.min_kind,
               "thresholds": dict(zip(CATEGORIES, peer_support.tolist())), "categories": {}}
     for c, name in enumerate(CATEGORIES):
         rows = np.flatnonzero(known[val, c] > 0)
@@ -171,7 +181,8 @@ def main() -> None:
             grid.append({"ceiling": float(ceiling), **rates(flagged, y),
                          "suite_false_positives": suite_false_positives(ceiling, ["peer_support"]),
                          "suite_false_positives_any_preset": suite_false_positives(ceiling, PRESETS)})
-        within = [g for g in grid if g["false_positive_rate"] <= args.max_fpr and g["suite_false_positives"] == 0]
+        suite_budget = int(max_suite_fpr[name] * suite_negative.sum())
+        within = [g for g in grid if g["false_positive_rate"] <= args.max_fpr and g["suite_false_positives"] <= suite_budget]
         if not within:
             print(f"  warning: no ceiling meets the bounds; {name} takes the lowest, {grid[0]['ceiling']}")
             within = grid[:1]
@@ -197,6 +208,7 @@ def main() -> None:
         }
         suite_y = np.array([case[name] == 1 for case in cases])
         measured = {"n": int(len(rows)), "positives": int(y.sum()), "kind_counts": dict(sorted(counts.items())),
+                    "suite_negatives": int(suite_negative.sum()), "suite_budget": suite_budget,
                     "grid": grid, "pooled_validation": {}, "functional_suite": {}}
         for label, score in scorers.items():
             measured["pooled_validation"][label] = {"roc_auc": round(float(roc_auc_score(y, score)), 4), **rates(score >= t, y)}
@@ -211,7 +223,7 @@ def main() -> None:
         for g in grid:
             print(f"  ceiling {g['ceiling']:.2f}: recall {g['recall']:.4f}  FPR {g['false_positive_rate']:.4f}  "
                   f"suite false positives {g['suite_false_positives']} (any preset {g['suite_false_positives_any_preset']})")
-        print(f"  chosen ceiling {ceiling}")
+        print(f"  chosen ceiling {ceiling} (suite budget {suite_budget} of {int(suite_negative.sum())} negatives)")
         for label, m in measured["pooled_validation"].items():
             s = measured["functional_suite"].get(label)
             suite_cell = f"; suite {s['correct']}/{s['cases']} (false positives {s['false_positives']}, missed {s['missed']})" if s else ""

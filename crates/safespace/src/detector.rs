@@ -194,7 +194,7 @@ impl Detector {
         let scored = self.limit.cut(text);
         let normalized = self.normalizer.normalize(scored);
         let fast = self.fast_stage(&normalized);
-        let model = if self.model_reads(&fast) {
+        let model = if self.model_reads(&normalized, &fast) {
             predict(&self.model, &[scored]).map(|m| m.map(|all| all[0]))
         } else {
             None
@@ -224,7 +224,7 @@ impl Detector {
             .collect();
         let fast: Vec<FastStage> = normalized.par_iter().map(|n| self.fast_stage(n)).collect();
         let read: Vec<usize> = (0..texts.len())
-            .filter(|&i| self.model_reads(&fast[i]))
+            .filter(|&i| self.model_reads(&normalized[i], &fast[i]))
             .collect();
         let chosen: Vec<&str> = read.iter().map(|&i| texts[i]).collect();
         let mut model: Vec<Option<Result<[f32; 3], ModelError>>> = vec![None; texts.len()];
@@ -258,18 +258,22 @@ impl Detector {
         }
     }
 
-    /// Whether the model reads a text: every text under `Full`, the screened-in ones under `Auto`,
+    /// Whether the model reads a text: every text under `Full`, the screened-in ones under `Auto`
+    /// (never a blank one: a screen may lie below the lexical tier's score of no words at all),
     /// none under `Fast` or when no model is loaded.
-    fn model_reads(&self, fast: &FastStage) -> bool {
+    fn model_reads(&self, normalized: &NormalizedText, fast: &FastStage) -> bool {
         self.uses_model()
             && match self.engine {
                 Engine::Full => true,
                 Engine::Fast => false,
-                Engine::Auto => screened_in(
-                    &fast.rules,
-                    fast.lexical.as_ref().map(LexicalRun::probabilities),
-                    &self.policy,
-                ),
+                Engine::Auto => {
+                    !normalized.as_str().trim().is_empty()
+                        && screened_in(
+                            &fast.rules,
+                            fast.lexical.as_ref().map(LexicalRun::probabilities),
+                            &self.policy,
+                        )
+                }
             }
     }
 

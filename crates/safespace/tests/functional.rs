@@ -140,11 +140,13 @@ fn per_tag_accuracy_meets_floors() {
     }
 }
 
-/// The bar for the engines on this suite: the full engine (model + rules) has a macro-F1 at least that
-/// of the fast engine (rules + lexical tier; the model may only add what they miss, and context must
-/// hold it back on the hard negatives), and the cascade flags exactly what the full engine flags.
+/// The bar for the engines on this suite. Per category, the full engine (model + rules) misses no
+/// more than the fast engine (rules + lexical tier) and flags at most the fusion budget of the
+/// category's hard negatives beyond it: 1 % of them for self-harm, none for the others (the ceiling
+/// rule of `models/training/fusion.py`; the rules get every case here, so whatever the model adds on
+/// this suite is a false positive). The cascade flags exactly what the full engine flags.
 #[test]
-fn the_full_engine_is_no_worse_than_the_fast_one_and_the_cascade_equals_it() {
+fn the_full_engine_stays_within_the_fusion_budget_and_the_cascade_equals_it() {
     let cases = load();
     let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
     let engine = |engine: Engine| {
@@ -160,22 +162,31 @@ fn the_full_engine_is_no_worse_than_the_fast_one_and_the_cascade_equals_it() {
         engine(Engine::Full),
         engine(Engine::Auto),
     );
-    let macro_f1 = |reports: &[Report]| {
-        Category::ALL
-            .map(|c| precision_recall_f1(&cases, reports, c).2)
-            .iter()
-            .sum::<f64>()
-            / 3.0
-    };
-    let (fast_f1, full_f1) = (macro_f1(&fast), macro_f1(&full));
-    println!("macro-F1: fast {fast_f1:.4}, full {full_f1:.4}");
-    assert!(full_f1 >= fast_f1, "full {full_f1:.4} < fast {fast_f1:.4}");
+    for category in Category::ALL {
+        let (_, fast_fp, fast_fn) = confusion(&cases, &fast, category);
+        let (_, full_fp, full_fn) = confusion(&cases, &full, category);
+        let negatives = cases.iter().filter(|c| !c.expected(category)).count();
+        let budget = match category {
+            Category::SelfHarm => negatives / 100,
+            _ => 0,
+        };
+        println!("{category}: false positives fast {fast_fp}, full {full_fp} (budget {budget}); missed fast {fast_fn}, full {full_fn}");
+        assert!(
+            full_fn <= fast_fn,
+            "{category}: full misses {full_fn} > fast {fast_fn}"
+        );
+        assert!(
+            full_fp <= fast_fp + budget,
+            "{category}: full flags {full_fp} negatives, fast {fast_fp}, budget {budget}"
+        );
+    }
     for ((case, full), auto) in cases.iter().zip(&full).zip(&auto) {
         assert_eq!(full.flagged, auto.flagged, "{}", case.text);
     }
 }
 
-fn precision_recall_f1(cases: &[Case], reports: &[Report], category: Category) -> (f64, f64, f64) {
+/// True positives, false positives and misses of `category`.
+fn confusion(cases: &[Case], reports: &[Report], category: Category) -> (usize, usize, usize) {
     let (mut tp, mut fp, mut fn_) = (0, 0, 0);
     for (case, report) in cases.iter().zip(reports) {
         match (case.expected(category), report.is_flagged(category)) {
@@ -185,6 +196,11 @@ fn precision_recall_f1(cases: &[Case], reports: &[Report], category: Category) -
             (false, false) => {}
         }
     }
+    (tp, fp, fn_)
+}
+
+fn precision_recall_f1(cases: &[Case], reports: &[Report], category: Category) -> (f64, f64, f64) {
+    let (tp, fp, fn_) = confusion(cases, reports, category);
     let precision = tp as f64 / (tp + fp).max(1) as f64;
     let recall = tp as f64 / (tp + fn_).max(1) as f64;
     let f1 = 2.0 * precision * recall / (precision + recall).max(f64::EPSILON);
