@@ -114,9 +114,33 @@ def v1_draws(train_idx, y, known, draws: int, seed):
     rng = np.random.default_rng(seed)
     passes = -(-draws // max(1, len(train_idx)))
     order = np.concatenate([rng.permutation(train_idx) for _ in range(passes)])[:draws]
-    pos = (y * known)[train_idx].sum(0)
-    neg = ((1 - y) * known)[train_idx].sum(0)
-    return order, np.clip(neg / np.maximum(pos, 1), 0.5, 5.0)
+    return order, class_balanced(train_idx, y, known)
+
+
+def class_balanced(rows, y, known) -> np.ndarray:
+    """Per category, the positive weight that balances the known negatives of `rows` (repeats
+    count), within [0.5, 5]."""
+    pos = (y * known)[rows].sum(0)
+    neg = ((1 - y) * known)[rows].sum(0)
+    return np.clip(neg / np.maximum(pos, 1), 0.5, 5.0)
+
+
+# Changes to the v2 recipe that `loso --variant` measures (the v2 column only; the references are the
+# main run's).
+VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight")
+
+
+def variant_labels(table, y, known, variant: str):
+    """The v2 labels under `variant`: with "harassment-negatives", the public harassment sources'
+    unknown misinformation labels become 0."""
+    if variant != "harassment-negatives":
+        return y, known
+    m = CATEGORIES.index("misinformation")
+    public_harassment = (datasets_module.main_category(table) == "harassment") & (table["source"].to_numpy() != "team")
+    fill = public_harassment & (known[:, m] == 0)
+    y, known = y.copy(), known.copy()
+    y[fill, m], known[fill, m] = 0, 1
+    return y, known
 
 
 def v2_draws(table, train_idx, draws: int, seed):
@@ -145,7 +169,8 @@ def loso(args) -> None:
     """Leave-one-source-out: for each category and each of its sources, train the v2 recipe and the v1
     recipe without that source (the cheap configuration of top_layer.py for both) and test on all of
     it; alt-profanity-check scores the harassment sources beside them. Writes loso-<reading>.json to
-    --cache and prints the table."""
+    --cache and prints the table. With --variant, only the v2 recipe so changed trains, into
+    loso-<reading>-<variant>.json."""
     torch.set_num_threads(args.threads)
     table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
     tokenizer, bert = encoder.load_encoder()
@@ -159,7 +184,8 @@ def loso(args) -> None:
     train_split = table["split"].to_numpy() == "train"
     train_rows = train_split & known.any(1)
     v1_train = np.intersect1d(v1_rows(excluded, args.seed), np.flatnonzero(train_split & test_known.any(1)))
-    out_path = args.cache / f"loso-{args.offensive}.json"
+    y2, known2 = variant_labels(table, y, known, args.variant)
+    out_path = args.cache / f"loso-{args.offensive}{'-' + args.variant if args.variant else ''}.json"
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     v1_models = {}
     for category in args.categories:
@@ -170,8 +196,16 @@ def loso(args) -> None:
                 continue
             rows, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
             print(f"{name}: training without it", flush=True)
-            v2 = top_layer.train_top(bert, states, masks, y, known, v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, args.seed), args.seed)
+            draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, args.seed)
+            pos_weight = class_balanced(draws, y2, known2) if args.variant == "pos-weight" else None
+            v2 = top_layer.train_top(bert, states, masks, y2, known2, draws, args.seed, pos_weight=pos_weight,
+                                     per_category=args.variant == "per-category-loss")
             entry = {"v2": test_block(test_scores(v2, bert, tokenizer, states, masks, rows, texts, c), labels_)}
+            if args.variant:
+                results[name] = entry
+                print(f"  {name}: {entry}", flush=True)
+                out_path.write_text(json.dumps(results, indent=2) + "\n")
+                continue
             v1_key = source if source in V1_SOURCES else "all"
             if v1_key not in v1_models:
                 draws, pos_weight = v1_draws(v1_train[sources[v1_train] != source], y, known_v1, args.draws, args.seed)
@@ -286,6 +320,7 @@ def main() -> None:
                         help="reading of Davidson's and HateXplain's 'offensive' class")
     parser.add_argument("--draws", type=int, default=10_000, help="loso: training rows drawn per model")
     parser.add_argument("--categories", nargs="+", choices=CATEGORIES, default=list(CATEGORIES), help="loso: the categories to run")
+    parser.add_argument("--variant", choices=VARIANTS, default="", help="loso: train only the v2 recipe with this change")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()

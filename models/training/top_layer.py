@@ -122,10 +122,12 @@ def _batch(states, masks, idx):
     return torch.tensor(np.asarray(states[idx, :length], dtype=np.float32)), torch.tensor(masks[idx, :length])
 
 
-def train_top(bert, states, masks, y, known, draws, seed, row_weight=None, pos_weight=None, log=print) -> TopModel:
+def train_top(bert, states, masks, y, known, draws, seed, row_weight=None, pos_weight=None, per_category=False, log=print) -> TopModel:
     """One pass over `draws` (row indices, in order, repeats allowed) in batches of 32, masked binary
     cross-entropy (a row teaches only the categories it knows), optionally weighted per row and per
-    positive class."""
+    positive class. The loss of a batch is the mean over its known labels, or with `per_category`
+    the mean over categories of each category's mean (so labels of one category do not dilute
+    another's)."""
     seed_everything(seed)
     model = TopModel(copy.deepcopy(bert.encoder.layer[frozen_layers(bert)]))
     optimizer = torch.optim.AdamW(
@@ -141,7 +143,12 @@ def train_top(bert, states, masks, y, known, draws, seed, row_weight=None, pos_w
         logits = model(*_batch(states, masks, idx))
         loss_each = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(y[idx]), pos_weight=pos_weight, reduction="none")
         weight = torch.tensor(known[idx] * row_weight[idx][:, None])
-        loss = (loss_each * weight).sum() / weight.sum().clamp(min=1.0)
+        if per_category:
+            present = (weight.sum(0) > 0).float()
+            per_c = (loss_each * weight).sum(0) / weight.sum(0).clamp(min=1.0)
+            loss = (per_c * present).sum() / present.sum().clamp(min=1.0)
+        else:
+            loss = (loss_each * weight).sum() / weight.sum().clamp(min=1.0)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
