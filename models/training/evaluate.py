@@ -201,20 +201,16 @@ def loso(args) -> None:
             v2 = top_layer.train_top(bert, states, masks, y2, known2, draws, args.seed, pos_weight=pos_weight,
                                      per_category=args.variant == "per-category-loss")
             entry = {"v2": test_block(test_scores(v2, bert, tokenizer, states, masks, rows, texts, c), labels_)}
-            if args.variant:
-                results[name] = entry
-                print(f"  {name}: {entry}", flush=True)
-                out_path.write_text(json.dumps(results, indent=2) + "\n")
-                continue
-            v1_key = source if source in V1_SOURCES else "all"
-            if v1_key not in v1_models:
-                draws, pos_weight = v1_draws(v1_train[sources[v1_train] != source], y, known_v1, args.draws, args.seed)
-                v1_models[v1_key] = top_layer.train_top(bert, states, masks, y, known_v1, draws, args.seed, weight_v1, pos_weight)
-            entry["v1"] = test_block(test_scores(v1_models[v1_key], bert, tokenizer, states, masks, rows, texts, c), labels_)
-            if category == "harassment":
-                from profanity_check import predict_prob
+            if not args.variant:
+                v1_key = source if source in V1_SOURCES else "all"
+                if v1_key not in v1_models:
+                    v1_order, v1_pos_weight = v1_draws(v1_train[sources[v1_train] != source], y, known_v1, args.draws, args.seed)
+                    v1_models[v1_key] = top_layer.train_top(bert, states, masks, y, known_v1, v1_order, args.seed, weight_v1, v1_pos_weight)
+                entry["v1"] = test_block(test_scores(v1_models[v1_key], bert, tokenizer, states, masks, rows, texts, c), labels_)
+                if category == "harassment":
+                    from profanity_check import predict_prob
 
-                entry["alt-profanity-check"] = test_block(predict_prob(texts), labels_)
+                    entry["alt-profanity-check"] = test_block(predict_prob(texts), labels_)
             results[name] = entry
             print(f"  {name}: {entry}", flush=True)
             out_path.write_text(json.dumps(results, indent=2) + "\n")

@@ -21,8 +21,8 @@ context kind gets a weight of its own only where it occurs in at least --min-kin
 category, else it acts through the damping alone. Then it picks the ceiling on a grid: the largest
 whose fused false-positive rate on pooled validation stays at or under --max-fpr at the
 `peer_support` threshold and whose combiner alone flags there at most --max-suite-fpr of the
-functional suite's cases negative for the category (its hard negatives: recovery, negation,
-idiom, true health advice). Self-harm gets 1 %: a flag shows crisis resources and a miss costs the
+functional suite's cases not labelled with the category (its hard negatives: recovery, negation,
+idiom, true health advice; and the other categories' positives). Self-harm gets 1 %: a flag shows crisis resources and a miss costs the
 most, and without any budget (the suite's rules were written against it) the model never flags
 self-harm alone, leaving the default engine at the rules' recall (0.33 on pooled validation).
 Harassment and misinformation get none: a flag holds or warns a post, and out of source the

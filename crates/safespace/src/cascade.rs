@@ -51,12 +51,20 @@ fn screen(policy: &Policy, category: Category) -> Option<f32> {
     SCREEN[row][category.index()].or(Some(0.0))
 }
 
-/// Whether the model should read a text the fast engine found `rules` and `lexical` in.
-pub(crate) fn screened_in(rules: &RuleOutcome, lexical: Option<[f32; 3]>, policy: &Policy) -> bool {
-    rules.category_scores.iter().any(|&score| score > 0.0)
-        || Category::ALL
-            .into_iter()
-            .any(|c| screen(policy, c).is_some_and(|s| lexical.is_none_or(|p| p[c.index()] >= s)))
+/// Whether the model should read `text` (normalized), in which the fast engine found `rules` and
+/// `lexical`. Never a text of white space alone: a screen may lie below the lexical tier's score
+/// of an empty text (0.072 for self-harm), and there is nothing for the model to read.
+pub(crate) fn screened_in(
+    text: &str,
+    rules: &RuleOutcome,
+    lexical: Option<[f32; 3]>,
+    policy: &Policy,
+) -> bool {
+    !text.trim().is_empty()
+        && (rules.category_scores.iter().any(|&score| score > 0.0)
+            || Category::ALL.into_iter().any(|c| {
+                screen(policy, c).is_some_and(|s| lexical.is_none_or(|p| p[c.index()] >= s))
+            }))
 }
 
 #[cfg(test)]

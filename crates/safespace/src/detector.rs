@@ -258,22 +258,19 @@ impl Detector {
         }
     }
 
-    /// Whether the model reads a text: every text under `Full`, the screened-in ones under `Auto`
-    /// (never a blank one: a screen may lie below the lexical tier's score of no words at all),
+    /// Whether the model reads a text: every text under `Full`, the screened-in ones under `Auto`,
     /// none under `Fast` or when no model is loaded.
     fn model_reads(&self, normalized: &NormalizedText, fast: &FastStage) -> bool {
         self.uses_model()
             && match self.engine {
                 Engine::Full => true,
                 Engine::Fast => false,
-                Engine::Auto => {
-                    !normalized.as_str().trim().is_empty()
-                        && screened_in(
-                            &fast.rules,
-                            fast.lexical.as_ref().map(LexicalRun::probabilities),
-                            &self.policy,
-                        )
-                }
+                Engine::Auto => screened_in(
+                    normalized.as_str(),
+                    &fast.rules,
+                    fast.lexical.as_ref().map(LexicalRun::probabilities),
+                    &self.policy,
+                ),
             }
     }
 

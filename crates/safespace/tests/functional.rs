@@ -5,6 +5,7 @@
 //! see the table. The last test also runs the bundled model, so it needs ONNX Runtime.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use safespace::{Category, Detector, Engine, Report};
 use serde::Deserialize;
@@ -140,11 +141,12 @@ fn per_tag_accuracy_meets_floors() {
     }
 }
 
-/// The bar for the engines on this suite. Per category, the full engine (model + rules) misses no
-/// more than the fast engine (rules + lexical tier) and flags at most the fusion budget of the
-/// category's hard negatives beyond it: 1 % of them for self-harm, none for the others (the ceiling
-/// rule of `models/training/fusion.py`; the rules get every case here, so whatever the model adds on
-/// this suite is a false positive). The cascade flags exactly what the full engine flags.
+/// The bar for the engines on this suite. Per category, the full engine (model + rules) flags
+/// every case the fast engine (rules + lexical tier) rightly flags, and at most the fusion budget of
+/// cases negative for the category beyond the fast engine's: `suite_budget` in the model's
+/// `fusion.json` (1 % of them for self-harm, none for the others; the rules get every case here, so
+/// whatever the model adds on this suite is a false positive). The cascade flags exactly what the
+/// full engine flags.
 #[test]
 fn the_full_engine_stays_within_the_fusion_budget_and_the_cascade_equals_it() {
     let cases = load();
@@ -162,19 +164,29 @@ fn the_full_engine_stays_within_the_fusion_budget_and_the_cascade_equals_it() {
         engine(Engine::Full),
         engine(Engine::Auto),
     );
+    let fusion: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../models/safespace-minilm-int8/fusion.json"),
+        )
+        .expect("the model's fusion.json is readable"),
+    )
+    .expect("fusion.json is JSON");
     for category in Category::ALL {
-        let (_, fast_fp, fast_fn) = confusion(&cases, &fast, category);
-        let (_, full_fp, full_fn) = confusion(&cases, &full, category);
-        let negatives = cases.iter().filter(|c| !c.expected(category)).count();
-        let budget = match category {
-            Category::SelfHarm => negatives / 100,
-            _ => 0,
-        };
-        println!("{category}: false positives fast {fast_fp}, full {full_fp} (budget {budget}); missed fast {fast_fn}, full {full_fn}");
-        assert!(
-            full_fn <= fast_fn,
-            "{category}: full misses {full_fn} > fast {fast_fn}"
-        );
+        let budget = fusion["categories"][category.as_str()]["suite_budget"]
+            .as_u64()
+            .expect("fusion.json gives each category's suite budget") as usize;
+        for ((case, fast), full) in cases.iter().zip(&fast).zip(&full) {
+            let caught = case.expected(category) && fast.is_flagged(category);
+            assert!(
+                !caught || full.is_flagged(category),
+                "{category}: the full engine misses what the fast one catches: {}",
+                case.text
+            );
+        }
+        let (_, fast_fp, _) = confusion(&cases, &fast, category);
+        let (_, full_fp, _) = confusion(&cases, &full, category);
+        println!("{category}: false positives fast {fast_fp}, full {full_fp} (budget {budget})");
         assert!(
             full_fp <= fast_fp + budget,
             "{category}: full flags {full_fp} negatives, fast {fast_fp}, budget {budget}"

@@ -78,44 +78,41 @@ fn despair_and_identity_in_the_first_person_are_not_harassment() {
     assert!(identity.flagged.is_empty(), "{:?}", identity.scores);
 }
 
-/// Survivors' stories: the rules find nothing in them, the combiner reads the "past" context, and
-/// a target reporting abuse is not flagged. Where the model may flag self-harm alone
-/// (`peer_support`), an attempt anniversary can still get crisis resources: the model scores
-/// suicide as a topic, and the fusion ceiling allows that on about 1 % of the functional suite's
-/// self-harm hard negatives (the model card's known failure modes). It never goes further than
-/// resources, and under `general`, where the model cannot flag self-harm alone, nothing is flagged.
+/// Survivors' stories: the rules find nothing in them, and the combiner reads the "past" context
+/// and holds its probability below the model's, which reads suicide as a topic. Under `general`,
+/// where the model cannot flag self-harm alone, nothing is flagged; under `peer_support` an attempt
+/// anniversary can still get resources (the model card's known failure modes). A target reporting
+/// abuse is not flagged.
 #[test]
-fn survivors_and_targets_telling_their_story_get_resources_at_most() {
+fn survivors_and_targets_telling_their_story_are_held_back() {
+    let full = with_model();
     let general = Detector::builder()
         .engine(Engine::Full)
         .policy(safespace::Policy::general())
         .require_model(true)
         .build()
         .unwrap();
-    let survivors = [
+    for story in [
         "Two years ago today I attempted. I'm still here, I have a job I like and a dog who needs me.",
         "I used to self-harm in high school. My scars have faded and I wear short sleeves now.",
-    ];
-    for story in survivors {
-        let report = with_model().score(story);
+    ] {
+        let report = full.score(story);
         assert_eq!(report.engine.rules_scores.self_harm, 0.0, "{story}");
-        assert!(
-            report.action <= safespace::Action::ShowCrisisResources,
-            "{story}: {:?}",
-            report.action
-        );
-        assert!(!report.is_flagged(Category::Harassment), "{story}");
         let fusion = report.engine.fusion.as_ref().unwrap();
         let contexts = &fusion.contexts[&Category::SelfHarm];
+        assert!(contexts.contains(&safespace::ContextKind::Past), "{story}: {contexts:?}");
+        let model = report.engine.model_scores.unwrap().self_harm;
+        let combined = fusion.combined.self_harm;
         assert!(
-            contexts.contains(&safespace::ContextKind::Past),
-            "{story}: {contexts:?}"
+            combined < model - 0.05,
+            "{story}: the combiner gives {combined}, the model {model}"
         );
+        assert!(!report.is_flagged(Category::Harassment), "{story}");
         assert!(general.score(story).flagged.is_empty(), "{story}");
     }
     let target =
         "Someone in my DMs keeps calling me a fat ugly cow. I've blocked three accounts already.";
-    let report = with_model().score(target);
+    let report = full.score(target);
     assert!(report.flagged.is_empty(), "{target}: {:?}", report.scores);
 }
 

@@ -118,15 +118,18 @@ fn char_ngrams(
 /// the word.
 struct RecentChars<'a> {
     word: &'a str,
-    ring: [Range<usize>; 8],
+    ring: [Range<usize>; RecentChars::KEPT],
     decoded: usize,
     at: usize,
 }
 
 // The ring holds every character one window can reach back to.
-const _: () = assert!(LexicalFeatures::CHAR_NGRAMS.1 < 8);
+const _: () = assert!(LexicalFeatures::CHAR_NGRAMS.1 < RecentChars::KEPT);
 
 impl<'a> RecentChars<'a> {
+    /// How many of the last decoded characters are kept.
+    const KEPT: usize = 8;
+
     fn new(word: &'a str) -> Self {
         RecentChars {
             word,
@@ -136,18 +139,23 @@ impl<'a> RecentChars<'a> {
         }
     }
 
-    /// The byte range of character `k`, which is at most 8 behind the furthest one asked for.
+    /// The byte range of character `k`, which is at most `KEPT - 1` behind the furthest one asked
+    /// for.
     fn range(&mut self, k: usize) -> Range<usize> {
+        debug_assert!(
+            k + Self::KEPT >= self.decoded,
+            "character {k} has left the ring"
+        );
         while self.decoded <= k {
             let ch = self.word[self.at..]
                 .chars()
                 .next()
                 .expect("k is within the word");
-            self.ring[self.decoded % 8] = self.at..self.at + ch.len_utf8();
+            self.ring[self.decoded % Self::KEPT] = self.at..self.at + ch.len_utf8();
             self.at += ch.len_utf8();
             self.decoded += 1;
         }
-        self.ring[k % 8].clone()
+        self.ring[k % Self::KEPT].clone()
     }
 }
 
