@@ -22,14 +22,13 @@ category, else it acts through the damping alone. Then it picks the ceiling on a
 whose fused false-positive rate on pooled validation stays at or under --max-fpr at the
 `peer_support` threshold and whose combiner alone flags there at most --max-suite-fpr of the
 functional suite's cases not labelled with the category (its hard negatives: recovery, negation,
-idiom, true health advice; and the other categories' positives). Self-harm gets 1 %: a flag shows crisis resources and a miss costs the
-most, and without any budget (the suite's rules were written against it) the model never flags
-self-harm alone, leaving the default engine at the rules' recall (0.33 on pooled validation).
-Harassment and misinformation get none: a flag holds or warns a post, and out of source the
-model's misinformation score ranks at 0.73 ROC-AUC (leave-one-source-out), not enough to act
-alone on.
-Lower thresholds (`strict`) let the tier flag more, at the cost of more of the suite's hard
-negatives: the grid records how many under any preset.
+idiom, true health advice; and the other categories' positives). Self-harm gets 1 %: a flag shows
+crisis resources and a miss costs the most, and without any budget (the suite's rules were written
+against it) the model never flags self-harm alone, leaving the default engine at the rules' recall
+(0.33 on pooled validation). Harassment and misinformation get none: a flag holds or warns a post,
+and out of source the model's misinformation score ranks at 0.73 ROC-AUC (leave-one-source-out),
+not enough to act alone on. Lower thresholds (`strict`) let the tier flag more, at the cost of more
+of the suite's hard negatives: the grid records how many under any preset.
 Every figure it prints for pooled validation is out of fold (5 folds: each fifth scored by a combiner
 fitted on the rest), beside the rules alone, the tier alone and the hand-set fusion it replaces
 (`max(rules, weight × p × d)`), and the functional suite per category at `peer_support`. The weights

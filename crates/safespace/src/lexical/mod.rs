@@ -211,14 +211,12 @@ fn unit_length(indices: Vec<u32>, weights: &[f64]) -> SparseVector {
 /// `1 + ln(count)`, looked up for the small counts that almost every n-gram has (the same values:
 /// the table is computed with the same expression).
 fn log_count(count: u32) -> f64 {
-    const SMALL: usize = 64;
-    static TABLE: std::sync::OnceLock<[f64; SMALL]> = std::sync::OnceLock::new();
+    static SMALL: std::sync::OnceLock<[f64; 64]> = std::sync::OnceLock::new();
     let log = |count: u32| 1.0 + f64::from(count).ln();
-    match usize::try_from(count) {
-        Ok(small) if small < SMALL => {
-            // Below SMALL: fits a u32.
-            TABLE.get_or_init(|| std::array::from_fn(|c| log(c as u32)))[small]
-        }
-        _ => log(count),
-    }
+    // The table's indices are below 64: they fit a u32.
+    let table = SMALL.get_or_init(|| std::array::from_fn(|c| log(c as u32)));
+    table
+        .get(count as usize)
+        .copied()
+        .unwrap_or_else(|| log(count))
 }

@@ -77,22 +77,26 @@ pub(super) fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
 /// The offset of the first character at or after `*at` that `wanted` accepts; `*at` moves past
 /// it. ASCII bytes are read without decoding.
 fn next_char_where(text: &str, at: &mut usize, wanted: impl Fn(char) -> bool) -> Option<usize> {
-    let bytes = text.as_bytes();
-    while *at < bytes.len() {
+    while *at < text.len() {
         let offset = *at;
-        let ch = match bytes[offset] {
-            byte if byte.is_ascii() => char::from(byte),
-            _ => text[offset..]
-                .chars()
-                .next()
-                .expect("offset is on a char boundary"),
-        };
+        let ch = char_at(text, offset);
         *at += ch.len_utf8();
         if wanted(ch) {
             return Some(offset);
         }
     }
     None
+}
+
+/// The character that starts at byte `offset` of `text` (a char boundary); ASCII without decoding.
+fn char_at(text: &str, offset: usize) -> char {
+    match text.as_bytes()[offset] {
+        byte if byte.is_ascii() => char::from(byte),
+        _ => text[offset..]
+            .chars()
+            .next()
+            .expect("offset is on a char boundary"),
+    }
 }
 
 /// The character n-grams of the word at `word`, padded with one space on each side, by start:
@@ -147,10 +151,7 @@ impl<'a> RecentChars<'a> {
             "character {k} has left the ring"
         );
         while self.decoded <= k {
-            let ch = self.word[self.at..]
-                .chars()
-                .next()
-                .expect("k is within the word");
+            let ch = char_at(self.word, self.at);
             self.ring[self.decoded % Self::KEPT] = self.at..self.at + ch.len_utf8();
             self.at += ch.len_utf8();
             self.decoded += 1;
