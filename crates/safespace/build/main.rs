@@ -1,11 +1,13 @@
 //! Build steps of the core crate; each writes generated files into `OUT_DIR`:
 //! - [`decompositions`]: the normalizer's table of decomposed characters;
 //! - [`rule_lists`]: the built-in rule files with their phrase lists expanded;
-//! - [`combiners`]: the learned tiers' combiners.
+//! - [`combiners`]: the learned tiers' combiners;
+//! - [`screen`]: the cascade's screen thresholds.
 
 mod combiners;
 mod decompositions;
 mod rule_lists;
+mod screen;
 
 use std::path::PathBuf;
 
@@ -19,8 +21,12 @@ fn main() {
     if let Err(message) = combiners::write(models, &out) {
         panic!("{message}");
     }
+    if let Err(message) = screen::write(&models.join("safespace-lexical/screen.json"), &out) {
+        panic!("{message}");
+    }
     println!("cargo::rerun-if-changed=build");
     println!("cargo::rerun-if-changed=rules");
     println!("cargo::rerun-if-changed=../../models/safespace-minilm-int8/combiner.json");
     println!("cargo::rerun-if-changed=../../models/safespace-lexical/combiner.json");
+    println!("cargo::rerun-if-changed=../../models/safespace-lexical/screen.json");
 }
