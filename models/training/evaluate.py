@@ -21,7 +21,8 @@ with the v2 labels and with the "chat-negatives" variant, in the same cheap conf
 `detector` scores the public test splits (the 10 % hash split, never trained on, never read when writing
 rules) with the built CLI (`target/release/safespace`), with the fast engine (rules and lexical tier)
 and the default engine (the cascade, with the model in --model), and writes recall and false-positive
-rate per source at the `peer_support` policy to detector.json beside the model.
+rate per source at the `peer_support` policy to detector.json beside the model, and the share of the
+harassment sources' rows (those without a Suicide Risk Lexicon phrase) flagged as self-harm.
 
 `presets` scores the same public test splits and the functional suite with the built CLI (the default
 engine, under each preset) and prints, at each policy preset's thresholds, precision / recall /
@@ -315,6 +316,9 @@ def detector(args) -> None:
     table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
     table = table.assign(category=datasets_module.main_category(table))
     test = table[(table["split"] == "test") & (table["source"] != "team")].reset_index(drop=True)
+    # The harassment sources' rows with no Suicide Risk Lexicon phrase: about others, so a self-harm
+    # flag there is a false positive whether or not the source labels self-harm.
+    chat = test[(test["category"] == "harassment") & ~test["text"].str.lower().str.contains(datasets_module.risk_phrases(args.data))]
     results = {}
     for mode, flags in (("fast", ["--engine", "fast"]), ("default", ["--model", str(args.model), "--require-model"])):
         flagged = [set(report.get("flagged", [])) for report in cli_reports(args, list(test["text"]), *flags)]
@@ -327,6 +331,9 @@ def detector(args) -> None:
                 "recall": round(float(pred[y == 1].mean()), 3) if (y == 1).any() else None,
                 "false_positive_rate": round(float(pred[y == 0].mean()), 3) if (y == 0).any() else None,
             }
+        for source, group in [("all", chat), *chat.groupby("source")]:
+            entry = results.setdefault("self_harm_on_harassment_sources", {}).setdefault(source, {"n": int(len(group))})
+            entry[mode] = {"flagged": round(float(np.mean(["self_harm" in flagged[i] for i in group.index])), 4)}
     (args.model / "detector.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 

@@ -11,6 +11,9 @@ mod screen;
 
 use std::path::PathBuf;
 
+/// The categories in the order of `Category::ALL`, as the generated code indexes them.
+const CATEGORIES: [&str; 3] = ["self_harm", "harassment", "misinformation"];
+
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     decompositions::write(&out);

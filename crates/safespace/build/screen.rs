@@ -1,5 +1,5 @@
 //! The cascade's screen thresholds (`models/safespace-lexical/screen.json`, written by
-//! `models/training/screen.py`) as a Rust static (`$OUT_DIR/screen.rs`), so a new measurement
+//! `models/training/screen.py`) as a Rust constant (`$OUT_DIR/screen.rs`), so a new measurement
 //! reaches the library without editing code. The build fails, naming the file, on a missing preset
 //! or category, or a threshold that is neither `null` nor in [0, 1].
 
@@ -8,10 +8,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::CATEGORIES;
+
 /// The presets in the order of `Preset::ALL`.
 const PRESETS: [&str; 3] = ["peer_support", "general", "strict"];
-/// The categories in the order of `Category::ALL`.
-const CATEGORIES: [&str; 3] = ["self_harm", "harassment", "misinformation"];
 
 /// Reads `path` (`screen.json`) and writes `out/screen.rs`: `SCREEN`, one row per preset.
 pub fn write(path: &Path, out: &Path) -> Result<(), String> {
@@ -31,7 +31,7 @@ pub fn write(path: &Path, out: &Path) -> Result<(), String> {
                     Some(t) if (0.0..=1.0).contains(&t) => format!("Some({t:?})"),
                     _ => {
                         return Err(at(format!(
-                            "presets.{preset}.screen.{category} is not null or in [0, 1]"
+                            "presets.{preset}.screen.{category} is neither null nor in [0, 1]"
                         )))
                     }
                 },
@@ -48,5 +48,6 @@ pub fn write(path: &Path, out: &Path) -> Result<(), String> {
         rows.join(", ")
     )
     .expect("writing to a String");
-    std::fs::write(out.join("screen.rs"), code).map_err(|e| e.to_string())
+    let target = out.join("screen.rs");
+    std::fs::write(&target, code).map_err(|e| format!("{}: {e}", target.display()))
 }
