@@ -145,7 +145,7 @@ def variant_labels(table, y, known, variant: str, data: Path):
     public_harassment = (datasets_module.main_category(table) == "harassment") & (table["source"].to_numpy() != "team")
     fill = public_harassment & (known[:, c] == 0)
     if variant == "chat-negatives":
-        fill &= ~table["text"].str.lower().str.contains(datasets_module.risk_phrases(data)).to_numpy()
+        fill &= ~datasets_module.mentions_risk(table["text"], data)
     y, known = y.copy(), known.copy()
     y[fill, c], known[fill, c] = 0, 1
     return y, known
@@ -173,6 +173,16 @@ def test_block(p, labels):
     return {"n": int(len(labels)), "positives": int(labels.sum()), "recall_at_0.5": round(float((p >= 0.5).mean()), 4)}
 
 
+def cheap_configuration(args):
+    """What `loso` and `chat` train on: the table, the encoder, and its lower layers' cached states
+    of every row (top_layer.cache_states)."""
+    torch.set_num_threads(args.threads)
+    table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
+    tokenizer, bert = encoder.load_encoder()
+    states, masks = top_layer.cache_states(list(table["text"]), tokenizer, bert, args.cache)
+    return table, tokenizer, bert, states, masks
+
+
 def loso(args) -> None:
     """Leave-one-source-out: for each category and each of its sources, train the v2 recipe and the v1
     recipe without that source (the cheap configuration of top_layer.py for both) and test on all of
@@ -180,10 +190,7 @@ def loso(args) -> None:
     --cache and prints the table. With --variant, only the v2 recipe so changed trains, into
     loso-<reading>-<variant>.json; with --train-seed, both recipes draw and initialise with that seed
     (the table and its splits keep --seed), into loso-<reading>-seed<N>.json."""
-    torch.set_num_threads(args.threads)
-    table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
-    tokenizer, bert = encoder.load_encoder()
-    states, masks = top_layer.cache_states(list(table["text"]), tokenizer, bert, args.cache)
+    table, tokenizer, bert, states, masks = cheap_configuration(args)
     y, known = datasets_module.labels(datasets_module.read_offensive(table, args.offensive))
     # Tests, and the v1 recipe, always leave the "offensive" rows out.
     excluded = datasets_module.read_offensive(table, "excluded")
@@ -239,10 +246,7 @@ def chat(args) -> None:
     Suicide Risk Lexicon phrase, about 0.2 %, are counted too) are compared with those of the self-harm
     positives of the test split: ROC-AUC, and the share of chat rows at or above the score that keeps
     90 % of the positives. Writes loso-chat.json to --cache."""
-    torch.set_num_threads(args.threads)
-    table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
-    tokenizer, bert = encoder.load_encoder()
-    states, masks = top_layer.cache_states(list(table["text"]), tokenizer, bert, args.cache)
+    table, tokenizer, bert, states, masks = cheap_configuration(args)
     y, known = datasets_module.labels(datasets_module.read_offensive(table, "excluded"))
     sources, split = table["source"].to_numpy(), table["split"].to_numpy()
     c = CATEGORIES.index("self_harm")
@@ -318,7 +322,7 @@ def detector(args) -> None:
     test = table[(table["split"] == "test") & (table["source"] != "team")].reset_index(drop=True)
     # The harassment sources' rows with no Suicide Risk Lexicon phrase: about others, so a self-harm
     # flag there is a false positive whether or not the source labels self-harm.
-    chat = test[(test["category"] == "harassment") & ~test["text"].str.lower().str.contains(datasets_module.risk_phrases(args.data))]
+    about_others = test[(test["category"] == "harassment") & ~datasets_module.mentions_risk(test["text"], args.data)]
     results = {}
     for mode, flags in (("fast", ["--engine", "fast"]), ("default", ["--model", str(args.model), "--require-model"])):
         flagged = [set(report.get("flagged", [])) for report in cli_reports(args, list(test["text"]), *flags)]
@@ -331,7 +335,7 @@ def detector(args) -> None:
                 "recall": round(float(pred[y == 1].mean()), 3) if (y == 1).any() else None,
                 "false_positive_rate": round(float(pred[y == 0].mean()), 3) if (y == 0).any() else None,
             }
-        for source, group in [("all", chat), *chat.groupby("source")]:
+        for source, group in [("all", about_others), *about_others.groupby("source")]:
             entry = results.setdefault("self_harm_on_harassment_sources", {}).setdefault(source, {"n": int(len(group))})
             entry[mode] = {"flagged": round(float(np.mean(["self_harm" in flagged[i] for i in group.index])), 4)}
     (args.model / "detector.json").write_text(json.dumps(results, indent=2) + "\n")
