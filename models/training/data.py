@@ -231,6 +231,11 @@ def risk_phrases(root: Path) -> re.Pattern:
     return re.compile(r"\bsuicid|\b(?:" + "|".join(alternatives) + r")\b")
 
 
+def mentions_risk(texts: pd.Series, root: Path) -> np.ndarray:
+    """Whether each text holds a risk phrase (risk_phrases), case-insensitively."""
+    return texts.str.lower().str.contains(risk_phrases(root)).to_numpy()
+
+
 def rmhd(root: Path, rng) -> pd.DataFrame:
     """r/suicidewatch and r/EDAnonymous (disordered eating) are self-harm; posts from the other
     mental-health subreddits are negatives unless a Suicide Risk Lexicon phrase marks them as stating
@@ -239,9 +244,9 @@ def rmhd(root: Path, rng) -> pd.DataFrame:
     the heated controls, which stay unknown there."""
     rows = _csv(root / "construct-tracker__pypi/rmhd_27subreddits_260posts.csv")
     subreddit = rows["subreddit"]
-    mentions_risk = rows["post"].str.lower().str.contains(risk_phrases(root))
+    risk = mentions_risk(rows["post"], root)
     self_harm = np.where(subreddit.isin(RMHD_POSITIVE), 1.0,
-                         np.where(subreddit.isin(RMHD_CONTROLS) | ~mentions_risk, 0.0, NAN))
+                         np.where(subreddit.isin(RMHD_CONTROLS) | ~risk, 0.0, NAN))
     heated = np.where(subreddit.isin(RMHD_HEATED), NAN, 0.0)
     frame = _frame(rows["post"], "rmhd", self_harm=self_harm, harassment=heated, misinformation=heated)
     return frame.assign(subreddit=subreddit.to_numpy())

@@ -2,6 +2,7 @@
 
     HF_HUB_OFFLINE=1 python models/training/evaluate.py functional --model models/safespace-minilm-int8
     HF_HUB_OFFLINE=1 python models/training/evaluate.py loso --data ../shared/data [--offensive positive]
+    HF_HUB_OFFLINE=1 python models/training/evaluate.py chat --data ../shared/data
     python models/training/evaluate.py detector --data ../shared/data   # after `cargo build --release`
     python models/training/evaluate.py presets --data ../shared/data    # after `cargo build --release`
 
@@ -14,10 +15,14 @@ v1 recipe without that source, in the cheap configuration of top_layer.py, and t
 held-out source, with alt-profanity-check beside them for harassment. It prints the table and keeps it
 in --cache (loso-<reading>.json); an interrupted run resumes at the next source.
 
+`chat` measures the model's self-harm false positives on chat it never saw (CHAT_SOURCES held out),
+with the v2 labels and with the "chat-negatives" variant, in the same cheap configuration.
+
 `detector` scores the public test splits (the 10 % hash split, never trained on, never read when writing
 rules) with the built CLI (`target/release/safespace`), with the fast engine (rules and lexical tier)
 and the default engine (the cascade, with the model in --model), and writes recall and false-positive
-rate per source at the `peer_support` policy to detector.json beside the model.
+rate per source at the `peer_support` policy to detector.json beside the model, and the share of the
+harassment sources' rows (those without a Suicide Risk Lexicon phrase) flagged as self-harm.
 
 `presets` scores the same public test splits and the functional suite with the built CLI (the default
 engine, under each preset) and prints, at each policy preset's thresholds, precision / recall /
@@ -127,19 +132,22 @@ def class_balanced(rows, y, known) -> np.ndarray:
 
 # Changes to the v2 recipe that `loso --variant` measures (the v2 column only; the references are the
 # main run's).
-VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight")
+VARIANTS = ("harassment-negatives", "chat-negatives", "per-category-loss", "pos-weight")
 
 
-def variant_labels(table, y, known, variant: str):
+def variant_labels(table, y, known, variant: str, data: Path):
     """The v2 labels under `variant`: with "harassment-negatives", the public harassment sources'
-    unknown misinformation labels become 0."""
-    if variant != "harassment-negatives":
+    unknown misinformation labels become 0; with "chat-negatives", their unknown self-harm labels
+    become 0 where no Suicide Risk Lexicon phrase marks ideation (data.risk_phrases, as for RMHD)."""
+    if variant not in ("harassment-negatives", "chat-negatives"):
         return y, known
-    m = CATEGORIES.index("misinformation")
+    c = CATEGORIES.index("misinformation" if variant == "harassment-negatives" else "self_harm")
     public_harassment = (datasets_module.main_category(table) == "harassment") & (table["source"].to_numpy() != "team")
-    fill = public_harassment & (known[:, m] == 0)
+    fill = public_harassment & (known[:, c] == 0)
+    if variant == "chat-negatives":
+        fill &= ~datasets_module.mentions_risk(table["text"], data)
     y, known = y.copy(), known.copy()
-    y[fill, m], known[fill, m] = 0, 1
+    y[fill, c], known[fill, c] = 0, 1
     return y, known
 
 
@@ -165,16 +173,24 @@ def test_block(p, labels):
     return {"n": int(len(labels)), "positives": int(labels.sum()), "recall_at_0.5": round(float((p >= 0.5).mean()), 4)}
 
 
+def cheap_configuration(args):
+    """What `loso` and `chat` train on: the table, the encoder, and its lower layers' cached states
+    of every row (top_layer.cache_states)."""
+    torch.set_num_threads(args.threads)
+    table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
+    tokenizer, bert = encoder.load_encoder()
+    states, masks = top_layer.cache_states(list(table["text"]), tokenizer, bert, args.cache)
+    return table, tokenizer, bert, states, masks
+
+
 def loso(args) -> None:
     """Leave-one-source-out: for each category and each of its sources, train the v2 recipe and the v1
     recipe without that source (the cheap configuration of top_layer.py for both) and test on all of
     it; alt-profanity-check scores the harassment sources beside them. Writes loso-<reading>.json to
     --cache and prints the table. With --variant, only the v2 recipe so changed trains, into
-    loso-<reading>-<variant>.json."""
-    torch.set_num_threads(args.threads)
-    table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
-    tokenizer, bert = encoder.load_encoder()
-    states, masks = top_layer.cache_states(list(table["text"]), tokenizer, bert, args.cache)
+    loso-<reading>-<variant>.json; with --train-seed, both recipes draw and initialise with that seed
+    (the table and its splits keep --seed), into loso-<reading>-seed<N>.json."""
+    table, tokenizer, bert, states, masks = cheap_configuration(args)
     y, known = datasets_module.labels(datasets_module.read_offensive(table, args.offensive))
     # Tests, and the v1 recipe, always leave the "offensive" rows out.
     excluded = datasets_module.read_offensive(table, "excluded")
@@ -183,9 +199,11 @@ def loso(args) -> None:
     sources = table["source"].to_numpy()
     train_split = table["split"].to_numpy() == "train"
     train_rows = train_split & known.any(1)
-    v1_train = np.intersect1d(v1_rows(excluded, args.seed), np.flatnonzero(train_split & test_known.any(1)))
-    y2, known2 = variant_labels(table, y, known, args.variant)
-    out_path = args.cache / f"loso-{args.offensive}{'-' + args.variant if args.variant else ''}.json"
+    seed = args.seed if args.train_seed is None else args.train_seed
+    v1_train = np.intersect1d(v1_rows(excluded, seed), np.flatnonzero(train_split & test_known.any(1)))
+    y2, known2 = variant_labels(table, y, known, args.variant, args.data)
+    suffix = ("-" + args.variant if args.variant else "") + ("" if args.train_seed is None else f"-seed{seed}")
+    out_path = args.cache / f"loso-{args.offensive}{suffix}.json"
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     v1_models = {}
     for category in args.categories:
@@ -196,16 +214,16 @@ def loso(args) -> None:
                 continue
             rows, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
             print(f"{name}: training without it", flush=True)
-            draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, args.seed)
+            draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, seed)
             pos_weight = class_balanced(draws, y2, known2) if args.variant == "pos-weight" else None
-            v2 = top_layer.train_top(bert, states, masks, y2, known2, draws, args.seed, pos_weight=pos_weight,
+            v2 = top_layer.train_top(bert, states, masks, y2, known2, draws, seed, pos_weight=pos_weight,
                                      per_category=args.variant == "per-category-loss")
             entry = {"v2": test_block(test_scores(v2, bert, tokenizer, states, masks, rows, texts, c), labels_)}
             if not args.variant:
                 v1_key = source if source in V1_SOURCES else "all"
                 if v1_key not in v1_models:
-                    v1_order, v1_pos_weight = v1_draws(v1_train[sources[v1_train] != source], y, known_v1, args.draws, args.seed)
-                    v1_models[v1_key] = top_layer.train_top(bert, states, masks, y, known_v1, v1_order, args.seed, weight_v1, v1_pos_weight)
+                    v1_order, v1_pos_weight = v1_draws(v1_train[sources[v1_train] != source], y, known_v1, args.draws, seed)
+                    v1_models[v1_key] = top_layer.train_top(bert, states, masks, y, known_v1, v1_order, seed, weight_v1, v1_pos_weight)
                 entry["v1"] = test_block(test_scores(v1_models[v1_key], bert, tokenizer, states, masks, rows, texts, c), labels_)
                 if category == "harassment":
                     from profanity_check import predict_prob
@@ -215,6 +233,41 @@ def loso(args) -> None:
             print(f"  {name}: {entry}", flush=True)
             out_path.write_text(json.dumps(results, indent=2) + "\n")
     print_loso(results)
+
+
+# Chat-like harassment sources whose rows `chat` holds out as self-harm negatives.
+CHAT_SOURCES = ("conda", "formspring", "olid")
+
+
+def chat(args) -> None:
+    """Self-harm on chat the model never saw: for each of CHAT_SOURCES, the v2 recipe (and with
+    "chat-negatives" labels) trains without that source in the cheap configuration, and its self-harm
+    probabilities on every row of the source (as negatives: such chat is about others; the rows with a
+    Suicide Risk Lexicon phrase, about 0.2 %, are counted too) are compared with those of the self-harm
+    positives of the test split: ROC-AUC, and the share of chat rows at or above the score that keeps
+    90 % of the positives. Writes loso-chat.json to --cache."""
+    table, tokenizer, bert, states, masks = cheap_configuration(args)
+    y, known = datasets_module.labels(datasets_module.read_offensive(table, "excluded"))
+    sources, split = table["source"].to_numpy(), table["split"].to_numpy()
+    c = CATEGORIES.index("self_harm")
+    positives = np.flatnonzero((split == "test") & (known[:, c] > 0) & (y[:, c] == 1))
+    out_path = args.cache / "loso-chat.json"
+    results = json.loads(out_path.read_text()) if out_path.exists() else {}
+    for variant in ("", "chat-negatives"):
+        y2, known2 = variant_labels(table, y, known, variant, args.data)
+        for held in CHAT_SOURCES:
+            name = f"{variant or 'v2'}/{held}"
+            if name in results:
+                continue
+            draws = v2_draws(table, np.flatnonzero((split == "train") & known2.any(1) & (sources != held)), args.draws, args.seed)
+            model = top_layer.train_top(bert, states, masks, y2, known2, draws, args.seed)
+            p_chat, p_pos = (test_scores(model, bert, tokenizer, states, masks, rows, None, c)
+                             for rows in (np.flatnonzero(sources == held), positives))
+            labels_ = np.r_[np.zeros(len(p_chat)), np.ones(len(p_pos))]
+            results[name] = {"chat_rows": len(p_chat), "roc_auc": round(float(roc_auc_score(labels_, np.r_[p_chat, p_pos])), 4),
+                             "chat_above_90pct_recall": round(float((p_chat >= np.quantile(p_pos, 0.10)).mean()), 4)}
+            print(f"  {name}: {results[name]}", flush=True)
+            out_path.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def print_loso(results: dict) -> None:
@@ -267,6 +320,9 @@ def detector(args) -> None:
     table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
     table = table.assign(category=datasets_module.main_category(table))
     test = table[(table["split"] == "test") & (table["source"] != "team")].reset_index(drop=True)
+    # The harassment sources' rows with no Suicide Risk Lexicon phrase: about others, so a self-harm
+    # flag there is a false positive whether or not the source labels self-harm.
+    about_others = test[(test["category"] == "harassment") & ~datasets_module.mentions_risk(test["text"], args.data)]
     results = {}
     for mode, flags in (("fast", ["--engine", "fast"]), ("default", ["--model", str(args.model), "--require-model"])):
         flagged = [set(report.get("flagged", [])) for report in cli_reports(args, list(test["text"]), *flags)]
@@ -279,6 +335,9 @@ def detector(args) -> None:
                 "recall": round(float(pred[y == 1].mean()), 3) if (y == 1).any() else None,
                 "false_positive_rate": round(float(pred[y == 0].mean()), 3) if (y == 0).any() else None,
             }
+        for source, group in [("all", about_others), *about_others.groupby("source")]:
+            entry = results.setdefault("self_harm_on_harassment_sources", {}).setdefault(source, {"n": int(len(group))})
+            entry[mode] = {"flagged": round(float(np.mean(["self_harm" in flagged[i] for i in group.index])), 4)}
     (args.model / "detector.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
@@ -306,7 +365,7 @@ def presets(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["functional", "loso", "detector", "presets"])
+    parser.add_argument("what", choices=["functional", "loso", "chat", "detector", "presets"])
     parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
     parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -318,9 +377,10 @@ def main() -> None:
     parser.add_argument("--categories", nargs="+", choices=CATEGORIES, default=list(CATEGORIES), help="loso: the categories to run")
     parser.add_argument("--variant", choices=VARIANTS, default="", help="loso: train only the v2 recipe with this change")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--train-seed", type=int, help="loso: seed of the draws and initialisation (default: --seed)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    {"functional": functional, "loso": loso, "detector": detector, "presets": presets}[args.what](args)
+    {"functional": functional, "loso": loso, "chat": chat, "detector": detector, "presets": presets}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""The cascade's screen thresholds (`SCREEN` in crates/safespace/src/cascade.rs), measured on pooled
-validation.
+"""The cascade's screen thresholds, measured on pooled validation and written to the lexical tier's
+screen.json, which the crate turns into `SCREEN` (crates/safespace/src/cascade.rs) at build time.
 
     cargo build --release -p safespace-cli
     .venv/bin/python models/training/screen.py --data ../shared/data [--keep 0.99]
@@ -13,7 +13,7 @@ model could flag alone there (threshold below the ceiling of the model's combine
 full engine flags in that category the script picks the highest threshold that still sends at least
 --keep of them to the model, counting those a rule already sends. It prints, per preset, the share of
 the full engine's flags kept and the share of texts sent to the model, and writes the table to the
-lexical tier's screen.json.
+lexical tier's screen.json; the next build of the crate embeds it.
 """
 
 from __future__ import annotations

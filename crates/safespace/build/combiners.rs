@@ -12,8 +12,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-/// The categories in the order of `Category::ALL`.
-const CATEGORIES: [&str; 3] = ["self_harm", "harassment", "misinformation"];
+use crate::CATEGORIES;
 
 /// The combiners the crate embeds: the static's name and the tier's folder under `models/`.
 const TIERS: [(&str, &str); 2] = [

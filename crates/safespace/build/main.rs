@@ -1,13 +1,18 @@
 //! Build steps of the core crate; each writes generated files into `OUT_DIR`:
 //! - [`decompositions`]: the normalizer's table of decomposed characters;
 //! - [`rule_lists`]: the built-in rule files with their phrase lists expanded;
-//! - [`combiners`]: the learned tiers' combiners.
+//! - [`combiners`]: the learned tiers' combiners;
+//! - [`screen`]: the cascade's screen thresholds.
 
 mod combiners;
 mod decompositions;
 mod rule_lists;
+mod screen;
 
 use std::path::PathBuf;
+
+/// The categories in the order of `Category::ALL`, as the generated code indexes them.
+const CATEGORIES: [&str; 3] = ["self_harm", "harassment", "misinformation"];
 
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -19,8 +24,12 @@ fn main() {
     if let Err(message) = combiners::write(models, &out) {
         panic!("{message}");
     }
+    if let Err(message) = screen::write(&models.join("safespace-lexical/screen.json"), &out) {
+        panic!("{message}");
+    }
     println!("cargo::rerun-if-changed=build");
     println!("cargo::rerun-if-changed=rules");
     println!("cargo::rerun-if-changed=../../models/safespace-minilm-int8/combiner.json");
     println!("cargo::rerun-if-changed=../../models/safespace-lexical/combiner.json");
+    println!("cargo::rerun-if-changed=../../models/safespace-lexical/screen.json");
 }

@@ -11,27 +11,14 @@ use crate::policy::{Policy, Preset};
 use crate::rules::RuleOutcome;
 use crate::Category;
 
-/// Screen thresholds per preset ([`Preset::ALL`] order) and category (self_harm, harassment,
-/// misinformation): the lexical tier's probability from which a text goes to the model; `None`
-/// where the model cannot flag alone under that preset.
-///
-/// Measured with `models/training/screen.py` (table in `models/safespace-lexical/screen.json`):
-/// per preset and category, the highest threshold that still sends at least 99 % of the texts the
-/// full engine flags there on pooled validation to the model, counting those a rule sends.
-///
-/// | preset | self_harm | harassment | misinformation | texts sent | flags kept |
-/// |---|---|---|---|---|---|
-/// | `peer_support` | 0.034 | 0.459 | – | 60.6 % | 99.4 % |
-/// | `general` | – | – | – | 22.0 % (a rule fires) | 100 % |
-/// | `strict` | 0.012 | 0.157 | 0.014 | 97.8 % | 99.9 % |
-///
-/// ("Texts sent" is on pooled validation, which is rich in risky and topical text, COVID claims
-/// above all; on everyday traffic see `benches/README.md`.)
-const SCREEN: [[Option<f32>; 3]; 3] = [
-    [Some(0.034), Some(0.459), None],
-    [None, None, None],
-    [Some(0.012), Some(0.157), Some(0.014)],
-];
+// `SCREEN`: thresholds per preset ([`Preset::ALL`] order) and category (self_harm, harassment,
+// misinformation), the lexical tier's probability from which a text goes to the model; `None` where
+// the model cannot flag alone under that preset. `build/screen.rs` reads them from
+// `models/safespace-lexical/screen.json`, which `models/training/screen.py` writes: per preset and
+// category, the highest threshold that still sends at least 99 % of the texts the full engine flags
+// there on pooled validation to the model, counting those a rule sends. The same file gives the
+// share of validation texts each preset sends; `benches/README.md` has it on everyday traffic.
+include!(concat!(env!("OUT_DIR"), "/screen.rs"));
 
 /// The screen threshold of `category` under `policy`: that of the preset with the highest
 /// threshold at or below the policy's (the strict preset's below all of them), or 0 (every text)
@@ -78,25 +65,59 @@ mod tests {
             assert_eq!(screen(&general, category), None, "{category}");
         }
         let peer_support = Policy::peer_support();
-        assert_eq!(screen(&peer_support, Category::SelfHarm), Some(0.034));
-        assert_eq!(screen(&peer_support, Category::Harassment), Some(0.459));
         assert_eq!(screen(&peer_support, Category::Misinformation), None);
-        assert_eq!(screen(&Policy::strict(), Category::SelfHarm), Some(0.012));
+        for category in [Category::SelfHarm, Category::Harassment] {
+            assert_eq!(screen(&peer_support, category), SCREEN[0][category.index()]);
+            assert!(screen(&peer_support, category).is_some(), "{category}");
+        }
     }
 
     #[test]
     fn a_custom_threshold_takes_the_screen_of_the_nearest_preset_below_it() {
+        let strict = |category: Category| SCREEN[2][category.index()];
+        for category in [Category::SelfHarm, Category::Harassment] {
+            // Otherwise the policies below could not tell the two presets' screens apart.
+            assert_ne!(SCREEN[0][category.index()], strict(category), "{category}");
+        }
         let between = Policy::peer_support()
             .with_threshold(Category::Harassment, 0.5)
             .unwrap();
-        assert_eq!(screen(&between, Category::Harassment), Some(0.157));
+        assert_eq!(
+            screen(&between, Category::Harassment),
+            strict(Category::Harassment)
+        );
         let lowest = Policy::strict()
             .with_threshold(Category::Harassment, 0.2)
             .unwrap();
-        assert_eq!(screen(&lowest, Category::Harassment), Some(0.157));
+        assert_eq!(
+            screen(&lowest, Category::Harassment),
+            strict(Category::Harassment)
+        );
         let self_harm = Policy::peer_support()
             .with_threshold(Category::SelfHarm, 0.4)
             .unwrap();
-        assert_eq!(screen(&self_harm, Category::SelfHarm), Some(0.012));
+        assert_eq!(
+            screen(&self_harm, Category::SelfHarm),
+            strict(Category::SelfHarm)
+        );
+    }
+
+    #[test]
+    fn the_screen_is_the_measured_table() {
+        let measured: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../models/safespace-lexical/screen.json"
+        ))
+        .unwrap();
+        for (row, preset) in Preset::ALL.iter().enumerate() {
+            for category in Category::ALL {
+                let cell = &measured["presets"][preset.as_str()]["screen"][category.as_str()];
+                let expected = cell.as_f64().map(|t| t as f32);
+                assert_eq!(
+                    SCREEN[row][category.index()],
+                    expected,
+                    "{preset:?} {category}"
+                );
+            }
+        }
     }
 }
