@@ -252,13 +252,13 @@ def rmhd(root: Path, rng) -> pd.DataFrame:
     return frame.assign(subreddit=subreddit.to_numpy())
 
 
-def not_self_harm_unless_risk(frame: pd.DataFrame, risk: re.Pattern) -> pd.DataFrame:
+def not_self_harm_unless_risk(frame: pd.DataFrame, root: Path) -> pd.DataFrame:
     """A harassment source's rows as self-harm negatives, except those where a Suicide Risk Lexicon
-    phrase (`risk`) marks ideation, which stay unknown (as in RMHD). Abuse, hate speech, game chat and
+    phrase (mentions_risk) marks ideation, which stay unknown (as in RMHD). Abuse, hate speech, game chat and
     news comments are about others; left unknown, the model never learned that "push mid" or "can
     you guys finish?" is not ideation, and flagged such chat lines (leave-one-source-out on held-out
     CONDA and Formspring in the README)."""
-    unknown = frame["self_harm"].isna() & ~frame["text"].str.lower().str.contains(risk)
+    unknown = frame["self_harm"].isna() & ~mentions_risk(frame["text"], root)
     return frame.assign(self_harm=frame["self_harm"].mask(unknown, 0.0))
 
 
@@ -436,12 +436,11 @@ def load(data: Path, datasets: Path, seed: int = 7) -> pd.DataFrame:
     """Every source and the team's sets, cleaned, de-duplicated across sources, with a `split` column
     and an `offensive` column (see read_offensive)."""
     rng = np.random.default_rng(seed)
-    risk = risk_phrases(data)
     frames = []
     for source in SOURCES.values():
         frame = source.load(data, rng)
         if source.category == "harassment":
-            frame = not_self_harm_unless_risk(frame, risk)
+            frame = not_self_harm_unless_risk(frame, data)
         frames.append(frame[frame[list(CATEGORIES)].notna().any(axis=1)])
     frames.append(team(datasets))
     table = pd.concat(frames, ignore_index=True)
