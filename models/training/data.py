@@ -14,6 +14,7 @@ from: sources are balanced against each other, and labels within a source.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import html
 import json
@@ -222,6 +223,7 @@ RMHD_HEATED = {"conspiracy", "ukpolitics", "unitedkingdom", "guns"}
 RISK_CONSTRUCTS = ("Passive suicidal ideation", "Active suicidal ideation & suicidal planning", "Direct self-injury")
 
 
+@functools.cache
 def risk_phrases(root: Path) -> re.Pattern:
     """The lexicon's multi-word phrases for the risk constructs (single words such as "cutting" or
     "bridge" are too ambiguous), plus the stems "suicid" and "kill myself", as one pattern."""
