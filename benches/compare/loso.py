@@ -3,7 +3,7 @@
     cargo build --release -p safespace-cli
     cargo build --release --manifest-path benches/compare/rustrict-peer/Cargo.toml --target-dir target/rustrict-peer
     .venv/bin/python models/training/lexical.py loso --data ../shared/data   # one lexical tier per held-out source
-    .venv/bin/python benches/compare/loso.py --data ../shared/data          # .venv: models/training/requirements.txt
+    .venv/bin/python benches/compare/loso.py --data ../shared/data          # .venv: models/training/requirements.txt; [--categories ...]
 
 For each category and each of its sources (models/training/data.py; the source's own rows, or its
 dedicated test for SDCNL and RMHD), on all of the held-out source: the fast engine (rules + the
@@ -62,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     datasets_module.add_table_arguments(parser, ROOT)
     parser.add_argument("--cli", type=Path, default=ROOT / "target/release/safespace")
+    parser.add_argument("--categories", nargs="+", choices=CATEGORIES, default=list(CATEGORIES), help="the categories to run")
     args = parser.parse_args()
 
     from profanity_check import predict_prob
@@ -72,7 +73,7 @@ def main() -> None:
     print("| held-out source | n (positives) | " + " | ".join(tools) + " |")
     print("|---|---|" + "---|" * len(tools))
     macro: dict[tuple[str, str], list[float]] = {}
-    for category in CATEGORIES:
+    for category in args.categories:
         for source in [s for s, spec in datasets_module.SOURCES.items() if spec.category == category]:
             _, texts, labels = datasets_module.held_out_test(args.data, table, source, category)
             labels = np.asarray(labels, dtype=float)

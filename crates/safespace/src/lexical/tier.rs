@@ -20,7 +20,7 @@ const BUILTIN: &[u8] = include_bytes!("../../../../models/safespace-lexical/weig
 /// `models/training/lexical.py --levels 31` writes them (they compress better than 255).
 const WEIGHT_LEVELS: f32 = 31.0;
 /// Name and version of the built-in tier, as reports give them.
-const BUILTIN_ID: &str = "safespace-lexical@0.1.0";
+const BUILTIN_ID: &str = "safespace-lexical@0.1.1";
 
 /// A trained lexical tier: calibrated per-category probabilities from the hashed n-grams of a text.
 ///
@@ -223,7 +223,7 @@ impl LexicalTier {
     /// The tier's name and version, as reports give it in `engine.lexical`.
     ///
     /// ```
-    /// assert_eq!(safespace::LexicalTier::builtin().id(), "safespace-lexical@0.1.0");
+    /// assert_eq!(safespace::LexicalTier::builtin().id(), "safespace-lexical@0.1.1");
     /// ```
     pub fn id(&self) -> &str {
         &self.id

@@ -39,7 +39,7 @@ fn sigmoid(x: f32) -> f32 {
 #[test]
 fn the_builtin_tier_parses_and_ranks_abuse_above_small_talk() {
     let tier = LexicalTier::builtin();
-    assert_eq!(tier.id(), "safespace-lexical@0.1.0");
+    assert_eq!(tier.id(), "safespace-lexical@0.1.1");
     let abuse = tier.probabilities("what a dumb bitch")[Category::Harassment.index()];
     let small_talk = tier.probabilities("see you at practice")[Category::Harassment.index()];
     assert!(abuse > 0.9 && small_talk < 0.3, "{abuse} {small_talk}");
