@@ -8,9 +8,9 @@ Everyday traffic: texts of the public test split (data.py's 10 % hash split, nev
 used to choose the screen) in the proportion 19 negatives to 1 positive, drawn with a fixed seed; a
 second corpus holds only texts of 200–400 characters (mean near 280). Each engine scores each corpus
 through the release CLI (`score --input`, `--threads`); the time of loading the detector (scoring
-one empty text) is subtracted. Prints posts/s, the share of texts the cascade sent to the model,
-and the full engine's flags the cascade lost (a text the full engine flags in a category that the
-cascade does not), under the default policy.
+one empty text) is subtracted. Prints posts/s, the share of texts (and of their characters) the
+cascade sent to the model, and the full engine's flags the cascade lost (a text the full engine flags
+in a category that the cascade does not), under the default policy.
 """
 
 from __future__ import annotations
@@ -86,9 +86,10 @@ def main() -> None:
             flags = [set(r["flagged"]) for r in reports]
             lost = sum(len(f - g) for f, g in zip(full_flags, flags))
             total = sum(len(f) for f in full_flags)
-            sent = np.mean(["model" in r["engine"]["tiers"] for r in reports])
-            print(f"  {engine:5s}: {len(texts) / seconds:8.1f} posts/s  sent to the model {sent:6.1%}  "
-                  f"full-engine flags lost {lost}/{total}")
+            read = np.array(["model" in r["engine"]["tiers"] for r in reports])
+            chars = np.array([len(t) for t in texts])
+            print(f"  {engine:5s}: {len(texts) / seconds:8.1f} posts/s  sent to the model {read.mean():6.1%} "
+                  f"({chars[read].sum() / chars.sum():6.1%} of characters)  full-engine flags lost {lost}/{total}")
         ratio = results["full"][1] / results["auto"][1]
         print(f"  auto / full posts/s: {ratio:.2f}x")
 

@@ -461,13 +461,19 @@ def add_table_arguments(parser, root: Path) -> None:
     parser.add_argument("--seed", type=int, default=7)
 
 
-def cached_table(data: Path, datasets: Path, seed: int, cache: Path):
-    """data.load's table, cached under `cache` (keyed by data.py, the team's sets and the seed)."""
+def table_key(datasets: Path, seed: int) -> str:
+    """16 hex digits that change with data.py, the team's sets or the seed: the name of the cached
+    table, and of results computed on it."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
     for path in sorted((datasets / "training").glob("*.jsonl")):
         digest.update(path.read_bytes())
     digest.update(str(seed).encode())
-    path = cache / f"table-{digest.hexdigest()[:16]}.pkl"
+    return digest.hexdigest()[:16]
+
+
+def cached_table(data: Path, datasets: Path, seed: int, cache: Path):
+    """data.load's table, cached under `cache` (keyed by `table_key`)."""
+    path = cache / f"table-{table_key(datasets, seed)}.pkl"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
         path.write_bytes(pickle.dumps(load(data, datasets, seed)))

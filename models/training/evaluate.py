@@ -13,7 +13,8 @@ accuracy to functional.json beside the model.
 `loso` (leave-one-source-out) trains, for each category and each of its sources, the v2 recipe and the
 v1 recipe without that source, in the cheap configuration of top_layer.py, and tests both on all of the
 held-out source, with alt-profanity-check beside them for harassment. It prints the table and keeps it
-in --cache (loso-<reading>.json); an interrupted run resumes at the next source.
+in --cache (loso-<reading>-<table>.json, named by the table's key so that results of another label
+mapping are never reused); an interrupted run resumes at the next source.
 
 `chat` measures the model's self-harm false positives on chat it never saw (CHAT_SOURCES held out),
 with the v2 labels and with the "chat-negatives" variant, in the same cheap configuration.
@@ -173,6 +174,13 @@ def test_block(p, labels):
     return {"n": int(len(labels)), "positives": int(labels.sum()), "recall_at_0.5": round(float((p >= 0.5).mean()), 4)}
 
 
+def results_file(args, name: str) -> Path:
+    """Where the per-source results `name` are kept in --cache: named by the table they were computed
+    on (data.table_key), so that a changed label mapping or team set starts afresh instead of reusing
+    them."""
+    return args.cache / f"{name}-{datasets_module.table_key(args.datasets, args.seed)}.json"
+
+
 def cheap_configuration(args):
     """What `loso` and `chat` train on: the table, the encoder, and its lower layers' cached states
     of every row (top_layer.cache_states)."""
@@ -186,10 +194,11 @@ def cheap_configuration(args):
 def loso(args) -> None:
     """Leave-one-source-out: for each category and each of its sources, train the v2 recipe and the v1
     recipe without that source (the cheap configuration of top_layer.py for both) and test on all of
-    it; alt-profanity-check scores the harassment sources beside them. Writes loso-<reading>.json to
-    --cache and prints the table. With --variant, only the v2 recipe so changed trains, into
-    loso-<reading>-<variant>.json; with --train-seed, both recipes draw and initialise with that seed
-    (the table and its splits keep --seed), into loso-<reading>-seed<N>.json."""
+    it; alt-profanity-check scores the harassment sources beside them. Writes loso-<reading>-<table>.json
+    to --cache (`results_file`) and prints the table. With --variant, only the v2 recipe so changed
+    trains, into loso-<reading>-<variant>-<table>.json; with --train-seed, both recipes draw and
+    initialise with that seed (the table and its splits keep --seed), into
+    loso-<reading>-seed<N>-<table>.json."""
     table, tokenizer, bert, states, masks = cheap_configuration(args)
     y, known = datasets_module.labels(datasets_module.read_offensive(table, args.offensive))
     # Tests, and the v1 recipe, always leave the "offensive" rows out.
@@ -203,7 +212,7 @@ def loso(args) -> None:
     v1_train = np.intersect1d(v1_rows(excluded, seed), np.flatnonzero(train_split & test_known.any(1)))
     y2, known2 = variant_labels(table, y, known, args.variant, args.data)
     suffix = ("-" + args.variant if args.variant else "") + ("" if args.train_seed is None else f"-seed{seed}")
-    out_path = args.cache / f"loso-{args.offensive}{suffix}.json"
+    out_path = results_file(args, f"loso-{args.offensive}{suffix}")
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     v1_models = {}
     for category in args.categories:
@@ -245,13 +254,13 @@ def chat(args) -> None:
     probabilities on every row of the source (as negatives: such chat is about others; the rows with a
     Suicide Risk Lexicon phrase, about 0.2 %, are counted too) are compared with those of the self-harm
     positives of the test split: ROC-AUC, and the share of chat rows at or above the score that keeps
-    90 % of the positives. Writes loso-chat.json to --cache."""
+    90 % of the positives. Writes loso-chat-<table>.json to --cache."""
     table, tokenizer, bert, states, masks = cheap_configuration(args)
     y, known = datasets_module.labels(datasets_module.read_offensive(table, "excluded"))
     sources, split = table["source"].to_numpy(), table["split"].to_numpy()
     c = CATEGORIES.index("self_harm")
     positives = np.flatnonzero((split == "test") & (known[:, c] > 0) & (y[:, c] == 1))
-    out_path = args.cache / "loso-chat.json"
+    out_path = results_file(args, "loso-chat")
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     for variant in ("", "chat-negatives"):
         y2, known2 = variant_labels(table, y, known, variant, args.data)
