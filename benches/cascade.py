@@ -81,13 +81,13 @@ def main() -> None:
         print(f"\n{name}: {len(texts)} texts, mean {np.mean([len(t) for t in texts]):.0f} characters")
         results = {engine: run(args.cli, texts, engine, args.threads) for engine in ENGINES}
         full_flags = [set(r["flagged"]) for r in results["full"][0]]
+        chars = np.array([len(t) for t in texts])
         for engine in ENGINES:
             reports, seconds = results[engine]
             flags = [set(r["flagged"]) for r in reports]
             lost = sum(len(f - g) for f, g in zip(full_flags, flags))
             total = sum(len(f) for f in full_flags)
             read = np.array(["model" in r["engine"]["tiers"] for r in reports])
-            chars = np.array([len(t) for t in texts])
             print(f"  {engine:5s}: {len(texts) / seconds:8.1f} posts/s  sent to the model {read.mean():6.1%} "
                   f"({chars[read].sum() / chars.sum():6.1%} of characters)  full-engine flags lost {lost}/{total}")
         ratio = results["full"][1] / results["auto"][1]

@@ -256,10 +256,10 @@ def rmhd(root: Path, rng) -> pd.DataFrame:
 
 def not_self_harm_unless_risk(frame: pd.DataFrame, root: Path) -> pd.DataFrame:
     """A harassment source's rows as self-harm negatives, except those where a Suicide Risk Lexicon
-    phrase (mentions_risk) marks ideation, which stay unknown (as in RMHD). Abuse, hate speech, game chat and
-    news comments are about others; left unknown, the model never learned that "push mid" or "can
-    you guys finish?" is not ideation, and flagged such chat lines (leave-one-source-out on held-out
-    CONDA and Formspring in the README)."""
+    phrase (mentions_risk) marks ideation, which stay unknown (as in RMHD). Abuse, hate speech, game
+    chat and news comments are about others; left unknown, the model never learned that "push mid"
+    or "can you guys finish?" is not ideation, and flagged such chat lines (leave-one-source-out on
+    held-out CONDA and Formspring in the README)."""
     unknown = frame["self_harm"].isna() & ~mentions_risk(frame["text"], root)
     return frame.assign(self_harm=frame["self_harm"].mask(unknown, 0.0))
 

@@ -17,7 +17,7 @@ in --cache (loso-<reading>-<table>.json, named by the table's key so that result
 mapping are never reused); an interrupted run resumes at the next source.
 
 `chat` measures the model's self-harm false positives on chat it never saw (CHAT_SOURCES held out),
-with the v2 labels and with the "chat-negatives" variant, in the same cheap configuration.
+with the v2 labels, in the same cheap configuration.
 
 `detector` scores the public test splits (the 10 % hash split, never trained on, never read when writing
 rules) with the built CLI (`target/release/safespace`), with the fast engine (rules and lexical tier)
@@ -133,20 +133,18 @@ def class_balanced(rows, y, known) -> np.ndarray:
 
 # Changes to the v2 recipe that `loso --variant` measures (the v2 column only; the references are the
 # main run's).
-VARIANTS = ("harassment-negatives", "chat-negatives", "per-category-loss", "pos-weight")
+VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight")
 
 
-def variant_labels(table, y, known, variant: str, data: Path):
+def variant_labels(table, y, known, variant: str):
     """The v2 labels under `variant`: with "harassment-negatives", the public harassment sources'
-    unknown misinformation labels become 0; with "chat-negatives", their unknown self-harm labels
-    become 0 where no Suicide Risk Lexicon phrase marks ideation (data.risk_phrases, as for RMHD)."""
-    if variant not in ("harassment-negatives", "chat-negatives"):
+    unknown misinformation labels become 0. (Their self-harm labels were the "chat-negatives"
+    variant until 0.2.1; data.not_self_harm_unless_risk now builds them into the table.)"""
+    if variant != "harassment-negatives":
         return y, known
-    c = CATEGORIES.index("misinformation" if variant == "harassment-negatives" else "self_harm")
+    c = CATEGORIES.index("misinformation")
     public_harassment = (datasets_module.main_category(table) == "harassment") & (table["source"].to_numpy() != "team")
     fill = public_harassment & (known[:, c] == 0)
-    if variant == "chat-negatives":
-        fill &= ~datasets_module.mentions_risk(table["text"], data)
     y, known = y.copy(), known.copy()
     y[fill, c], known[fill, c] = 0, 1
     return y, known
@@ -210,7 +208,7 @@ def loso(args) -> None:
     train_rows = train_split & known.any(1)
     seed = args.seed if args.train_seed is None else args.train_seed
     v1_train = np.intersect1d(v1_rows(excluded, seed), np.flatnonzero(train_split & test_known.any(1)))
-    y2, known2 = variant_labels(table, y, known, args.variant, args.data)
+    y2, known2 = variant_labels(table, y, known, args.variant)
     suffix = ("-" + args.variant if args.variant else "") + ("" if args.train_seed is None else f"-seed{seed}")
     out_path = results_file(args, f"loso-{args.offensive}{suffix}")
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
@@ -249,8 +247,8 @@ CHAT_SOURCES = ("conda", "formspring", "olid")
 
 
 def chat(args) -> None:
-    """Self-harm on chat the model never saw: for each of CHAT_SOURCES, the v2 recipe (and with
-    "chat-negatives" labels) trains without that source in the cheap configuration, and its self-harm
+    """Self-harm on chat the model never saw: for each of CHAT_SOURCES, the v2 recipe trains without
+    that source in the cheap configuration, and its self-harm
     probabilities on every row of the source (as negatives: such chat is about others; the rows with a
     Suicide Risk Lexicon phrase, about 0.2 %, are counted too) are compared with those of the self-harm
     positives of the test split: ROC-AUC, and the share of chat rows at or above the score that keeps
@@ -262,21 +260,19 @@ def chat(args) -> None:
     positives = np.flatnonzero((split == "test") & (known[:, c] > 0) & (y[:, c] == 1))
     out_path = results_file(args, "loso-chat")
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
-    for variant in ("", "chat-negatives"):
-        y2, known2 = variant_labels(table, y, known, variant, args.data)
-        for held in CHAT_SOURCES:
-            name = f"{variant or 'v2'}/{held}"
-            if name in results:
-                continue
-            draws = v2_draws(table, np.flatnonzero((split == "train") & known2.any(1) & (sources != held)), args.draws, args.seed)
-            model = top_layer.train_top(bert, states, masks, y2, known2, draws, args.seed)
-            p_chat, p_pos = (test_scores(model, bert, tokenizer, states, masks, rows, None, c)
-                             for rows in (np.flatnonzero(sources == held), positives))
-            labels_ = np.r_[np.zeros(len(p_chat)), np.ones(len(p_pos))]
-            results[name] = {"chat_rows": len(p_chat), "roc_auc": round(float(roc_auc_score(labels_, np.r_[p_chat, p_pos])), 4),
-                             "chat_above_90pct_recall": round(float((p_chat >= np.quantile(p_pos, 0.10)).mean()), 4)}
-            print(f"  {name}: {results[name]}", flush=True)
-            out_path.write_text(json.dumps(results, indent=2) + "\n")
+    for held in CHAT_SOURCES:
+        name = f"v2/{held}"
+        if name in results:
+            continue
+        draws = v2_draws(table, np.flatnonzero((split == "train") & known.any(1) & (sources != held)), args.draws, args.seed)
+        model = top_layer.train_top(bert, states, masks, y, known, draws, args.seed)
+        p_chat, p_pos = (test_scores(model, bert, tokenizer, states, masks, rows, None, c)
+                         for rows in (np.flatnonzero(sources == held), positives))
+        labels_ = np.r_[np.zeros(len(p_chat)), np.ones(len(p_pos))]
+        results[name] = {"chat_rows": len(p_chat), "roc_auc": round(float(roc_auc_score(labels_, np.r_[p_chat, p_pos])), 4),
+                         "chat_above_90pct_recall": round(float((p_chat >= np.quantile(p_pos, 0.10)).mean()), 4)}
+        print(f"  {name}: {results[name]}", flush=True)
+        out_path.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def print_loso(results: dict) -> None:
