@@ -4,7 +4,10 @@
 //! ```text
 //! cargo bench -p safespace-benches --bench latency            # both engines
 //! cargo bench -p safespace-benches --bench latency -- --dump 280  # the 280-byte corpus as JSONL
+//! cargo bench -p safespace-benches --bench latency -- --memory 2   # memory of the full engine, 2 threads
 //! ```
+//!
+//! `--memory` wants a fresh process: the resident and peak memory it prints are the process's.
 
 use std::time::Instant;
 
@@ -24,6 +27,10 @@ fn main() {
             println!("{}", serde_json::json!({ "text": post }));
         }
         return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--memory") {
+        let threads = args.get(i + 1).and_then(|t| t.parse().ok()).unwrap_or(1);
+        return memory(threads);
     }
     let fast = Detector::builder().engine(Engine::Fast).build().unwrap();
     println!(
@@ -73,8 +80,37 @@ fn main() {
     }
     println!(
         "\npeak RSS with the model loaded: {} MB",
-        peak_rss_kb() / 1024
+        memory_kb("VmHWM:") / 1024
     );
+}
+
+/// Prints the resident and peak memory of the full engine in a pool of `threads` threads: after
+/// scoring one sentence, then after 256 posts of 280 bytes in batches of 32.
+fn memory(threads: usize) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let print = |when: &str| {
+        println!(
+            "{threads} thread(s), {when}: RSS {} MB, peak {} MB",
+            memory_kb("VmRSS:") / 1024,
+            memory_kb("VmHWM:") / 1024
+        )
+    };
+    pool.install(|| {
+        let detector = Detector::builder()
+            .engine(Engine::Full)
+            .require_model(true)
+            .build()
+            .unwrap();
+        detector.score("Thanks for asking, the new job is going well so far.");
+        print("after one sentence");
+        for batch in posts(256, 280).chunks(32) {
+            std::hint::black_box(detector.score_batch(batch));
+        }
+        print("after 256 posts of 280 bytes");
+    });
 }
 
 fn latency_table(detector: &Detector, rounds: usize, corpus: impl Fn(usize, usize) -> Vec<String>) {
@@ -111,13 +147,14 @@ fn latency_table(detector: &Detector, rounds: usize, corpus: impl Fn(usize, usiz
     }
 }
 
-/// Peak resident set size of this process (Linux), in kB.
-fn peak_rss_kb() -> u64 {
+/// A memory figure of this process from `/proc/self/status` (Linux), in kB: `VmRSS:` the resident
+/// set now, `VmHWM:` its peak.
+fn memory_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)

@@ -39,6 +39,7 @@ impl OnnxRuntime {
                     .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
                     .and_then(|b| Ok(b.with_intra_threads(1)?))
                     .and_then(|mut b| b.commit_from_memory(model))
+                    .inspect(|_| release_freed_heap())
                     .map(Mutex::new)
                     .map_err(|e| {
                         ModelError::Damaged(format!(
@@ -94,6 +95,26 @@ impl OnnxRuntime {
             })
     }
 }
+
+/// Returns the heap pages freed while a session loaded to the system. Loading folds the int8 weights
+/// into fp32 tensors through intermediate copies (about 58 MB for this model) that glibc's allocator
+/// frees but keeps mapped; trimming after each session lowers the resident memory with the model
+/// loaded by that much and keeps the peak to one session's copies (`benches/README.md`, "Memory").
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_freed_heap() {
+    extern "C" {
+        fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    }
+    // SAFETY: glibc's `malloc_trim` only releases free memory of the allocator's own heaps; it has
+    // no preconditions and is thread-safe.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+/// Other allocators return freed memory on their own terms.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed_heap() {}
 
 /// The library's file name on this platform.
 const LIBRARY: &str = if cfg!(target_os = "windows") {
