@@ -2,10 +2,12 @@
 //! - [`decompositions`]: the normalizer's table of decomposed characters;
 //! - [`rule_lists`]: the built-in rule files with their phrase lists expanded;
 //! - [`combiners`]: the learned tiers' combiners;
-//! - [`screen`]: the cascade's screen thresholds.
+//! - [`screen`]: the cascade's screen thresholds;
+//! - [`lexical_id`]: the built-in lexical tier's id.
 
 mod combiners;
 mod decompositions;
+mod lexical_id;
 mod rule_lists;
 mod screen;
 
@@ -27,9 +29,13 @@ fn main() {
     if let Err(message) = screen::write(&models.join("safespace-lexical/screen.json"), &out) {
         panic!("{message}");
     }
+    if let Err(message) = lexical_id::write(&models.join("safespace-lexical/manifest.json"), &out) {
+        panic!("{message}");
+    }
     println!("cargo::rerun-if-changed=build");
     println!("cargo::rerun-if-changed=rules");
     println!("cargo::rerun-if-changed=../../models/safespace-minilm-int8/combiner.json");
     println!("cargo::rerun-if-changed=../../models/safespace-lexical/combiner.json");
     println!("cargo::rerun-if-changed=../../models/safespace-lexical/screen.json");
+    println!("cargo::rerun-if-changed=../../models/safespace-lexical/manifest.json");
 }

@@ -19,9 +19,7 @@ const BUILTIN: &[u8] = include_bytes!("../../../../models/safespace-lexical/weig
 /// Weights are integers in `[-WEIGHT_LEVELS, WEIGHT_LEVELS]` times a scale per category: 63 levels, as
 /// `models/training/lexical.py --levels 31` writes them (they compress better than 255).
 const WEIGHT_LEVELS: f32 = 31.0;
-/// The built-in tier's `manifest.json`, which names it as reports do (`name@version`).
-const BUILTIN_MANIFEST: &[u8] =
-    include_bytes!("../../../../models/safespace-lexical/manifest.json");
+include!(concat!(env!("OUT_DIR"), "/lexical_id.rs"));
 
 /// A trained lexical tier: calibrated per-category probabilities from the hashed n-grams of a text.
 ///
@@ -64,10 +62,9 @@ impl LexicalTier {
         static BUILT_IN: OnceLock<Arc<LexicalTier>> = OnceLock::new();
         BUILT_IN
             .get_or_init(|| {
-                // The embedded files are checked by a unit test; they cannot differ at run time.
-                let id = manifest_id(BUILTIN_MANIFEST).expect("the embedded manifest parses");
-                let tier =
-                    LexicalTier::from_bytes(id, BUILTIN).expect("the embedded lexical tier parses");
+                // The embedded bytes are checked by a unit test; they cannot differ at run time.
+                let tier = LexicalTier::from_bytes(BUILTIN_ID, BUILTIN)
+                    .expect("the embedded lexical tier parses");
                 Arc::new(tier)
             })
             .clone()
@@ -84,12 +81,19 @@ impl LexicalTier {
     /// assert!(missing.to_string().contains("manifest.json"));
     /// ```
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<LexicalTier, LexicalTierError> {
+        /// The fields of `manifest.json` a tier needs; others are kept for people.
+        #[derive(serde::Deserialize)]
+        struct Manifest {
+            name: String,
+            version: String,
+        }
         let dir = dir.as_ref();
         let path = dir.join("manifest.json");
-        let id = std::fs::read(&path)
+        let manifest: Manifest = std::fs::read(&path)
             .map_err(|e| e.to_string())
-            .and_then(|bytes| manifest_id(&bytes))
+            .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
             .map_err(|e| LexicalTierError(format!("cannot read {}: {e}", path.display())))?;
+        let id = format!("{}@{}", manifest.name, manifest.version);
         LexicalTier::from_file(id, dir.join("weights.bin"))
     }
 
@@ -558,16 +562,4 @@ impl<'a> Reader<'a> {
         }
         Err(self.error("a feature index delta is too long"))
     }
-}
-
-/// The id (`name@version`) a tier's `manifest.json` gives it.
-fn manifest_id(manifest: &[u8]) -> Result<String, String> {
-    /// The fields of `manifest.json` a tier needs; others are kept for people.
-    #[derive(serde::Deserialize)]
-    struct Manifest {
-        name: String,
-        version: String,
-    }
-    let manifest: Manifest = serde_json::from_slice(manifest).map_err(|e| e.to_string())?;
-    Ok(format!("{}@{}", manifest.name, manifest.version))
 }
