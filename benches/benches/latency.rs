@@ -5,6 +5,7 @@
 //! cargo bench -p safespace-benches --bench latency            # both engines
 //! cargo bench -p safespace-benches --bench latency -- --dump 280  # the 280-byte corpus as JSONL
 //! cargo bench -p safespace-benches --bench latency -- --memory 2   # memory of the full engine, 2 threads
+//! cargo bench -p safespace-benches --bench latency -- --memory 2 1 # ... sharing 1 ONNX Runtime session
 //! ```
 //!
 //! `--memory` wants a fresh process: the resident and peak memory it prints are the process's.
@@ -30,7 +31,8 @@ fn main() {
     }
     if let Some(i) = args.iter().position(|a| a == "--memory") {
         let threads = args.get(i + 1).and_then(|t| t.parse().ok()).unwrap_or(1);
-        return memory(threads);
+        let sessions = args.get(i + 2).and_then(|s| s.parse().ok());
+        return memory(threads, sessions);
     }
     let fast = Detector::builder().engine(Engine::Fast).build().unwrap();
     println!(
@@ -84,32 +86,41 @@ fn main() {
     );
 }
 
-/// Prints the resident and peak memory of the full engine in a pool of `threads` threads: after
-/// scoring one sentence, then after 256 posts of 280 bytes in batches of 32.
-fn memory(threads: usize) {
+/// Prints the resident and peak memory of the full engine in a pool of `threads` threads with
+/// `sessions` ONNX Runtime sessions (`None`: the default), after scoring one sentence, then after 512
+/// posts of 280 bytes in batches of 32, and the posts/s of those.
+fn memory(threads: usize, sessions: Option<usize>) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
+    let layout = match sessions {
+        Some(s) => format!("{threads} thread(s), {s} session(s)"),
+        None => format!("{threads} thread(s), default sessions"),
+    };
     let print = |when: &str| {
         println!(
-            "{threads} thread(s), {when}: RSS {} MB, peak {} MB",
+            "{layout}, {when}: RSS {} MB, peak {} MB",
             memory_kb("VmRSS:") / 1024,
             memory_kb("VmHWM:") / 1024
         )
     };
     pool.install(|| {
-        let detector = Detector::builder()
-            .engine(Engine::Full)
-            .require_model(true)
-            .build()
-            .unwrap();
+        let builder = Detector::builder().engine(Engine::Full).require_model(true);
+        let builder = match sessions {
+            Some(s) => builder.model_sessions(s),
+            None => builder,
+        };
+        let detector = builder.build().unwrap();
         detector.score("Thanks for asking, the new job is going well so far.");
         print("after one sentence");
-        for batch in posts(256, 280).chunks(32) {
+        let corpus = [posts(256, 280), posts(256, 280)].concat();
+        let start = Instant::now();
+        for batch in corpus.chunks(32) {
             std::hint::black_box(detector.score_batch(batch));
         }
-        print("after 256 posts of 280 bytes");
+        let rate = corpus.len() as f64 / start.elapsed().as_secs_f64();
+        print(&format!("after 512 posts of 280 bytes ({rate:.1} posts/s)"));
     });
 }
 

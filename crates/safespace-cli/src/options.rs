@@ -239,6 +239,12 @@ pub struct DetectorArgs {
     #[arg(long, conflicts_with = "rules_only")]
     pub require_model: bool,
 
+    /// ONNX Runtime sessions that score at once (default: one per thread, at most 4). Each holds a
+    /// copy of the weights (~55 MB); `--model-sessions 1` shares one among all threads: less memory,
+    /// a little less throughput.
+    #[arg(long, value_name = "N", value_parser = at_least_one(), conflicts_with = "rules_only")]
+    pub model_sessions: Option<usize>,
+
     /// Longest text scored, in bytes; a longer one is an error (a bad record with --input).
     #[arg(long, value_name = "BYTES", default_value_t = safespace::DEFAULT_MAX_INPUT_BYTES)]
     pub max_input_bytes: usize,

@@ -50,6 +50,7 @@ pub struct DetectorBuilder {
     model: ModelChoice,
     require_model: bool,
     onnxruntime: Option<std::path::PathBuf>,
+    model_sessions: Option<usize>,
     max_input_bytes: Option<usize>,
 }
 
@@ -317,6 +318,23 @@ impl DetectorBuilder {
         self
     }
 
+    /// How many ONNX Runtime sessions score batches of windows at once (default: one per thread of
+    /// the rayon pool the model loads in, at most 4). Each session holds its own fp32 copy of the
+    /// weights, about 55 MB; the pool's threads are divided among the sessions, so
+    /// `model_sessions(1)` on 2 threads runs every batch on both and saves one copy for some
+    /// throughput (`benches/README.md`, "Memory"). Detectors built with the same value share the
+    /// loaded model. Must be at least 1; tract ignores it.
+    ///
+    /// ```
+    /// let lean = safespace::Detector::builder().model_sessions(1).build()?;
+    /// assert!(safespace::Detector::builder().model_sessions(0).build().is_err());
+    /// # Ok::<(), safespace::Error>(())
+    /// ```
+    pub fn model_sessions(mut self, sessions: usize) -> Self {
+        self.model_sessions = Some(sessions);
+        self
+    }
+
     /// Validates the options and compiles the rules.
     ///
     /// ```
@@ -349,7 +367,12 @@ impl DetectorBuilder {
         } else {
             ModelChoice::None
         };
-        let (model, model_error) = choice.load(self.onnxruntime.as_deref());
+        if self.model_sessions == Some(0) {
+            return Err(Error::InvalidOption(
+                "model_sessions must be at least 1".to_owned(),
+            ));
+        }
+        let (model, model_error) = choice.load(self.onnxruntime.as_deref(), self.model_sessions);
         if let (true, Some(error)) = (self.require_model, &model_error) {
             return Err(Error::Model(error.clone()));
         }
@@ -409,9 +432,14 @@ pub(crate) type LoadedModel = Option<Arc<Model>>;
 pub(crate) type LoadedModel = ();
 
 impl ModelChoice {
-    /// The model to run, shared with every detector of the same model (see `Model::shared`), and why
-    /// none runs when one was wanted; `library` is the ONNX Runtime library to use.
-    pub(crate) fn load(&self, library: Option<&Path>) -> (LoadedModel, Option<ModelError>) {
+    /// The model to run, shared with every detector of the same model and `sessions` (see
+    /// `Model::shared`), and why none runs when one was wanted; `library` is the ONNX Runtime library
+    /// to use, `sessions` the sessions to load (`None`: see [`LoadOptions::new`]).
+    pub(crate) fn load(
+        &self,
+        library: Option<&Path>,
+        sessions: Option<usize>,
+    ) -> (LoadedModel, Option<ModelError>) {
         #[cfg(feature = "model")]
         {
             let source = match self {
@@ -420,10 +448,7 @@ impl ModelChoice {
                 ModelChoice::Files(files) => ModelSource::Bytes(files.clone()),
                 ModelChoice::None => return (None, None),
             };
-            let options = LoadOptions {
-                library,
-                sessions: default_sessions(),
-            };
+            let options = LoadOptions::new(library, sessions);
             match Model::shared(&source, &options) {
                 Ok(model) => (Some(model), None),
                 Err(e) => (None, Some(e)),
@@ -431,7 +456,7 @@ impl ModelChoice {
         }
         #[cfg(not(feature = "model"))]
         {
-            let _ = library;
+            let _ = (library, sessions);
             let note = match self {
                 ModelChoice::None => None,
                 _ => Some(ModelError::RuntimeMissing(
@@ -467,15 +492,6 @@ pub(crate) fn model_id(model: &LoadedModel) -> Option<String> {
         let _ = model;
         None
     }
-}
-
-/// ONNX Runtime sessions to load: one per thread of the rayon pool the model is first loaded in
-/// (batches of windows run in parallel on it), at most 4; later detectors share that model and its
-/// sessions. Each session costs about 55 MB of memory (42 MB of it the weights in fp32), so a detector
-/// built inside a one-thread pool (the CLI's `--threads 1`) loads one.
-#[cfg(feature = "model")]
-fn default_sessions() -> usize {
-    rayon::current_num_threads().clamp(1, 4)
 }
 
 #[cfg(test)]
@@ -520,5 +536,36 @@ mod tests {
         assert!(!Arc::ptr_eq(&from_dir, &retrained));
         assert!(retrained.id().starts_with("retrained@"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(feature = "bundled-model")]
+    #[test]
+    fn one_session_for_all_threads_scores_like_one_per_thread() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let texts = [
+            "I bought the pills, tonight's the night",
+            "you are a worthless idiot and everyone knows it",
+            "see you at practice",
+            "Drinking bleach cures covid, my uncle did it and he's fine",
+        ];
+        let (default, lean, lean_again) = pool.install(|| {
+            (
+                model_of(Detector::builder()),
+                model_of(Detector::builder().model_sessions(1)),
+                model_of(Detector::builder().model_sessions(1)),
+            )
+        });
+        assert!(!Arc::ptr_eq(&default, &lean));
+        assert!(Arc::ptr_eq(&lean, &lean_again));
+        let scores = |model: &Model| pool.install(|| model.predict(&texts).unwrap());
+        for (a, b) in scores(&default).iter().zip(scores(&lean)) {
+            for (x, y) in a.iter().zip(b) {
+                assert!((x - y).abs() < 1e-4, "{a:?} {b:?}");
+            }
+        }
+        assert!(Detector::builder().model_sessions(0).build().is_err());
     }
 }

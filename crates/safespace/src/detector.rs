@@ -69,7 +69,7 @@ impl Default for Detector {
     /// The bundled model fused with the built-in rules, `peer_support` policy, US resources; rules alone
     /// if ONNX Runtime cannot be loaded.
     fn default() -> Self {
-        let (model, model_error) = ModelChoice::Bundled.load(None);
+        let (model, model_error) = ModelChoice::Bundled.load(None, None);
         Detector {
             normalizer: Normalizer::default(),
             rules: RuleEngine::builtin(),

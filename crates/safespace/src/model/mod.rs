@@ -75,8 +75,9 @@ mod bundled {
         include_bytes!("../../../../models/safespace-minilm-int8/manifest.json");
 }
 
-/// The models [`Model::shared`] keeps, by where they came from and their `manifest.json`.
-type Loaded = BTreeMap<(Origin, Vec<u8>), Arc<Model>>;
+/// The models [`Model::shared`] keeps, by where they came from, their `manifest.json` and the
+/// session count asked for.
+type Loaded = BTreeMap<(Origin, Vec<u8>, Option<usize>), Arc<Model>>;
 
 /// Where a shared model came from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -114,7 +115,7 @@ impl Backend {
     fn load(model: &[u8], options: &LoadOptions) -> Result<Backend, ModelError> {
         let mut failures: Vec<ModelError> = Vec::new();
         #[cfg(feature = "onnxruntime")]
-        match onnxruntime::OnnxRuntime::load(model, options.library, options.sessions) {
+        match onnxruntime::OnnxRuntime::load(model, options) {
             Ok(backend) => return Ok(Backend::OnnxRuntime(backend)),
             Err(e) => failures.push(e),
         }
@@ -176,8 +177,28 @@ impl Backend {
 pub(crate) struct LoadOptions<'a> {
     /// The ONNX Runtime library, when not found the usual way (ignored by tract).
     pub library: Option<&'a Path>,
+    /// The session count the user asked for, if any: models are shared per value.
+    pub requested: Option<usize>,
     /// How many batches of windows may run at once (ONNX Runtime sessions; tract shares one plan).
     pub sessions: usize,
+    /// The threads each session runs one batch on.
+    pub threads_per_session: usize,
+}
+
+impl<'a> LoadOptions<'a> {
+    /// Options for a model loaded in the current rayon pool: `sessions` sessions (default: one per
+    /// thread, at most 4; later detectors share them, so one built inside a one-thread pool, as the
+    /// CLI's `--threads 1`, loads one), with the pool's threads divided among them.
+    pub(crate) fn new(library: Option<&'a Path>, sessions: Option<usize>) -> LoadOptions<'a> {
+        let threads = rayon::current_num_threads();
+        let count = sessions.unwrap_or(threads.clamp(1, 4)).max(1);
+        LoadOptions {
+            library,
+            requested: sessions,
+            sessions: count,
+            threads_per_session: (threads / count).max(1),
+        }
+    }
 }
 
 /// A loaded model, shared by every thread of a detector.
@@ -201,9 +222,10 @@ impl std::fmt::Debug for Model {
 
 impl Model {
     /// The model `source` holds, loaded once per process and shared by every detector that asks for
-    /// it: the bundled model, and a folder's for as long as its `manifest.json` (which records the
-    /// sha256 of the other two files) is unchanged. Models handed over in memory and failed loads are
-    /// not kept. `options` matter only when the model loads (a process holds one ONNX Runtime).
+    /// it with the same session count (`options.requested`): the bundled model, and a folder's for as
+    /// long as its `manifest.json` (which records the sha256 of the other two files) is unchanged.
+    /// Models handed over in memory and failed loads are not kept. The other `options` matter only
+    /// when the model loads (a process holds one ONNX Runtime).
     pub(crate) fn shared(
         source: &ModelSource,
         options: &LoadOptions,
@@ -215,14 +237,14 @@ impl Model {
         let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
         // A hit needs only manifest.json (it records the sha256 of the other two files), not the
         // 20-odd MB of model.onnx.
-        let hit = read_manifest(source).and_then(|m| loaded.get(&(origin.clone(), m)).cloned());
+        let key = |manifest| (origin.clone(), manifest, options.requested);
+        let hit = read_manifest(source).and_then(|m| loaded.get(&key(m)).cloned());
         if let Some(model) = hit {
             return Ok(model);
         }
         let files = read(source)?;
-        let key = (origin, files.2.to_vec());
         let model = Arc::new(Model::load(&files, options)?);
-        loaded.insert(key, model.clone());
+        loaded.insert(key(files.2.to_vec()), model.clone());
         Ok(model)
     }
 

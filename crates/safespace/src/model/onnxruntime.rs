@@ -16,6 +16,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::Tensor;
 
+use super::LoadOptions;
 use crate::ModelError;
 
 /// Sessions over one model; `Session::run` needs exclusive access, so batches scored in parallel take
@@ -25,19 +26,16 @@ pub(crate) struct OnnxRuntime {
 }
 
 impl OnnxRuntime {
-    /// Loads `model` into `sessions` sessions (at least one) of the library at `library` or found as
-    /// described in the module docs.
-    pub(crate) fn load(
-        model: &[u8],
-        library: Option<&Path>,
-        sessions: usize,
-    ) -> Result<OnnxRuntime, ModelError> {
-        let environment = environment(library)?;
-        let sessions = (0..sessions.max(1))
+    /// Loads `model` into `options.sessions` sessions (at least one) of `options.threads_per_session`
+    /// threads each, from the library at `options.library` or found as described in the module docs.
+    pub(crate) fn load(model: &[u8], options: &LoadOptions) -> Result<OnnxRuntime, ModelError> {
+        let environment = environment(options.library)?;
+        let threads = options.threads_per_session.max(1);
+        let sessions = (0..options.sessions.max(1))
             .map(|_| {
                 Session::builder(environment)
                     .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
-                    .and_then(|b| Ok(b.with_intra_threads(1)?))
+                    .and_then(|b| Ok(b.with_intra_threads(threads)?))
                     .and_then(|mut b| b.commit_from_memory(model))
                     .inspect(|_| release_freed_heap())
                     .map(Mutex::new)
