@@ -114,7 +114,7 @@ fn memory(threads: usize, sessions: Option<usize>) {
         let detector = builder.build().unwrap();
         detector.score("Thanks for asking, the new job is going well so far.");
         print("after one sentence");
-        let corpus = [posts(256, 280), posts(256, 280)].concat();
+        let corpus = posts(512, 280);
         let start = Instant::now();
         for batch in corpus.chunks(32) {
             std::hint::black_box(detector.score_batch(batch));

@@ -183,7 +183,7 @@ pub struct ScoreArgs {
     pub on_error: OnError,
 
     /// Worker threads (default: all cores), and the ONNX Runtime sessions loaded for them (at most 4,
-    /// about 55 MB each).
+    /// about 55 MB each) unless `--model-sessions` says otherwise.
     #[arg(long)]
     pub threads: Option<usize>,
 
@@ -239,9 +239,9 @@ pub struct DetectorArgs {
     #[arg(long, conflicts_with = "rules_only")]
     pub require_model: bool,
 
-    /// ONNX Runtime sessions that score at once (default: one per thread, at most 4). Each holds a
-    /// copy of the weights (~55 MB); `--model-sessions 1` shares one among all threads: less memory,
-    /// a little less throughput.
+    /// ONNX Runtime sessions that score at once (default: one per thread, at most 4), the threads
+    /// divided among them. Each holds a copy of the weights (~55 MB); `--model-sessions 1` runs one
+    /// on all threads: less memory, a little less throughput.
     #[arg(long, value_name = "N", value_parser = at_least_one(), conflicts_with = "rules_only")]
     pub model_sessions: Option<usize>,
 

@@ -319,11 +319,13 @@ impl DetectorBuilder {
     }
 
     /// How many ONNX Runtime sessions score batches of windows at once (default: one per thread of
-    /// the rayon pool the model loads in, at most 4). Each session holds its own fp32 copy of the
-    /// weights, about 55 MB; the pool's threads are divided among the sessions, so
-    /// `model_sessions(1)` on 2 threads runs every batch on both and saves one copy for some
-    /// throughput (`benches/README.md`, "Memory"). Detectors built with the same value share the
-    /// loaded model. Must be at least 1; tract ignores it.
+    /// the rayon pool the model loads in, at most 4, each on one thread). Each session holds its own
+    /// fp32 copy of the weights, about 55 MB; the threads of the pool the detector is built in are
+    /// divided among the sessions, so `model_sessions(1)` on 2 threads runs every batch on both and
+    /// saves one copy for some throughput (`benches/README.md`, "Memory"); sessions beyond the
+    /// pool's threads only cost memory. Detectors built with the same value in pools of the same
+    /// size share the loaded model; the default's is shared by every detector that does not set
+    /// this. Must be at least 1; tract runs one plan whatever the value.
     ///
     /// ```
     /// let lean = safespace::Detector::builder().model_sessions(1).build()?;

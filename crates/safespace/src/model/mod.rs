@@ -76,8 +76,8 @@ mod bundled {
 }
 
 /// The models [`Model::shared`] keeps, by where they came from, their `manifest.json` and the
-/// session count asked for.
-type Loaded = BTreeMap<(Origin, Vec<u8>, Option<usize>), Arc<Model>>;
+/// session layout asked for.
+type Loaded = BTreeMap<(Origin, Vec<u8>, Option<(usize, usize)>), Arc<Model>>;
 
 /// Where a shared model came from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -171,14 +171,16 @@ impl Backend {
     }
 }
 
-/// How to load a backend. Only ONNX Runtime reads these.
-#[derive(Debug, Clone, Copy, Default)]
+/// How to load a model. Only ONNX Runtime reads the library and the session layout; `Model::shared`
+/// keeps one model per `layout`.
+#[derive(Debug, Clone, Copy)]
 #[cfg_attr(not(feature = "onnxruntime"), allow(dead_code))]
 pub(crate) struct LoadOptions<'a> {
     /// The ONNX Runtime library, when not found the usual way (ignored by tract).
     pub library: Option<&'a Path>,
-    /// The session count the user asked for, if any: models are shared per value.
-    pub requested: Option<usize>,
+    /// The session layout the user asked for, resolved in the pool the model loads in: `None` for
+    /// the default, whose model every detector shares.
+    pub layout: Option<(usize, usize)>,
     /// How many batches of windows may run at once (ONNX Runtime sessions; tract shares one plan).
     pub sessions: usize,
     /// The threads each session runs one batch on.
@@ -186,17 +188,21 @@ pub(crate) struct LoadOptions<'a> {
 }
 
 impl<'a> LoadOptions<'a> {
-    /// Options for a model loaded in the current rayon pool: `sessions` sessions (default: one per
-    /// thread, at most 4; later detectors share them, so one built inside a one-thread pool, as the
-    /// CLI's `--threads 1`, loads one), with the pool's threads divided among them.
+    /// Options for a model loaded in the current rayon pool. By default one single-threaded session
+    /// per thread of the pool, at most 4 (later detectors share them, so one built inside a
+    /// one-thread pool, as the CLI's `--threads 1`, loads one); with `sessions`, that many, the pool's
+    /// threads divided among them.
     pub(crate) fn new(library: Option<&'a Path>, sessions: Option<usize>) -> LoadOptions<'a> {
-        let threads = rayon::current_num_threads();
-        let count = sessions.unwrap_or(threads.clamp(1, 4)).max(1);
+        let threads = rayon::current_num_threads().max(1);
+        let (count, threads_per_session) = match sessions {
+            None => (threads.min(4), 1),
+            Some(count) => (count.max(1), (threads / count.max(1)).max(1)),
+        };
         LoadOptions {
             library,
-            requested: sessions,
+            layout: sessions.map(|_| (count, threads_per_session)),
             sessions: count,
-            threads_per_session: (threads / count).max(1),
+            threads_per_session,
         }
     }
 }
@@ -222,7 +228,7 @@ impl std::fmt::Debug for Model {
 
 impl Model {
     /// The model `source` holds, loaded once per process and shared by every detector that asks for
-    /// it with the same session count (`options.requested`): the bundled model, and a folder's for as
+    /// it with the same session layout (`options.layout`): the bundled model, and a folder's for as
     /// long as its `manifest.json` (which records the sha256 of the other two files) is unchanged.
     /// Models handed over in memory and failed loads are not kept. The other `options` matter only
     /// when the model loads (a process holds one ONNX Runtime).
@@ -237,7 +243,7 @@ impl Model {
         let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
         // A hit needs only manifest.json (it records the sha256 of the other two files), not the
         // 20-odd MB of model.onnx.
-        let key = |manifest| (origin.clone(), manifest, options.requested);
+        let key = |manifest| (origin.clone(), manifest, options.layout);
         let hit = read_manifest(source).and_then(|m| loaded.get(&key(m)).cloned());
         if let Some(model) = hit {
             return Ok(model);
