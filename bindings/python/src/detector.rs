@@ -22,7 +22,7 @@ pub struct NativeDetector {
 #[pymethods]
 impl NativeDetector {
     #[new]
-    #[pyo3(signature = (policy, locale, engine, model_path, lexical_path, thresholds, require_model, onnxruntime_library, rules_files, disable_rules, max_input_bytes))]
+    #[pyo3(signature = (policy, locale, engine, model_path, lexical_path, thresholds, require_model, onnxruntime_library, rules_files, disable_rules, max_input_bytes, model_sessions))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         policy: &str,
@@ -36,6 +36,7 @@ impl NativeDetector {
         rules_files: Vec<String>,
         disable_rules: Vec<String>,
         max_input_bytes: Option<i64>,
+        model_sessions: Option<i64>,
     ) -> PyResult<Self> {
         let settings = safespace::Settings {
             engine: Some(engine.parse().map_err(to_py_error)?),
@@ -66,6 +67,10 @@ impl NativeDetector {
         builder = builder.settings(settings).require_model(require_model);
         if let Some(library) = onnxruntime_library {
             builder = builder.onnxruntime_library(library);
+        }
+        if let Some(sessions) = model_sessions {
+            // A negative count reads as 0, which the core refuses with its own message.
+            builder = builder.model_sessions(usize::try_from(sessions).unwrap_or(0));
         }
         let inner = guarded(|| builder.build())?.map_err(to_py_error)?;
         Ok(NativeDetector {

@@ -356,3 +356,17 @@ def test_fit_lexical_refits_the_tier_that_lexical_path_loads(tmp_path):
 def test_fit_lexical_and_lexical_path_errors_are_clear(tmp_path, call, error, match):
     with pytest.raises(error, match=match):
         call(tmp_path)
+
+
+def test_one_model_session_scores_like_one_per_core():
+    import pickle
+
+    texts = [CRISIS, "you are a worthless idiot", "see you at practice", "bleach cures covid"]
+    default = safespace.Detector(engine="full", require_model=True)
+    lean = safespace.Detector(engine="full", model_sessions=1, require_model=True)
+    for a, b in zip(default.score_batch(texts), lean.score_batch(texts)):
+        assert a.scores == pytest.approx(b.scores, abs=1e-4)
+        assert a.flagged == b.flagged
+    again = pickle.loads(pickle.dumps(lean))
+    assert again.__getstate__()["model_sessions"] == 1
+    assert again.score(CRISIS).scores == lean.score(CRISIS).scores

@@ -64,6 +64,9 @@ def test_pandas_missing_values(rules):
         ({"disable_rules": ["no.such.rule"]}, safespace.InvalidOptionError, "no.such.rule"),
         ({"max_input_bytes": 0}, safespace.InvalidOptionError, "at least 1"),
         ({"max_input_bytes": -1}, safespace.InvalidOptionError, "at least 1"),
+        ({"model_sessions": 0}, safespace.InvalidOptionError, "at least 1"),
+        ({"model_sessions": -2}, safespace.InvalidOptionError, "at least 1"),
+        ({"model_sessions": "2"}, safespace.OptionTypeError, "model_sessions must be int"),
     ],
 )
 def test_bad_options(options, error, message):

@@ -140,6 +140,9 @@ class Detector:
         disable_rules: ids of built-in rules or context modifiers to switch off.
         max_input_bytes: longest text (UTF-8 bytes) scored; a longer one raises :class:`InputError`.
             Default 32 MiB.
+        model_sessions: ONNX Runtime sessions that score at once (default: one per core, at most 4),
+            the cores divided among them. Each holds a copy of the weights (about 55 MB); ``1`` runs
+            one session on all cores: less memory for a little less throughput.
 
     Raises:
         InvalidOptionError: an unknown policy, locale or category, a threshold outside (0, 1], a rule
@@ -172,6 +175,7 @@ class Detector:
         rules_files: Sequence[os.PathLike[str] | str] = (),
         disable_rules: Sequence[str] = (),
         max_input_bytes: Optional[int] = None,
+        model_sessions: Optional[int] = None,
     ) -> None:
         _expect(policy, str, "policy")
         _expect(locale, str, "locale")
@@ -198,6 +202,7 @@ class Detector:
             "rules_files": [os.fspath(p) for p in rules_files],
             "disable_rules": [_expect(i, str, "disable_rules item") for i in disable_rules],
             "max_input_bytes": None if max_input_bytes is None else _expect(max_input_bytes, int, "max_input_bytes"),
+            "model_sessions": None if model_sessions is None else _expect(model_sessions, int, "model_sessions"),
         }
         library = None if engine == "fast" else onnxruntime_library()
         self._native = NativeDetector(onnxruntime_library=library, **self._options)
