@@ -25,10 +25,7 @@ pub fn write(models: &Path, out: &Path) -> Result<(), String> {
     let mut code = String::new();
     for (name, folder) in TIERS {
         let path = models.join(folder).join("combiner.json");
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let json: Value =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let json = crate::read_json(&path)?;
         if let Some(unknown) = json
             .as_object()
             .into_iter()

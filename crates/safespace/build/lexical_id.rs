@@ -5,23 +5,18 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 /// Reads `path` (`manifest.json`) and writes `out/lexical_id.rs`: `BUILTIN_ID`.
 pub fn write(path: &Path, out: &Path) -> Result<(), String> {
-    let at = |e: String| format!("{}: {e}", path.display());
-    let text = std::fs::read_to_string(path).map_err(|e| at(e.to_string()))?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| at(e.to_string()))?;
+    let json = crate::read_json(path)?;
     let field = |name: &str| {
         json[name]
             .as_str()
-            .ok_or_else(|| at(format!("no string field `{name}`")))
+            .ok_or_else(|| format!("{}: no string field `{name}`", path.display()))
     };
     let id = format!("{}@{}", field("name")?, field("version")?);
     let code = format!(
         "/// Name and version of the built-in tier, as reports give them (its `manifest.json`).\n\
          const BUILTIN_ID: &str = {id:?};\n"
     );
-    let target = out.join("lexical_id.rs");
-    std::fs::write(&target, code).map_err(|e| format!("{}: {e}", target.display()))
+    crate::write_code(out, "lexical_id.rs", &code)
 }

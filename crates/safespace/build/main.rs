@@ -11,10 +11,22 @@ mod lexical_id;
 mod rule_lists;
 mod screen;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The categories in the order of `Category::ALL`, as the generated code indexes them.
 const CATEGORIES: [&str; 3] = ["self_harm", "harassment", "misinformation"];
+
+/// The JSON file at `path`; errors name the file.
+fn read_json(path: &Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Writes generated Rust `code` to `out/name`; errors name the file.
+fn write_code(out: &Path, name: &str, code: &str) -> Result<(), String> {
+    let target = out.join(name);
+    std::fs::write(&target, code).map_err(|e| format!("{}: {e}", target.display()))
+}
 
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));

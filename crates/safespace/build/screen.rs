@@ -16,8 +16,7 @@ const PRESETS: [&str; 3] = ["peer_support", "general", "strict"];
 /// Reads `path` (`screen.json`) and writes `out/screen.rs`: `SCREEN`, one row per preset.
 pub fn write(path: &Path, out: &Path) -> Result<(), String> {
     let at = |e: String| format!("{}: {e}", path.display());
-    let text = std::fs::read_to_string(path).map_err(|e| at(e.to_string()))?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| at(e.to_string()))?;
+    let json = crate::read_json(path)?;
     let mut rows = Vec::new();
     for preset in PRESETS {
         let screen = json["presets"][preset]["screen"]
@@ -48,6 +47,5 @@ pub fn write(path: &Path, out: &Path) -> Result<(), String> {
         rows.join(", ")
     )
     .expect("writing to a String");
-    let target = out.join("screen.rs");
-    std::fs::write(&target, code).map_err(|e| format!("{}: {e}", target.display()))
+    crate::write_code(out, "screen.rs", &code)
 }

@@ -39,18 +39,11 @@ fn sigmoid(x: f32) -> f32 {
 #[test]
 fn the_builtin_tier_parses_and_ranks_abuse_above_small_talk() {
     let tier = LexicalTier::builtin();
-    let path = concat!(
+    let dir = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../models/safespace-lexical/manifest.json"
+        "/../../models/safespace-lexical"
     );
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let id = format!(
-        "{}@{}",
-        manifest["name"].as_str().unwrap(),
-        manifest["version"].as_str().unwrap()
-    );
-    assert_eq!(tier.id(), id);
+    assert_eq!(tier.id(), LexicalTier::from_dir(dir).unwrap().id());
     let abuse = tier.probabilities("what a dumb bitch")[Category::Harassment.index()];
     let small_talk = tier.probabilities("see you at practice")[Category::Harassment.index()];
     assert!(abuse > 0.9 && small_talk < 0.3, "{abuse} {small_talk}");

@@ -172,15 +172,14 @@ impl Backend {
 }
 
 /// How to load a model. Only ONNX Runtime reads the library and the session layout; `Model::shared`
-/// keeps one model per `layout`.
+/// keeps one model per [`shared_layout`](Self::shared_layout).
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(not(feature = "onnxruntime"), allow(dead_code))]
 pub(crate) struct LoadOptions<'a> {
     /// The ONNX Runtime library, when not found the usual way (ignored by tract).
     pub library: Option<&'a Path>,
-    /// The session layout the user asked for, resolved in the pool the model loads in: `None` for
-    /// the default, whose model every detector shares.
-    pub layout: Option<(usize, usize)>,
+    /// Whether the session count was asked for (else it is the default).
+    pub requested: bool,
     /// How many batches of windows may run at once (ONNX Runtime sessions; tract shares one plan).
     pub sessions: usize,
     /// The threads each session runs one batch on.
@@ -194,16 +193,23 @@ impl<'a> LoadOptions<'a> {
     /// threads divided among them.
     pub(crate) fn new(library: Option<&'a Path>, sessions: Option<usize>) -> LoadOptions<'a> {
         let threads = rayon::current_num_threads().max(1);
-        let (count, threads_per_session) = match sessions {
+        let (count, threads_per_session) = match sessions.map(|count| count.max(1)) {
             None => (threads.min(4), 1),
-            Some(count) => (count.max(1), (threads / count.max(1)).max(1)),
+            Some(count) => (count, (threads / count).max(1)),
         };
         LoadOptions {
             library,
-            layout: sessions.map(|_| (count, threads_per_session)),
+            requested: sessions.is_some(),
             sessions: count,
             threads_per_session,
         }
+    }
+
+    /// The layout a shared model is kept under: the one asked for, or `None` for the default, whose
+    /// model every detector that does not ask shares.
+    pub(crate) fn shared_layout(&self) -> Option<(usize, usize)> {
+        self.requested
+            .then_some((self.sessions, self.threads_per_session))
     }
 }
 
@@ -228,7 +234,7 @@ impl std::fmt::Debug for Model {
 
 impl Model {
     /// The model `source` holds, loaded once per process and shared by every detector that asks for
-    /// it with the same session layout (`options.layout`): the bundled model, and a folder's for as
+    /// it with the same session layout (`options.shared_layout()`): the bundled model, and a folder's for as
     /// long as its `manifest.json` (which records the sha256 of the other two files) is unchanged.
     /// Models handed over in memory and failed loads are not kept. The other `options` matter only
     /// when the model loads (a process holds one ONNX Runtime).
@@ -243,7 +249,7 @@ impl Model {
         let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
         // A hit needs only manifest.json (it records the sha256 of the other two files), not the
         // 20-odd MB of model.onnx.
-        let key = |manifest| (origin.clone(), manifest, options.layout);
+        let key = |manifest| (origin.clone(), manifest, options.shared_layout());
         let hit = read_manifest(source).and_then(|m| loaded.get(&key(m)).cloned());
         if let Some(model) = hit {
             return Ok(model);

@@ -26,16 +26,15 @@ pub(crate) struct OnnxRuntime {
 }
 
 impl OnnxRuntime {
-    /// Loads `model` into `options.sessions` sessions (at least one) of `options.threads_per_session`
+    /// Loads `model` into `options.sessions` sessions of `options.threads_per_session`
     /// threads each, from the library at `options.library` or found as described in the module docs.
     pub(crate) fn load(model: &[u8], options: &LoadOptions) -> Result<OnnxRuntime, ModelError> {
         let environment = environment(options.library)?;
-        let threads = options.threads_per_session.max(1);
-        let sessions = (0..options.sessions.max(1))
+        let sessions = (0..options.sessions)
             .map(|_| {
                 Session::builder(environment)
                     .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
-                    .and_then(|b| Ok(b.with_intra_threads(threads)?))
+                    .and_then(|b| Ok(b.with_intra_threads(options.threads_per_session)?))
                     .and_then(|mut b| b.commit_from_memory(model))
                     .inspect(|_| release_freed_heap())
                     .map(Mutex::new)
@@ -95,7 +94,7 @@ impl OnnxRuntime {
 }
 
 /// Returns the heap pages freed while a session loaded to the system. Loading folds the int8 weights
-/// into fp32 tensors through intermediate copies (about 58 MB for this model) that glibc's allocator
+/// into fp32 tensors through intermediate copies (about 55 MB for this model) that glibc's allocator
 /// frees but keeps mapped; trimming after each session lowers the resident memory with the model
 /// loaded by that much and keeps the peak to one session's copies (`benches/README.md`, "Memory").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
