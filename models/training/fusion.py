@@ -18,10 +18,11 @@ weighing the same, with an L2 pull (--l2) and the documented signs as bounds: th
 raise; the damping's weight is at least 1, so the rule files' damping `d` multiplies the odds by `d`
 or less and every context they mark keeps lowering; a context kind's own weight is never above 0. A
 context kind gets a weight of its own only where it occurs in at least --min-kind texts of the
-category, else it acts through the damping alone. Then it picks the ceiling on a grid: the largest
-whose fused false-positive rate on pooled validation stays at or under --max-fpr at the
-`peer_support` threshold and whose combiner alone flags there at most --max-suite-fpr of the
-functional suite's cases not labelled with the category (its hard negatives: recovery, negation,
+category, else it acts through the damping alone. Then it picks the ceiling on a grid in steps of 0.01
+(in steps of 0.05, model 0.2.2's self-harm choice fell from 0.50, where the combiner flags 8 of the
+suite's hard negatives, to 0.45, where it can never flag alone at `peer_support`): the largest whose
+fused false-positive rate on pooled validation stays at or under --max-fpr at the `peer_support`
+threshold and whose combiner alone flags there at most --max-suite-fpr of the functional suite's cases not labelled with the category (its hard negatives: recovery, negation,
 idiom, true health advice; and the other categories' positives). Self-harm gets 1 %: a flag shows
 crisis resources and a miss costs the most, and without any budget (the suite's rules were written
 against it) the model never flags self-harm alone, leaving the default engine at the rules' recall
@@ -57,7 +58,7 @@ TIERS = {
     "lexical": {"flags": lambda args: ["--engine", "fast"], "scores": "lexical_scores",
                 "hand_weights": [0.45, 0.7, 0.6]},
 }
-CEILINGS = np.round(np.arange(0.3, 1.001, 0.05), 2)
+CEILINGS = np.round(np.arange(0.3, 1.001, 0.01), 2)
 LOGIT_FLOOR, DAMPING_FLOOR = 1e-4, 1e-3  # as in fusion.rs
 DAMPING_MIN = 1.0  # the least weight of ln(damping), as build/combiners.rs checks
 FOLDS = 5
