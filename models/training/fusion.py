@@ -32,7 +32,7 @@ others' ceiling stays at most their `peer_support` threshold): out of source the
 misinformation score ranks at 0.73 ROC-AUC (leave-one-source-out), and pooled validation measures
 its false positives only on the sources that annotate misinformation, not on chat or forum text;
 allowed to (ceiling 0.62 on the 0.01 grid), model 0.2.2's full engine flagged 78 of 1,000 everyday
-posts (`benches/cascade.py`; 39 in the run `benches/README.md` records) and the cascade sent 79 % of
+posts (`benches/cascade.py`; 0.2.1's: 40, `benches/README.md`) and the cascade sent 79 % of
 them to the model. Lower thresholds (`strict`) let the tier flag more, at the cost of more
 of the suite's hard negatives: the grid records how many under any preset.
 Every figure it prints for pooled validation is out of fold (5 folds: each fifth scored by a combiner
