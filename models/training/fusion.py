@@ -18,22 +18,21 @@ weighing the same, with an L2 pull (--l2) and the documented signs as bounds: th
 raise; the damping's weight is at least 1, so the rule files' damping `d` multiplies the odds by `d`
 or less and every context they mark keeps lowering; a context kind's own weight is never above 0. A
 context kind gets a weight of its own only where it occurs in at least --min-kind texts of the
-category, else it acts through the damping alone. Then it picks the ceiling on a grid in steps of 0.01
-(in steps of 0.05, model 0.2.2's self-harm choice fell from 0.50, where the combiner flags 8 of the
-suite's hard negatives, to 0.45, where it can never flag alone at `peer_support`): the largest whose
-fused false-positive rate on pooled validation stays at or under --max-fpr at the `peer_support`
-threshold and whose combiner alone flags there at most --max-suite-fpr of the functional suite's cases not labelled with the category (its hard negatives: recovery, negation,
-idiom, true health advice; and the other categories' positives). Self-harm gets 1 %: a flag shows
-crisis resources and a miss costs the most, and without any budget (the suite's rules were written
-against it) the model never flags self-harm alone, leaving the default engine at the rules' recall
-(0.33 on pooled validation). Harassment and misinformation get none: a flag holds or warns a post.
-Misinformation is also kept from flagging alone at all (--alone names the categories that may; the
-others' ceiling stays at most their `peer_support` threshold): out of source the model's
-misinformation score ranks at 0.73 ROC-AUC (leave-one-source-out), and pooled validation measures
-its false positives only on the sources that annotate misinformation, not on chat or forum text;
-allowed to (ceiling 0.62 on the 0.01 grid), model 0.2.2's full engine flagged 78 of 1,000 everyday
-posts (`benches/cascade.py`; 0.2.1's: 40, `benches/README.md`) and the cascade sent 79 % of
-them to the model. Lower thresholds (`strict`) let the tier flag more, at the cost of more
+category, else it acts through the damping alone. Then it picks the ceiling on a grid in steps of
+0.01 (coarser steps can skip the one ceiling that lets the tier flag alone within budget: 0.2.2's
+self-harm lay between 0.45 and 0.50): the largest whose fused false-positive rate on pooled
+validation stays at or under --max-fpr at the `peer_support` threshold and whose combiner alone
+flags there at most --max-suite-fpr of the functional suite's cases not labelled with the category
+(its hard negatives: recovery, negation, idiom, true health advice; and the other categories'
+positives). Self-harm gets 1 %: a flag shows crisis resources and a miss costs the most, and without
+any budget (the suite's rules were written against it) the model never flags self-harm alone,
+leaving the default engine at the rules' recall (0.33 on pooled validation). Harassment and
+misinformation get none: a flag holds or warns a post. Misinformation may not flag alone at all
+(--alone names the categories that may; the others' ceiling stays at or below their `peer_support`
+threshold): out of source its score ranks at 0.73 ROC-AUC (leave-one-source-out), and pooled
+validation measures its false positives only on the sources that annotate misinformation, not on
+chat or forum text (what flagging alone cost 0.2.2 on everyday posts: the model card, "Fusion").
+Lower thresholds (`strict`) let the tier flag more, at the cost of more
 of the suite's hard negatives: the grid records how many under any preset.
 Every figure it prints for pooled validation is out of fold (5 folds: each fifth scored by a combiner
 fitted on the rest), beside the rules alone, the tier alone and the hand-set fusion it replaces
