@@ -3,7 +3,9 @@
 //!
 //! ```text
 //! cargo bench -p safespace-benches --bench latency            # both engines
+//! cargo bench -p safespace-benches --bench latency -- --fast  # the fast engine only
 //! cargo bench -p safespace-benches --bench latency -- --dump 280  # the 280-byte corpus as JSONL
+//! cargo bench -p safespace-benches --bench latency -- --dump 280 everyday  # ... of everyday posts
 //! cargo bench -p safespace-benches --bench latency -- --memory 2   # memory of the full engine, 2 threads
 //! cargo bench -p safespace-benches --bench latency -- --memory 2 1 # ... sharing 1 ONNX Runtime session
 //! ```
@@ -24,7 +26,11 @@ fn main() {
     }
     if let Some(i) = args.iter().position(|a| a == "--dump") {
         let len = args.get(i + 1).and_then(|l| l.parse().ok()).unwrap_or(280);
-        for post in posts(256, len) {
+        let corpus = match args.get(i + 2).map(String::as_str) {
+            Some("everyday") => (0..256).map(|seed| everyday_post(len, seed)).collect(),
+            _ => posts(256, len),
+        };
+        for post in corpus {
             println!("{}", serde_json::json!({ "text": post }));
         }
         return;
@@ -43,6 +49,9 @@ fn main() {
     latency_table(&fast, 40, |count, len| {
         (0..count).map(|seed| everyday_post(len, seed)).collect()
     });
+    if args.iter().any(|a| a == "--fast") {
+        return;
+    }
     let one_thread = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()

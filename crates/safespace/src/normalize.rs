@@ -611,7 +611,7 @@ fn spelled_out_word(units: &[Unit], start: usize, spelled_style: &[char]) -> Opt
         units.get(i).is_some_and(|u| u.ch.is_alphabetic()) && word_end(units, i) == i + 1
     };
     let separator = units.get(start + 1)?.ch;
-    if !single_letter_at(start) || !SPELLING_SEPARATORS.contains(&separator) {
+    if !SPELLING_SEPARATORS.contains(&separator) || !single_letter_at(start) {
         return None;
     }
     let (mut end, mut letters) = (start + 1, 1);

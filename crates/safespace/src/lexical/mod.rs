@@ -163,9 +163,10 @@ pub(crate) fn features(text: &str) -> SparseVector {
         let capacity = text.len().saturating_mul(2).min(1 << 12);
         let (mut indices, mut weights) =
             (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
+        let log_count = LogCount::new();
         counts.drain(|index, count| {
             indices.push(index);
-            weights.push(log_count(count));
+            weights.push(log_count.of(count));
         });
         unit_length(indices, &weights)
     })
@@ -210,13 +211,23 @@ fn unit_length(indices: Vec<u32>, weights: &[f64]) -> SparseVector {
 
 /// `1 + ln(count)`, looked up for the small counts that almost every n-gram has (the same values:
 /// the table is computed with the same expression).
-fn log_count(count: u32) -> f64 {
-    static SMALL: std::sync::OnceLock<[f64; 64]> = std::sync::OnceLock::new();
-    let log = |count: u32| 1.0 + f64::from(count).ln();
-    // The table's indices are below 64: they fit a u32.
-    let table = SMALL.get_or_init(|| std::array::from_fn(|c| log(c as u32)));
-    table
-        .get(count as usize)
-        .copied()
-        .unwrap_or_else(|| log(count))
+struct LogCount(&'static [f64; 64]);
+
+impl LogCount {
+    fn new() -> Self {
+        static SMALL: std::sync::OnceLock<[f64; 64]> = std::sync::OnceLock::new();
+        // The table's indices are below 64: they fit a u32.
+        LogCount(SMALL.get_or_init(|| std::array::from_fn(|c| Self::compute(c as u32))))
+    }
+
+    fn of(&self, count: u32) -> f64 {
+        self.0
+            .get(count as usize)
+            .copied()
+            .unwrap_or_else(|| Self::compute(count))
+    }
+
+    fn compute(count: u32) -> f64 {
+        1.0 + f64::from(count).ln()
+    }
 }

@@ -11,7 +11,7 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 fn from_counts(counts: Vec<(u32, u32)>) -> SparseVector {
     let (indices, weights): (Vec<u32>, Vec<f64>) = counts
         .into_iter()
-        .map(|(index, count)| (index, log_count(count)))
+        .map(|(index, count)| (index, LogCount::new().of(count)))
         .unzip();
     unit_length(indices, &weights)
 }
@@ -202,7 +202,11 @@ fn text_without_words_gives_the_empty_vector() {
 #[test]
 fn the_looked_up_logarithms_are_the_computed_ones() {
     for count in (0..300).chain([u32::MAX]) {
-        assert_eq!(log_count(count), 1.0 + f64::from(count).ln(), "{count}");
+        assert_eq!(
+            LogCount::new().of(count),
+            1.0 + f64::from(count).ln(),
+            "{count}"
+        );
     }
 }
 

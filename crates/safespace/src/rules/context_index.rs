@@ -196,6 +196,18 @@ impl<'a> Exceptions<'a> {
         }
     }
 
+    /// Whether `context`'s exceptions cancel every match of it in `text` or none, wherever the match
+    /// lies: `Some(false)` for a context without `unless` patterns, the whole text's answer for
+    /// scope `model`; `None` when it depends on the match's sentence. A caller that only needs to
+    /// know whether some match stands can then skip finding the matches and the sentences.
+    pub(super) fn same_for_every_match(context: &Context, text: &str) -> Option<bool> {
+        match &context.unless {
+            None => Some(false),
+            Some(unless) if context.scope == Scope::Model => Some(unless.is_match(text)),
+            Some(_) => None,
+        }
+    }
+
     /// Whether the match starting at `offset` is cancelled.
     pub(super) fn cancel(&mut self, offset: usize) -> bool {
         let Some(unless) = self.unless else {

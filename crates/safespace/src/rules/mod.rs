@@ -27,6 +27,7 @@ mod spec;
 
 pub(crate) use outcome::{Finding, LearnedContext, RuleOutcome};
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
@@ -188,15 +189,15 @@ pub(crate) struct Hit {
 #[derive(Debug)]
 pub(crate) struct RuleEngine {
     rules: Vec<Rule>,
-    /// Every rule, then every context in `model_contexts`: what one pass over each text looks for.
+    /// Every rule, then every context in `model_contexts`, then every context in `text_contexts`:
+    /// what one pass over each text looks for.
     scan_set: RegexSet,
     contexts: Vec<Context>,
     /// Contexts matched only in sentences that hold evidence, in the order of `local_set`.
     local_contexts: Vec<usize>,
     local_set: RegexSet,
-    /// Contexts whose scope is the whole text, in the order of `text_set`.
+    /// Contexts whose scope is the whole text, in their order in `scan_set` after `model_contexts`.
     text_contexts: Vec<usize>,
-    text_set: RegexSet,
     /// Contexts that also lower model probabilities, in their order in `scan_set` after the rules.
     model_contexts: Vec<usize>,
     user_files: usize,
@@ -259,14 +260,11 @@ impl RuleEngine {
                 .collect()
         };
         let (local_contexts, text_contexts) = (with_scope(false), with_scope(true));
-        let set_of = |indices: &[usize]| {
-            regex_set(
-                indices
-                    .iter()
-                    .filter_map(|&i| contexts[i].regex.as_ref().map(Regex::as_str)),
-            )
-        };
-        let (local_set, text_set) = (set_of(&local_contexts)?, set_of(&text_contexts)?);
+        let local_set = regex_set(
+            local_contexts
+                .iter()
+                .filter_map(|&i| contexts[i].regex.as_ref().map(Regex::as_str)),
+        )?;
         let model_contexts: Vec<usize> = (0..contexts.len())
             .filter(|&i| contexts[i].damps_model && contexts[i].regex.is_some())
             .collect();
@@ -274,6 +272,7 @@ impl RuleEngine {
             rules.iter().map(|r| r.regex.as_str()).chain(
                 model_contexts
                     .iter()
+                    .chain(&text_contexts)
                     .filter_map(|&i| contexts[i].regex.as_ref().map(Regex::as_str)),
             ),
         )?;
@@ -284,7 +283,6 @@ impl RuleEngine {
             local_contexts,
             local_set,
             text_contexts,
-            text_set,
             model_contexts,
             user_files: extra.len(),
         })
@@ -370,7 +368,7 @@ impl RuleEngine {
             .map(|(_, range)| segments.sentence_range(range.start, text.len()))
             .collect();
         sentences.dedup();
-        let contexts = self.context_matches(text, &sentences, &segments);
+        let contexts = self.context_matches(text, scan, &sentences, &segments);
         let quotes = quoted_regions(text);
         let in_context = matches
             .into_iter()
@@ -384,41 +382,63 @@ impl RuleEngine {
         Some((in_context, segments))
     }
 
-    /// Context matches with `unless` exceptions already removed: text-wide contexts anywhere, the
-    /// others only inside `sentences` (the sentences that hold evidence, in text order).
+    /// Context matches with `unless` exceptions already removed: text-wide contexts anywhere (those
+    /// that `scan`, the text's, found), the others only inside `sentences` (the sentences that hold
+    /// evidence, in text order).
     fn context_matches(
         &self,
         text: &str,
+        scan: &SetMatches,
         sentences: &[(usize, usize)],
         segments: &Segments,
     ) -> ContextIndex {
         let mut per_context = vec![Vec::new(); self.contexts.len()];
-        let local = sentences.iter().map(|&(start, end)| {
-            (
-                start,
-                &self.local_set,
-                &self.local_contexts[..],
-                &text[start..end],
-            )
-        });
-        let whole = std::iter::once((0, &self.text_set, &self.text_contexts[..], text));
-        for (offset, set, indices, haystack) in local.chain(whole) {
-            for set_index in set.matches(haystack).iter() {
-                let index = indices[set_index];
-                let context = &self.contexts[index];
-                let Some(regex) = &context.regex else {
-                    continue;
-                };
-                let mut exceptions = Exceptions::new(context, text, segments);
-                per_context[index].extend(
-                    regex
-                        .find_iter(haystack)
-                        .map(|m| m.start() + offset..m.end() + offset)
-                        .filter(|range| !exceptions.cancel(range.start)),
-                );
+        for &(start, end) in sentences {
+            let sentence = &text[start..end];
+            for k in self.local_set.matches(sentence).iter() {
+                let index = self.local_contexts[k];
+                per_context[index].extend(self.stand(index, text, start..end, segments));
             }
         }
+        for k in scanned(scan, self.text_part()) {
+            let index = self.text_contexts[k];
+            per_context[index].extend(self.stand(index, text, 0..text.len(), segments));
+        }
         ContextIndex::new(per_context, &self.contexts)
+    }
+
+    /// The matches of context `index` inside `region` of `text` that its `unless` exceptions leave
+    /// standing, as byte ranges of `text`.
+    fn stand(
+        &self,
+        index: usize,
+        text: &str,
+        region: Range<usize>,
+        segments: &Segments,
+    ) -> Vec<Range<usize>> {
+        let context = &self.contexts[index];
+        let Some(regex) = &context.regex else {
+            return Vec::new();
+        };
+        let mut exceptions = Exceptions::new(context, text, segments);
+        let offset = region.start;
+        regex
+            .find_iter(&text[region])
+            .map(|m| m.start() + offset..m.end() + offset)
+            .filter(|range| !exceptions.cancel(range.start))
+            .collect()
+    }
+
+    /// Where `model_contexts` lie in `scan_set`.
+    fn model_part(&self) -> Range<usize> {
+        let start = self.rules.len();
+        start..start + self.model_contexts.len()
+    }
+
+    /// Where `text_contexts` lie in `scan_set`.
+    fn text_part(&self) -> Range<usize> {
+        let start = self.model_part().end;
+        start..start + self.text_contexts.len()
     }
 
     /// Contexts that apply to evidence at `place`, at most one per kind (the first found), plus the
@@ -563,28 +583,27 @@ impl RuleEngine {
         scan: &SetMatches,
         segments: Option<&Segments>,
     ) -> Vec<usize> {
-        let mut found = scan
-            .iter()
-            .skip_while(|&i| i < self.rules.len())
-            .map(|i| self.model_contexts[i - self.rules.len()])
+        let mut found = scanned(scan, self.model_part())
+            .map(|k| self.model_contexts[k])
             .peekable();
         if found.peek().is_none() {
             return Vec::new();
         }
-        let built;
-        let segments = match segments {
-            Some(segments) => segments,
-            None => {
-                built = Segments::new(text);
-                &built
-            }
-        };
+        let built = OnceCell::new();
+        let segments = || segments.unwrap_or_else(|| built.get_or_init(|| Segments::new(text)));
         found
             .filter_map(|index| {
                 let context = &self.contexts[index];
                 let regex = context.regex.as_ref()?;
-                let mut exceptions = Exceptions::new(context, text, segments);
-                let stands = regex.find_iter(text).any(|m| !exceptions.cancel(m.start()));
+                // The scan found a match of `regex`; where it lies matters only to exceptions that
+                // depend on its sentence.
+                let stands = match Exceptions::same_for_every_match(context, text) {
+                    Some(cancelled) => !cancelled,
+                    None => {
+                        let mut exceptions = Exceptions::new(context, text, segments());
+                        regex.find_iter(text).any(|m| !exceptions.cancel(m.start()))
+                    }
+                };
                 stands.then_some(index)
             })
             .collect()
@@ -604,6 +623,13 @@ impl RuleEngine {
     fn supports(&self, hit: &Hit) -> bool {
         self.rules[hit.rule].requires.is_none() && hit.weight >= REQUIREMENT_FLOOR
     }
+}
+
+/// The patterns of `scan` (a text's matches of `scan_set`) that lie in `part` of the set, counted
+/// from the start of `part`.
+fn scanned(scan: &SetMatches, part: Range<usize>) -> impl Iterator<Item = usize> + '_ {
+    scan.iter()
+        .filter_map(move |i| i.checked_sub(part.start).filter(|_| i < part.end))
 }
 
 /// A rule match: rule index, byte range in the normalized text, indices of the contexts that apply.
