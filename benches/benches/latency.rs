@@ -26,9 +26,17 @@ fn main() {
     }
     if let Some(i) = args.iter().position(|a| a == "--dump") {
         let len = args.get(i + 1).and_then(|l| l.parse().ok()).unwrap_or(280);
-        let corpus = match args.get(i + 2).map(String::as_str) {
+        // `cargo bench` adds `--bench` after the arguments given to it.
+        let kind = args.get(i + 2).filter(|a| !a.starts_with('-'));
+        let corpus = match kind.map(String::as_str) {
+            None => posts(256, len),
             Some("everyday") => (0..256).map(|seed| everyday_post(len, seed)).collect(),
-            _ => posts(256, len),
+            Some(other) => {
+                eprintln!(
+                    "unknown corpus `{other}` (expected `everyday`, or nothing for risk-dense)"
+                );
+                std::process::exit(2);
+            }
         };
         for post in corpus {
             println!("{}", serde_json::json!({ "text": post }));

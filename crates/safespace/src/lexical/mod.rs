@@ -209,8 +209,8 @@ fn unit_length(indices: Vec<u32>, weights: &[f64]) -> SparseVector {
     }
 }
 
-/// `1 + ln(count)`, looked up for the small counts that almost every n-gram has (the same values:
-/// the table is computed with the same expression).
+/// `1 + ln(count)` of an n-gram count, from a table for the small counts that almost every n-gram
+/// has (the same values: the table is computed with the same expression). Made once per text.
 struct LogCount(&'static [f64; 64]);
 
 impl LogCount {

@@ -276,6 +276,12 @@ impl RuleEngine {
                     .filter_map(|&i| contexts[i].regex.as_ref().map(Regex::as_str)),
             ),
         )?;
+        // Both lists hold only contexts with patterns, so their parts of the set start where
+        // `model_part` and `text_part` say.
+        debug_assert_eq!(
+            scan_set.len(),
+            rules.len() + model_contexts.len() + text_contexts.len()
+        );
         Ok(RuleEngine {
             rules,
             scan_set,
@@ -320,8 +326,8 @@ impl RuleEngine {
         RuleOutcome::new(self, &hits, learned)
     }
 
-    /// The one pass over a normalized text: which rules match, and which contexts that lower a
-    /// learned tier occur (before their `unless` exceptions).
+    /// The one pass over a normalized text: which rules match, which contexts that lower a learned
+    /// tier occur, and which text-wide contexts occur (both before their `unless` exceptions).
     fn scan(&self, text: &str) -> SetMatches {
         self.scan_set.matches(text)
     }
