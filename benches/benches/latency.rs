@@ -15,7 +15,7 @@
 use std::time::Instant;
 
 use safespace::{Detector, Engine};
-use safespace_benches::{everyday_post, posts};
+use safespace_benches::{everyday_posts, posts};
 
 const LENGTHS: [usize; 3] = [80, 280, 2000];
 
@@ -30,7 +30,7 @@ fn main() {
         let kind = args.get(i + 2).filter(|a| !a.starts_with('-'));
         let corpus = match kind.map(String::as_str) {
             None => posts(256, len),
-            Some("everyday") => (0..256).map(|seed| everyday_post(len, seed)).collect(),
+            Some("everyday") => everyday_posts(256, len),
             Some(other) => {
                 eprintln!(
                     "unknown corpus `{other}` (expected `everyday`, or nothing for risk-dense)"
@@ -54,9 +54,7 @@ fn main() {
     );
     latency_table(&fast, 40, posts);
     println!("\nfast engine, everyday posts that match no rule");
-    latency_table(&fast, 40, |count, len| {
-        (0..count).map(|seed| everyday_post(len, seed)).collect()
-    });
+    latency_table(&fast, 40, everyday_posts);
     if args.iter().any(|a| a == "--fast") {
         return;
     }

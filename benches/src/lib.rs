@@ -62,3 +62,8 @@ fn build(sentences: &[&str], len: usize, seed: usize) -> String {
 pub fn posts(count: usize, len: usize) -> Vec<String> {
     (0..count).map(|seed| post(len, seed)).collect()
 }
+
+/// Like [`posts`], from everyday sentences only.
+pub fn everyday_posts(count: usize, len: usize) -> Vec<String> {
+    (0..count).map(|seed| everyday_post(len, seed)).collect()
+}

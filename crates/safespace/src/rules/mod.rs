@@ -403,36 +403,44 @@ impl RuleEngine {
             let sentence = &text[start..end];
             for k in self.local_set.matches(sentence).iter() {
                 let index = self.local_contexts[k];
-                per_context[index].extend(self.stand(index, text, start..end, segments));
+                self.push_standing(index, text, start..end, segments, &mut per_context[index]);
             }
         }
         for k in scanned(scan, self.text_part()) {
             let index = self.text_contexts[k];
-            per_context[index].extend(self.stand(index, text, 0..text.len(), segments));
+            self.push_standing(
+                index,
+                text,
+                0..text.len(),
+                segments,
+                &mut per_context[index],
+            );
         }
         ContextIndex::new(per_context, &self.contexts)
     }
 
-    /// The matches of context `index` inside `region` of `text` that its `unless` exceptions leave
-    /// standing, as byte ranges of `text`.
-    fn stand(
+    /// Appends to `out` the matches of context `index` inside `region` of `text` that its `unless`
+    /// exceptions leave standing, as byte ranges of `text`.
+    fn push_standing(
         &self,
         index: usize,
         text: &str,
         region: Range<usize>,
         segments: &Segments,
-    ) -> Vec<Range<usize>> {
+        out: &mut Vec<Range<usize>>,
+    ) {
         let context = &self.contexts[index];
         let Some(regex) = &context.regex else {
-            return Vec::new();
+            return;
         };
         let mut exceptions = Exceptions::new(context, text, segments);
         let offset = region.start;
-        regex
-            .find_iter(&text[region])
-            .map(|m| m.start() + offset..m.end() + offset)
-            .filter(|range| !exceptions.cancel(range.start))
-            .collect()
+        out.extend(
+            regex
+                .find_iter(&text[region])
+                .map(|m| m.start() + offset..m.end() + offset)
+                .filter(|range| !exceptions.cancel(range.start)),
+        );
     }
 
     /// Where `model_contexts` lie in `scan_set`.
