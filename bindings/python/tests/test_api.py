@@ -21,9 +21,11 @@ def test_the_installed_wheel_is_under_test():
 
 def test_default_detector_runs_the_bundled_model_without_any_environment_variable(detector):
     assert detector.uses_model, detector.model_unavailable_reason
+    unsettled = detector.score("i think about dying every day")
+    assert unsettled.engine.mode == "model+rules", "the rules do not settle it: the cascade asks the model"
+    assert set(unsettled.engine.model_scores) == set(safespace.CATEGORIES)
     report = detector.score(CRISIS)
-    assert report.engine.mode == "model+rules"
-    assert set(report.engine.model_scores) == set(safespace.CATEGORIES)
+    assert report.engine.tiers == ["rules", "lexical"], "the rules flag it already: the model could not change that"
     assert report.flagged == ["self_harm"]
     assert report.severity == "critical"
     assert report.action == "show_crisis_resources"

@@ -43,10 +43,13 @@ test("a text longer than one window is read in windows", () => {
   assert.ok(report.flagged.includes("self_harm"));
 });
 
-test("the default engine is the cascade: the model reads only what the fast engine screens in", async () => {
+test("the default engine is the cascade: the model reads only where it could change a flag", async () => {
   const auto = await Detector.load(files);
+  const unsettled = auto.score("i think about dying every day");
+  assert.deepEqual(unsettled.engine.tiers, ["rules", "lexical", "model"]);
   const crisis = auto.score("I bought the pills, tonight's the night");
-  assert.deepEqual(crisis.engine.tiers, ["rules", "lexical", "model"]);
+  assert.deepEqual(crisis.engine.tiers, ["rules", "lexical"], "the rules flag it already");
+  assert.ok(crisis.flagged.includes("self_harm"));
   const everyday = auto.score("see you at practice on tuesday");
   assert.deepEqual(everyday.engine.tiers, ["rules", "lexical"]);
   await assert.rejects(Detector.load({ ...files, engine: "fast" }), /the fast engine runs no model/);

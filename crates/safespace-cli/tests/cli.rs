@@ -33,8 +33,16 @@ fn scores_one_sentence_as_pretty_json() {
     assert!(output.status.success(), "{}", stderr(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["severity"], "critical");
-    assert_eq!(report["engine"]["mode"], "model+rules");
+    // The rules flag it already, so the default cascade answers without the model; text the rules
+    // do not settle goes to the bundled model.
+    assert_eq!(report["engine"]["mode"], "fast");
     assert!(String::from_utf8_lossy(&output.stdout).contains("\n  \"scores\""));
+    let unsettled = safespace(
+        &["score", "--compact", "i think about dying every day"],
+        b"",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&unsettled.stdout).unwrap();
+    assert_eq!(report["engine"]["mode"], "model+rules", "{report}");
 }
 
 #[test]

@@ -1,12 +1,22 @@
 //! The `auto` engine's screen: which texts the model reads.
 //!
-//! The fast engine (rules and lexical tier) scores every text; the model reads a text when a rule
-//! found evidence in it, or when, in a category the model could flag on its own under the policy
-//! (threshold below the ceiling of the model's combiner; otherwise every flag there comes from rule
-//! evidence, which sends the text anyway), the lexical tier's probability reaches the category's screen
-//! threshold. The others keep the fast engine's answer.
+//! The fast engine (rules and lexical tier) scores every text; the model reads a text only where it
+//! could change the verdict. Per category, under the policy:
+//!
+//! - where the rules' own score reaches the threshold, the category is flagged whatever the model
+//!   says (a fused score never falls below the rules'): nothing to read for;
+//! - where the fast engine flags the category through the lexical tier, the model reads the text
+//!   (the full engine may not flag it);
+//! - where the model could flag the category on its own (threshold below the ceiling of the model's
+//!   combiner), it reads the text when a rule found evidence of the category or the lexical tier's
+//!   probability reaches the category's screen threshold;
+//! - elsewhere (threshold at or above the ceiling) the model cannot flag the category, with or
+//!   without rule evidence.
+//!
+//! So a text goes unread when the model cannot change its flags, or when the lexical screen says
+//! it would not; only the screen is an estimate, measured on pooled validation.
 
-use crate::fusion::Combiner;
+use crate::fusion::{fuse, Combiner};
 use crate::policy::{Policy, Preset};
 use crate::rules::RuleOutcome;
 use crate::Category;
@@ -39,19 +49,44 @@ fn screen(policy: &Policy, category: Category) -> Option<f32> {
 }
 
 /// Whether the model should read `text` (normalized), in which the fast engine found `rules` and
-/// `lexical`. Never a text of white space alone: a screen may lie below the lexical tier's score
-/// of an empty text (0.072 for self-harm), and there is nothing for the model to read.
+/// `lexical`: whether some category is left to it ([`left_to_model`]). Never a text of white space
+/// alone: a screen may lie below the lexical tier's score of an empty text (0.072 for self-harm),
+/// and there is nothing for the model to read.
 pub(crate) fn screened_in(
     text: &str,
     rules: &RuleOutcome,
     lexical: Option<[f32; 3]>,
     policy: &Policy,
 ) -> bool {
+    let fast = fuse(rules, None, lexical).categories;
     !text.trim().is_empty()
-        && (rules.category_scores.iter().any(|&score| score > 0.0)
-            || Category::ALL.into_iter().any(|c| {
-                screen(policy, c).is_some_and(|s| lexical.is_none_or(|p| p[c.index()] >= s))
-            }))
+        && Category::ALL.into_iter().any(|c| {
+            let i = c.index();
+            left_to_model(
+                policy.threshold(c),
+                rules.category_scores[i],
+                fast[i],
+                lexical.map(|p| p[i]),
+                screen(policy, c),
+            )
+        })
+}
+
+/// Whether the model should decide one category, from its `threshold`, the `rules`' score, the fast
+/// engine's fused score, the lexical tier's probability (`None` without the tier) and the screen
+/// (`None` where the model cannot flag the category alone): not where the rules already flag it;
+/// where the fast engine flags it; where the model could flag it alone, when the rules found
+/// evidence of it or the lexical probability passes the screen.
+fn left_to_model(
+    threshold: f32,
+    rules: f32,
+    fast: f32,
+    lexical: Option<f32>,
+    screen: Option<f32>,
+) -> bool {
+    rules < threshold
+        && (fast >= threshold
+            || screen.is_some_and(|s| rules > 0.0 || lexical.is_none_or(|p| p >= s)))
 }
 
 #[cfg(test)]
@@ -72,6 +107,49 @@ mod tests {
         }
         // Self-harm, the costliest miss, is screened under the default policy.
         assert!(screen(&Policy::peer_support(), Category::SelfHarm).is_some());
+    }
+
+    #[test]
+    fn a_category_goes_to_the_model_only_where_the_model_could_change_its_flag() {
+        // (threshold, rules, fast engine, lexical, screen), whether the model reads, why
+        let cases = [
+            ((0.6, 0.7, 0.7, Some(0.9), Some(0.4)), false, "flagged"),
+            ((0.6, 0.3, 0.3, Some(0.0), Some(0.4)), true, "evidence"),
+            ((0.6, 0.3, 0.3, Some(0.0), None), false, "no flag alone"),
+            ((0.6, 0.0, 0.1, Some(0.4), Some(0.4)), true, "screen"),
+            ((0.6, 0.0, 0.1, Some(0.3), Some(0.4)), false, "below it"),
+            ((0.6, 0.0, 0.0, None, Some(0.4)), true, "no lexical tier"),
+            ((0.6, 0.0, 0.65, Some(0.5), Some(0.9)), true, "lexical flag"),
+            ((0.6, 0.0, 0.65, Some(0.5), None), true, "lexical flag"),
+        ];
+        for ((threshold, rules, fast, lexical, screen), reads, why) in cases {
+            let left = left_to_model(threshold, rules, fast, lexical, screen);
+            assert_eq!(left, reads, "{why}");
+        }
+    }
+
+    #[test]
+    fn rule_evidence_sends_a_text_where_the_model_could_still_flag_its_category() {
+        let policy = Policy::peer_support();
+        let quiet = Some([0.0; 3]); // below every screen of the preset
+        for category in Category::ALL {
+            let mut rules = RuleOutcome::default();
+            rules.category_scores[category.index()] = policy.threshold(category) - 0.1;
+            let alone = screen(&policy, category).is_some();
+            assert_eq!(
+                screened_in("text", &rules, quiet, &policy),
+                alone,
+                "{category}"
+            );
+            rules.category_scores[category.index()] = policy.threshold(category);
+            assert!(!screened_in("text", &rules, quiet, &policy), "{category}");
+        }
+        let harassment = RuleOutcome {
+            category_scores: [0.0, 0.3, 0.0],
+            ..RuleOutcome::default()
+        };
+        assert!(screened_in("text", &harassment, quiet, &policy));
+        assert!(!screened_in(" \n", &harassment, quiet, &policy));
     }
 
     #[test]

@@ -262,17 +262,36 @@ fn the_cascade_sends_risky_text_to_the_model_and_answers_everyday_text_fast() {
     let auto = Detector::builder().require_model(true).build().unwrap();
     assert_eq!(auto.engine(), Engine::Auto);
     let full = with_model();
-    let crisis = "I bought the pills, tonight's the night";
-    let screened = auto.score(crisis);
+    let plain_ideation = "honestly i think about dying every single day now";
+    let screened = auto.score(plain_ideation);
+    assert_eq!(
+        screened.engine.rules_scores.self_harm, 0.0,
+        "no rule reads it"
+    );
     assert_eq!(
         screened.engine.tiers,
         [Tier::Rules, Tier::Lexical, Tier::Model]
     );
     assert_eq!(
         screened.scores,
-        full.score(crisis).scores,
+        full.score(plain_ideation).scores,
         "the model's answer, fused as in full"
     );
+    assert!(
+        screened.is_flagged(Category::SelfHarm),
+        "{:?}",
+        screened.scores
+    );
+    // The rules flag this one already and the model cannot unflag it: the fast engine's answer
+    // is the full engine's decision.
+    let crisis = "I bought the pills, tonight's the night";
+    let (fast_answer, model_answer) = (auto.score(crisis), full.score(crisis));
+    assert_eq!(fast_answer.engine.tiers, [Tier::Rules, Tier::Lexical]);
+    assert!(fast_answer.is_flagged(Category::SelfHarm));
+    assert_eq!(fast_answer.flagged, model_answer.flagged);
+    assert_eq!(fast_answer.action, model_answer.action);
+    assert_eq!(fast_answer.severity, model_answer.severity);
+    assert_eq!(fast_answer.scores.self_harm, model_answer.scores.self_harm);
     let everyday = auto.score("see you at practice on tuesday, bring the blue shirts");
     assert_eq!(everyday.engine.tiers, [Tier::Rules, Tier::Lexical]);
     assert_eq!(everyday.engine.mode, "fast");
@@ -283,13 +302,6 @@ fn the_cascade_sends_risky_text_to_the_model_and_answers_everyday_text_fast() {
     for blank in ["", "   \n "] {
         assert_eq!(auto.score(blank).engine.tiers, [Tier::Rules, Tier::Lexical]);
     }
-    let plain_ideation = "honestly i think about dying every single day now";
-    let report = auto.score(plain_ideation);
-    assert_eq!(
-        report.engine.rules_scores.self_harm, 0.0,
-        "no rule reads it"
-    );
-    assert!(report.is_flagged(Category::SelfHarm), "{:?}", report.scores);
     let texts = [
         crisis,
         "see you at practice",

@@ -10,7 +10,7 @@ use crate::vocabulary::{ContentWarning, ContextKind, Severity};
 use crate::Label;
 
 /// What the rules found in one normalized text.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct RuleOutcome<'e> {
     /// Labelled evidence in text order (by start, end and rule).
     pub evidence: Vec<Finding<'e>>,
