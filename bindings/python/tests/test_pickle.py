@@ -5,7 +5,9 @@ import pickle
 
 import safespace
 
-TEXTS = ["😢 I want to die", "kys", "nice goal", "vaccines cause autism", "I bought the pills, tonight's the night"]
+# The last one no rule settles: under the default engine the model reads it.
+TEXTS = ["😢 I want to die", "kys", "nice goal", "vaccines cause autism", "I bought the pills, tonight's the night",
+         "i think about dying every day"]
 
 
 def test_reports_and_their_parts_survive_a_pickle_round_trip(rules):

@@ -58,18 +58,20 @@ pub(crate) fn screened_in(
     lexical: Option<[f32; 3]>,
     policy: &Policy,
 ) -> bool {
+    if text.trim().is_empty() {
+        return false;
+    }
     let fast = fuse(rules, None, lexical).categories;
-    !text.trim().is_empty()
-        && Category::ALL.into_iter().any(|c| {
-            let i = c.index();
-            left_to_model(
-                policy.threshold(c),
-                rules.category_scores[i],
-                fast[i],
-                lexical.map(|p| p[i]),
-                screen(policy, c),
-            )
-        })
+    Category::ALL.into_iter().any(|c| {
+        let i = c.index();
+        left_to_model(
+            policy.threshold(c),
+            rules.category_scores[i],
+            fast[i],
+            lexical.map(|p| p[i]),
+            screen(policy, c),
+        )
+    })
 }
 
 /// Whether the model should decide one category, from its `threshold`, the `rules`' score, the fast

@@ -15,11 +15,13 @@ use crate::error::{Error, Result};
 /// | `full` | rules + model on every text | ONNX Runtime (or tract) | ~15 ms |
 /// | `fast` | rules + lexical | nothing | ~20 µs |
 ///
-/// `auto` sends a text to the model only where the model could change its flags: a category the
-/// rules have not flagged in which a rule found evidence, the fast engine flags, or the lexical
-/// tier's probability reaches a screen threshold chosen so that at least 99 % of the full engine's
-/// flags on pooled validation are kept (see `cascade.rs`); the others get the fast engine's answer. When the model cannot be loaded, or fails on a text, `auto` and `full`
-/// answer with the fast engine and say so in `engine.mode` and `engine.note`.
+/// `auto` sends a text to the model only where the model could change its flags: in a category the
+/// rules have not flagged, when the fast engine flags it, or, where the model could flag it alone,
+/// when a rule found evidence of it or the lexical tier's probability reaches a screen threshold
+/// chosen so that at least 99 % of the full engine's flags on pooled validation are kept (see
+/// `cascade.rs`). The other texts get the fast engine's answer. When the model cannot be loaded, or
+/// fails on a text, `auto` and `full` answer with the fast engine and say so in `engine.mode` and
+/// `engine.note`.
 ///
 /// ```
 /// use safespace::Engine;

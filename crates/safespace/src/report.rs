@@ -270,8 +270,8 @@ impl EngineInfo {
 /// assert_eq!(report.action, safespace::Action::ShowCrisisResources);
 /// let json = serde_json::to_value(&report).unwrap();
 /// assert_eq!(json["flagged"][0], "self_harm");
-/// // "model+rules" when ONNX Runtime is installed, "fast" (with a note saying why) when not.
-/// assert!(["model+rules", "fast"].contains(&json["engine"]["mode"].as_str().unwrap()));
+/// // The rules flag it already, so the default engine answers without the model.
+/// assert_eq!(json["engine"]["mode"], "fast");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {

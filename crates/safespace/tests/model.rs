@@ -308,8 +308,20 @@ fn the_cascade_sends_risky_text_to_the_model_and_answers_everyday_text_fast() {
         "kys",
         "",
         "vaccines cause autism",
+        "you are a worthless idiot and everyone knows it",
+        plain_ideation,
     ];
-    for (text, report) in texts.iter().zip(auto.score_batch(&texts)) {
-        assert_equal_up_to_float_rounding(text, &auto.score(text), &report);
+    let batch = auto.score_batch(&texts);
+    assert!(batch.iter().any(|r| r.engine.tiers.contains(&Tier::Model)));
+    for (text, report) in texts.iter().zip(&batch) {
+        assert_equal_up_to_float_rounding(text, &auto.score(text), report);
+        if !report.engine.tiers.contains(&Tier::Model) {
+            // Left unread only where the model could not change the decision (or the screen says
+            // it would not): here, the full engine's decision.
+            let full = full.score(text);
+            assert_eq!(report.flagged, full.flagged, "{text}");
+            assert_eq!(report.severity, full.severity, "{text}");
+            assert_eq!(report.action, full.action, "{text}");
+        }
     }
 }
