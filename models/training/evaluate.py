@@ -5,6 +5,7 @@
     HF_HUB_OFFLINE=1 python models/training/evaluate.py chat --data ../shared/data
     python models/training/evaluate.py detector --data ../shared/data   # after `cargo build --release`
     python models/training/evaluate.py presets --data ../shared/data    # after `cargo build --release`
+    HF_HUB_OFFLINE=1 python models/training/evaluate.py rebuild --rebuilt <train.py --out folder>
 
 `functional` scores the team's functional suite (datasets/functional/suite.jsonl, never trained on) with
 the int8 model through onnxruntime, applies the manifest's calibration and thresholds, and writes per-tag
@@ -29,6 +30,11 @@ harassment sources' rows (those without a Suicide Risk Lexicon phrase) flagged a
 engine, under each preset) and prints, at each policy preset's thresholds, precision / recall /
 false-positive rate per category and the suite's false positives: the README's table for choosing a
 policy.
+
+`rebuild` compares a model rebuilt by train.py (`--rebuilt`, its --out folder) with the shipped one
+(--model): whether each file is byte-identical, what the manifests differ in besides the sha256, and,
+on the validation split, the largest and mean gap between the two graphs' raw probabilities and each
+graph's ROC-AUC ("offensive" rows excluded, as in training).
 """
 
 from __future__ import annotations
@@ -368,9 +374,31 @@ def presets(args) -> None:
         print(f"{preset}: " + "; ".join(cells))
 
 
+def rebuild(args) -> None:
+    from transformers import AutoTokenizer
+
+    for name in ("model.onnx", "tokenizer.json"):
+        same = (args.model / name).read_bytes() == (args.rebuilt / name).read_bytes()
+        print(f"{name}: {'identical' if same else 'differs'}")
+    shipped, rebuilt = (json.loads((m / "manifest.json").read_text()) for m in (args.model, args.rebuilt))
+    for key in sorted((set(shipped) | set(rebuilt)) - {"sha256"}):
+        if shipped.get(key) != rebuilt.get(key):
+            print(f"manifest {key}: {shipped.get(key)} -> {rebuilt.get(key)}")
+    table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), "excluded")
+    val = table[table["split"] == "val"].reset_index(drop=True)
+    tokenizer = AutoTokenizer.from_pretrained(encoder.base_model_dir())
+    a, b = (train.onnx_probabilities(m / "model.onnx", tokenizer, list(val["text"])) for m in (args.model, args.rebuilt))
+    gap = np.abs(a - b)
+    for c, name in enumerate(CATEGORIES):
+        known = val[name].notna().to_numpy()
+        y = val[name].to_numpy()[known]
+        print(f"{name}: largest gap {gap[:, c].max():.2e}, mean {gap[:, c].mean():.1e} over {len(val)} texts; "
+              f"ROC-AUC shipped {roc_auc_score(y, a[known, c]):.4f}, rebuilt {roc_auc_score(y, b[known, c]):.4f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["functional", "loso", "chat", "detector", "presets"])
+    parser.add_argument("what", choices=["functional", "loso", "chat", "detector", "presets", "rebuild"])
     parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
     parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -384,8 +412,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--train-seed", type=int, help="loso: seed of the draws and initialisation (default: --seed)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rebuilt", type=Path, help="rebuild: the --out folder of a train.py run to compare with --model")
     args = parser.parse_args()
-    {"functional": functional, "loso": loso, "chat": chat, "detector": detector, "presets": presets}[args.what](args)
+    {"functional": functional, "loso": loso, "chat": chat, "detector": detector, "presets": presets, "rebuild": rebuild}[args.what](args)
 
 
 if __name__ == "__main__":

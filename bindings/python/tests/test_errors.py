@@ -9,8 +9,10 @@ import pytest
 
 import safespace
 
-# No rule settles this one: under the default engine the model reads it.
-UNSETTLED = "i think about dying every day"
+# Shared by the threads and fork tests; no rule settles the last one, so the default engine's model
+# reads it.
+MIXED = ["kys", "I bought the pills, tonight's the night", "nice goal", "vaccines cause autism",
+         "i think about dying every day"]
 
 
 @pytest.mark.parametrize("bad", [None, 3, b"bytes", ["list"]])
@@ -151,7 +153,7 @@ def test_a_missing_model_falls_back_or_raises(tmp_path):
 
 
 def test_one_detector_from_many_threads(detector):
-    texts = ["kys", "I bought the pills, tonight's the night", "nice goal", "vaccines cause autism", UNSETTLED]
+    texts = MIXED
     # Batches pad windows together, so a batch equals the same batch, a single score the same score.
     expected = [detector.score_batch(texts, threads=2), [detector.score(t) for t in texts]]
     results, errors = {}, []
@@ -192,7 +194,7 @@ def _score_in_child(detector: safespace.Detector, texts: list, out) -> None:
 def test_a_forked_child_scores_with_the_parents_detector(which, request):
     """Fork keeps the detector but none of its worker threads: the child must rebuild them, not hang."""
     detector = request.getfixturevalue(which)
-    texts = ["kys", "I bought the pills, tonight's the night", "nice goal", "vaccines cause autism", UNSETTLED]
+    texts = MIXED
     batch = detector.score_batch(texts, threads=2)  # the parent's pool now exists
     expected = [r.to_json() for r in batch + [detector.score(t) for t in texts]]
     context = multiprocessing.get_context("fork")

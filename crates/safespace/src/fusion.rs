@@ -298,8 +298,9 @@ mod tests {
                 if threshold < model.ceiling(category) {
                     continue;
                 }
-                let mut rules = outcome([0.0; 3], [1.0; 3], Vec::new());
-                rules.category_scores[category.index()] = threshold;
+                let mut scores = [0.0; 3];
+                scores[category.index()] = threshold;
+                let rules = outcome(scores, [1.0; 3], Vec::new());
                 let most = model.ceiling(category) * model.combine(category, [1.0; 3], &rules);
                 assert!(most < threshold, "{preset:?} {category}: {most}");
                 checked += 1;

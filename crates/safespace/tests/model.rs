@@ -318,10 +318,10 @@ fn the_cascade_sends_risky_text_to_the_model_and_answers_everyday_text_fast() {
         if !report.engine.tiers.contains(&Tier::Model) {
             // Left unread only where the model could not change the decision (or the screen says
             // it would not): here, the full engine's decision.
-            let full = full.score(text);
-            assert_eq!(report.flagged, full.flagged, "{text}");
-            assert_eq!(report.severity, full.severity, "{text}");
-            assert_eq!(report.action, full.action, "{text}");
+            let full_report = full.score(text);
+            assert_eq!(report.flagged, full_report.flagged, "{text}");
+            assert_eq!(report.severity, full_report.severity, "{text}");
+            assert_eq!(report.action, full_report.action, "{text}");
         }
     }
 }
