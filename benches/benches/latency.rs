@@ -8,13 +8,16 @@
 //! cargo bench -p safespace-benches --bench latency -- --dump 280 everyday  # ... of everyday posts
 //! cargo bench -p safespace-benches --bench latency -- --memory 2   # memory of the full engine, 2 threads
 //! cargo bench -p safespace-benches --bench latency -- --memory 2 1 # ... sharing 1 ONNX Runtime session
+//! cargo bench -p safespace-benches --bench latency -- --memory 2 --int8 # ... on the int8 graph
 //! ```
+//!
+//! The full engine is measured with both of the model's arithmetics (`ModelArithmetic`).
 //!
 //! `--memory` wants a fresh process: the resident and peak memory it prints are the process's.
 
 use std::time::Instant;
 
-use safespace::{Detector, Engine};
+use safespace::{Detector, Engine, ModelArithmetic};
 use safespace_benches::{everyday_posts, posts};
 
 const LENGTHS: [usize; 3] = [80, 280, 2000];
@@ -46,7 +49,11 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--memory") {
         let threads = args.get(i + 1).and_then(|t| t.parse().ok()).unwrap_or(1);
         let sessions = args.get(i + 2).and_then(|s| s.parse().ok());
-        return memory(threads, sessions);
+        let arithmetic = match args.iter().any(|a| a == "--int8") {
+            true => ModelArithmetic::Int8,
+            false => ModelArithmetic::Fp32,
+        };
+        return memory(threads, sessions, arithmetic);
     }
     let fast = Detector::builder().engine(Engine::Fast).build().unwrap();
     println!(
@@ -58,31 +65,47 @@ fn main() {
     if args.iter().any(|a| a == "--fast") {
         return;
     }
+    for arithmetic in ModelArithmetic::ALL {
+        full_engine(arithmetic);
+    }
+    println!(
+        "\npeak RSS with the model loaded: {} MB",
+        memory_kb("VmHWM:") / 1024
+    );
+}
+
+/// Prints the full engine's latency at batch 1 on one thread and its throughput in batches of 32 on
+/// one and two threads, with the model's `arithmetic`.
+fn full_engine(arithmetic: ModelArithmetic) {
     let one_thread = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .unwrap();
-    let full = || {
+    let full_with = |sessions| {
         Detector::builder()
             .engine(Engine::Full)
+            .model_arithmetic(arithmetic)
+            .model_sessions(sessions)
             .require_model(true)
             .build()
     };
-    let model = one_thread.install(full);
+    let model = one_thread.install(|| full_with(1));
     let Ok(model) = model else {
-        println!("model: not measured ({})", model.unwrap_err());
+        println!("model, {arithmetic}: not measured ({})", model.unwrap_err());
         return;
     };
-    println!("\nfull engine (model + rules), batch 1, 1 thread");
+    println!("\nfull engine (model + rules), {arithmetic} arithmetic, batch 1, 1 thread");
     one_thread.install(|| latency_table(&model, 2, posts));
-    println!("\nfull engine, score_batch of 32 posts");
+    println!("\nfull engine, {arithmetic} arithmetic, score_batch of 32 posts");
     println!("{:>6} {:>8} {:>12}", "bytes", "threads", "posts/s");
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
-        let detector = pool.install(|| full().unwrap());
+        // One session per thread, asked for: the default layout would share the one-thread
+        // detector's model, loaded above with one session.
+        let detector = pool.install(|| full_with(threads).unwrap());
         for len in LENGTHS {
             let corpus = posts(256, len);
             let start = Instant::now();
@@ -95,23 +118,19 @@ fn main() {
             println!("{len:>6} {threads:>8} {rate:>12.1}");
         }
     }
-    println!(
-        "\npeak RSS with the model loaded: {} MB",
-        memory_kb("VmHWM:") / 1024
-    );
 }
 
 /// Prints the resident and peak memory of the full engine in a pool of `threads` threads with
-/// `sessions` ONNX Runtime sessions (`None`: the default), after scoring one sentence, then after 512
-/// posts of 280 bytes in batches of 32, and the posts/s of those.
-fn memory(threads: usize, sessions: Option<usize>) {
+/// `sessions` ONNX Runtime sessions (`None`: the default) and the model's `arithmetic`, after scoring
+/// one sentence, then after 512 posts of 280 bytes in batches of 32, and the posts/s of those.
+fn memory(threads: usize, sessions: Option<usize>, arithmetic: ModelArithmetic) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
     let layout = match sessions {
-        Some(s) => format!("{threads} thread(s), {s} session(s)"),
-        None => format!("{threads} thread(s), default sessions"),
+        Some(s) => format!("{arithmetic}, {threads} thread(s), {s} session(s)"),
+        None => format!("{arithmetic}, {threads} thread(s), default sessions"),
     };
     let print = |when: &str| {
         println!(
@@ -121,7 +140,10 @@ fn memory(threads: usize, sessions: Option<usize>) {
         )
     };
     pool.install(|| {
-        let builder = Detector::builder().engine(Engine::Full).require_model(true);
+        let builder = Detector::builder()
+            .engine(Engine::Full)
+            .model_arithmetic(arithmetic)
+            .require_model(true);
         let builder = match sessions {
             Some(s) => builder.model_sessions(s),
             None => builder,

@@ -6,6 +6,7 @@
     python models/training/evaluate.py detector --data ../shared/data   # after `cargo build --release`
     python models/training/evaluate.py presets --data ../shared/data    # after `cargo build --release`
     HF_HUB_OFFLINE=1 python models/training/evaluate.py rebuild --rebuilt <train.py --out folder>
+    python models/training/evaluate.py arithmetic --data ../shared/data  # after `cargo build --release`
 
 `functional` scores the team's functional suite (datasets/functional/suite.jsonl, never trained on) with
 the int8 model through onnxruntime, applies the manifest's calibration and thresholds, and writes per-tag
@@ -35,6 +36,11 @@ policy.
 (--model): whether each file is byte-identical, what the manifests differ in besides the sha256, and,
 on the validation split, the largest and mean gap between the two graphs' raw probabilities and each
 graph's ROC-AUC ("offensive" rows excluded, as in training).
+
+`arithmetic` scores the same public test splits with the built CLI's full engine (the model on every
+text, `peer_support`) twice, with the model's fp32 graph and with its int8 graph (int8.py), and prints
+per category the fused scores' ROC-AUC with each, the texts flagged differently, and the mean and
+largest gap between the two graphs' calibrated probabilities.
 """
 
 from __future__ import annotations
@@ -353,6 +359,25 @@ def detector(args) -> None:
     print(json.dumps(results, indent=2))
 
 
+def arithmetic(args) -> None:
+    table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
+    test = table[(table["split"] == "test") & (table["source"] != "team")].reset_index(drop=True)
+    texts = list(test["text"])
+    reports = {graph: cli_reports(args, texts, "--engine", "full", "--model", str(args.model), "--require-model", "--model-arithmetic", graph)
+               for graph in ("fp32", "int8")}
+    print(f"public test splits, {len(texts)} texts, full engine, peer_support: fp32 → int8 graph")
+    for name in CATEGORIES:
+        known = test[name].notna().to_numpy()
+        y = test[name].to_numpy()[known]
+        fused = {g: np.array([r["scores"][name] for r in rs])[known] for g, rs in reports.items()}
+        model = {g: np.array([r["engine"]["model_scores"][name] for r in rs]) for g, rs in reports.items()}
+        flagged = {g: np.array([name in r["flagged"] for r in rs]) for g, rs in reports.items()}
+        gap = np.abs(model["fp32"] - model["int8"])
+        print(f"{name}: ROC-AUC {roc_auc_score(y, fused['fp32']):.4f} → {roc_auc_score(y, fused['int8']):.4f}; "
+              f"flagged {flagged['fp32'].sum()} → {flagged['int8'].sum()}, {(flagged['fp32'] != flagged['int8']).sum()} texts differ; "
+              f"model probability gap mean {gap.mean():.4f}, largest {gap.max():.3f}")
+
+
 def presets(args) -> None:
     table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
     test = table[(table["split"] == "test") & (table["source"] != "team")]
@@ -398,7 +423,7 @@ def rebuild(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["functional", "loso", "chat", "detector", "presets", "rebuild"])
+    parser.add_argument("what", choices=["functional", "loso", "chat", "detector", "presets", "rebuild", "arithmetic"])
     parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
     parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -414,7 +439,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rebuilt", type=Path, help="rebuild: the --out folder of a train.py run to compare with --model")
     args = parser.parse_args()
-    {"functional": functional, "loso": loso, "chat": chat, "detector": detector, "presets": presets, "rebuild": rebuild}[args.what](args)
+    commands = {"functional": functional, "loso": loso, "chat": chat, "detector": detector, "presets": presets, "rebuild": rebuild,
+                "arithmetic": arithmetic}
+    commands[args.what](args)
 
 
 if __name__ == "__main__":

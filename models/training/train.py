@@ -13,7 +13,8 @@ Stages (intermediate files in --cache; an interrupted run continues with --resum
 3. keep the epoch with the best macro ROC-AUC on the pooled validation split;
 4. fit one temperature per category and choose thresholds on the pooled validation split;
 5. export one ONNX graph (encoder + mean pooling + head + sigmoid), store its weights as int8
-   (quantize.py), check that this loses at most 0.01 ROC-AUC, and write manifest.json and metrics.json.
+   (quantize.py), check that this loses at most 0.01 ROC-AUC, and write manifest.json and metrics.json;
+6. write the int8-arithmetic graph beside it with its own temperatures (int8.py).
 """
 
 from __future__ import annotations
@@ -355,6 +356,10 @@ def main() -> None:
     metrics = {"validation": validation, "test": test, "quantization": quantization}
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps(metrics, indent=1))
+
+    from int8 import add_int8_graph  # int8.py uses this module's calibration helpers
+
+    print("int8 graph:", json.dumps(add_int8_graph(args.out, table, tokenizer, args.cache)))
 
 
 if __name__ == "__main__":

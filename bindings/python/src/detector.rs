@@ -22,7 +22,7 @@ pub struct NativeDetector {
 #[pymethods]
 impl NativeDetector {
     #[new]
-    #[pyo3(signature = (policy, locale, engine, model_path, lexical_path, thresholds, require_model, onnxruntime_library, rules_files, disable_rules, max_input_bytes, model_sessions))]
+    #[pyo3(signature = (policy, locale, engine, model_path, lexical_path, thresholds, require_model, onnxruntime_library, rules_files, disable_rules, max_input_bytes, model_sessions, model_arithmetic))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         policy: &str,
@@ -37,6 +37,7 @@ impl NativeDetector {
         disable_rules: Vec<String>,
         max_input_bytes: Option<i64>,
         model_sessions: Option<i64>,
+        model_arithmetic: &str,
     ) -> PyResult<Self> {
         let settings = safespace::Settings {
             engine: Some(engine.parse().map_err(to_py_error)?),
@@ -64,7 +65,10 @@ impl NativeDetector {
         if let Some(dir) = lexical_path {
             builder = builder.lexical_dir(dir);
         }
-        builder = builder.settings(settings).require_model(require_model);
+        builder = builder
+            .settings(settings)
+            .require_model(require_model)
+            .model_arithmetic(model_arithmetic.parse().map_err(to_py_error)?);
         if let Some(library) = onnxruntime_library {
             builder = builder.onnxruntime_library(library);
         }

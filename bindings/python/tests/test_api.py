@@ -372,3 +372,18 @@ def test_one_model_session_scores_like_one_per_core():
     again = pickle.loads(pickle.dumps(lean))
     assert again.__getstate__()["model_sessions"] == 1
     assert again.score(CRISIS).scores == lean.score(CRISIS).scores
+
+
+def test_int8_arithmetic_runs_the_int8_graph_and_survives_pickling():
+    import pickle
+
+    texts = [CRISIS, "i think about dying every day", "see you at practice"]
+    fp32 = safespace.Detector(engine="full", require_model=True)
+    int8 = safespace.Detector(engine="full", model_arithmetic="int8", require_model=True)
+    for a, b in zip(fp32.score_batch(texts), int8.score_batch(texts)):
+        assert a.engine.model != b.engine.model, "the report names the graph that ran"
+        assert a.flagged == b.flagged
+    again = pickle.loads(pickle.dumps(int8))
+    assert again.score(CRISIS).engine.model == int8.score(CRISIS).engine.model
+    with pytest.raises(safespace.InvalidOptionError, match="expected fp32 or int8"):
+        safespace.Detector(model_arithmetic="int4")

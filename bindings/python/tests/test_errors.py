@@ -72,6 +72,7 @@ def test_pandas_missing_values(rules):
         ({"model_sessions": 0}, safespace.InvalidOptionError, "at least 1"),
         ({"model_sessions": -2}, safespace.InvalidOptionError, "at least 1"),
         ({"model_sessions": "2"}, safespace.OptionTypeError, "model_sessions must be int"),
+        ({"model_arithmetic": 8}, safespace.OptionTypeError, "model_arithmetic must be str"),
     ],
 )
 def test_bad_options(options, error, message):

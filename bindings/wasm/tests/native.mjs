@@ -22,13 +22,14 @@ export function parityTexts() {
 /**
  * Native reports for `texts` (JSONL through the CLI): `engine` "full" (default) or "fast" (rules and
  * lexical tier, as the rules build runs); `backend` "onnxruntime" (the default build) or "tract" (the
- * engine of the WebAssembly model build).
+ * engine of the WebAssembly model build); `arithmetic` "fp32" (default, the graph the browser runs) or
+ * "int8" (the native-only int8 graph).
  */
-export function nativeReports(texts, { engine = "full", backend = "onnxruntime" } = {}) {
+export function nativeReports(texts, { engine = "full", backend = "onnxruntime", arithmetic = "fp32" } = {}) {
   const input = texts.map((text) => JSON.stringify({ text })).join("\n");
   const features = backend === "tract" ? ["--no-default-features", "--features", "tract"] : [];
   const args = ["run", "-q", "-p", "safespace-cli", ...features, "--", "score", "--input", "-", "--format", "jsonl"];
-  args.push("--engine", engine);
+  args.push("--engine", engine, "--model-arithmetic", arithmetic);
   const output = execFileSync("cargo", args, { cwd: root, input, maxBuffer: 1 << 28, encoding: "utf8" });
   return output.trim().split("\n").map((line) => JSON.parse(line).report);
 }

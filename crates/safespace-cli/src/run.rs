@@ -69,7 +69,7 @@ pub fn settings(args: &DetectorArgs) -> Result<Settings> {
 }
 
 /// A detector with `settings` and the engine the options choose (model folder, engine, model
-/// required, sessions).
+/// required, sessions, arithmetic).
 pub fn detector_with(args: &DetectorArgs, settings: Settings) -> Result<Detector> {
     let mut builder = Detector::builder();
     if let Some(dir) = &args.model {
@@ -81,7 +81,9 @@ pub fn detector_with(args: &DetectorArgs, settings: Settings) -> Result<Detector
     if let Some(sessions) = args.model_sessions {
         builder = builder.model_sessions(sessions);
     }
-    builder = builder.settings(settings);
+    builder = builder
+        .model_arithmetic(args.model_arithmetic)
+        .settings(settings);
     Ok(builder.require_model(args.require_model).build()?)
 }
 

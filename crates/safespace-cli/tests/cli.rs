@@ -85,6 +85,39 @@ fn the_fast_engine_needs_no_model_and_a_missing_model_is_reported() {
 }
 
 #[test]
+fn the_int8_graph_is_chosen_with_model_arithmetic() {
+    let model_of = |arithmetic: &str| {
+        let args = [
+            "score",
+            "--compact",
+            "--engine",
+            "full",
+            "--model-arithmetic",
+            arithmetic,
+        ];
+        let output = safespace(
+            &[&args[..], &["i think about dying every day"]].concat(),
+            b"",
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            report["flagged"],
+            serde_json::json!(["self_harm"]),
+            "{report}"
+        );
+        report["engine"]["model"].as_str().unwrap().to_owned()
+    };
+    assert_ne!(model_of("int8"), model_of("fp32"));
+    let unknown = safespace(&["score", "--model-arithmetic", "int4", "kys"], b"");
+    assert!(
+        !unknown.status.success() && stderr(&unknown).contains("expected fp32 or int8"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
 fn scores_jsonl_from_stdin_in_order_with_passthrough_fields() {
     let input = b"{\"id\":\"a\",\"text\":\"kys\"}\n{\"id\":\"b\",\"text\":\"have a lovely day\",\"meta\":{\"x\":1}}\n";
     let output = safespace(&["score", "--input", "-", "--threads", "2"], input);

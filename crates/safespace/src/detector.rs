@@ -18,7 +18,7 @@ use crate::policy::Policy;
 use crate::report::{EngineInfo, EngineMode, LexicalFinding, Report};
 use crate::resources::Locale;
 use crate::rules::{RuleEngine, RuleOutcome};
-use crate::{Category, DetectorBuilder, Engine};
+use crate::{Category, DetectorBuilder, Engine, ModelArithmetic};
 
 /// The default of [`DetectorBuilder::max_input_bytes`]: 32 MiB, far above any post, low enough that one
 /// call's memory stays bounded (about 35 bytes per input byte at peak for the rules).
@@ -69,7 +69,7 @@ impl Default for Detector {
     /// The bundled model fused with the built-in rules, `peer_support` policy, US resources; rules alone
     /// if ONNX Runtime cannot be loaded.
     fn default() -> Self {
-        let (model, model_error) = ModelChoice::Bundled.load(None, None);
+        let (model, model_error) = ModelChoice::Bundled.load(None, None, ModelArithmetic::Fp32);
         Detector {
             normalizer: Normalizer::default(),
             rules: RuleEngine::builtin(),

@@ -48,6 +48,7 @@ mod lexical;
 mod lexical;
 #[cfg(feature = "model")]
 mod model;
+mod model_arithmetic;
 mod model_files;
 mod normalize;
 mod offsets;
@@ -68,6 +69,7 @@ pub use lexical::{
     lexical_features, lexical_ngrams, FitOptions, LexicalFeatures, LexicalTier, LexicalTierError,
     Ngram, NgramKind, SparseVector,
 };
+pub use model_arithmetic::ModelArithmetic;
 pub use model_files::ModelFiles;
 pub use normalize::{NormalizedText, Normalizer};
 pub use policy::{Policy, Preset};

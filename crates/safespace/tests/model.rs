@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use safespace::{Category, CategoryScores, Detector, Engine, Error, ModelError, Report, Tier};
+use safespace::{
+    Category, CategoryScores, Detector, Engine, Error, ModelArithmetic, ModelError, ModelFiles,
+    Report, Tier,
+};
 use serde::Deserialize;
 
 fn model_dir() -> PathBuf {
@@ -183,7 +186,6 @@ fn long_texts_are_windowed_and_spans_still_point_into_the_original() {
 
 #[test]
 fn batches_keep_order_and_match_single_scoring_within_float_rounding() {
-    let detector = with_model();
     let long = "I keep telling myself tomorrow will be different. ".repeat(30);
     let texts = [
         "kys",
@@ -196,11 +198,14 @@ fn batches_keep_order_and_match_single_scoring_within_float_rounding() {
         "nobody would notice if I was gone, I have the pills ready for tonight",
         long.as_str(),
     ];
-    let batch = detector.score_batch(&texts);
-    assert_eq!(batch.len(), texts.len());
-    for (text, report) in texts.iter().zip(&batch) {
-        assert!(report.engine.model_scores.is_some(), "{text}");
-        assert_equal_up_to_float_rounding(text, &detector.score(text), report);
+    // The int8 graph's activation scales are fixed, so padding cannot move them either.
+    for detector in [with_model(), with_int8_model()] {
+        let batch = detector.score_batch(&texts);
+        assert_eq!(batch.len(), texts.len());
+        for (text, report) in texts.iter().zip(&batch) {
+            assert!(report.engine.model_scores.is_some(), "{text}");
+            assert_equal_up_to_float_rounding(text, &detector.score(text), report);
+        }
     }
 }
 
@@ -231,17 +236,18 @@ struct ParityCase {
     misinformation: f32,
 }
 
-#[test]
-fn scores_match_python_onnxruntime_within_5e_3() {
-    let fixture = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity.json"),
-    )
-    .unwrap();
-    let cases: Vec<ParityCase> = serde_json::from_str(&fixture).unwrap();
-    assert_eq!(cases.len(), 50);
-    let detector = with_model();
+/// The parity fixture `name` (`models/training/parity.py`).
+fn parity_cases(name: &str) -> Vec<ParityCase> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The largest difference between `detector`'s calibrated model probabilities and the fixture's.
+fn largest_parity_gap(detector: &Detector, cases: &[ParityCase]) -> f32 {
     let mut worst = 0.0f32;
-    for case in &cases {
+    for case in cases {
         let got = detector.score(&case.text).engine.model_scores.unwrap();
         for (g, want) in
             got.to_array()
@@ -251,10 +257,119 @@ fn scores_match_python_onnxruntime_within_5e_3() {
             worst = worst.max((g - want).abs());
         }
     }
+    worst
+}
+
+#[test]
+fn scores_match_python_onnxruntime_within_5e_3() {
+    let cases = parity_cases("parity.json");
+    assert_eq!(cases.len(), 50);
+    let worst = largest_parity_gap(&with_model(), &cases);
     assert!(
         worst <= 5e-3,
         "largest difference from Python onnxruntime: {worst}"
     );
+}
+
+/// The full engine on the int8 graph.
+fn with_int8_model() -> Detector {
+    Detector::builder()
+        .engine(Engine::Full)
+        .model_arithmetic(ModelArithmetic::Int8)
+        .require_model(true)
+        .build()
+        .expect("the bundled int8 graph loads on ONNX Runtime")
+}
+
+#[test]
+fn int8_arithmetic_runs_its_own_graph_and_matches_python_onnxruntime_on_it() {
+    let int8 = with_int8_model();
+    let text = "I bought the pills, tonight's the night";
+    let (a, b) = (int8.score(text), with_model().score(text));
+    let (a_id, b_id) = (a.engine.model.as_deref(), b.engine.model.as_deref());
+    assert!(
+        a_id.is_some_and(|id| id.starts_with("safespace-minilm-int8@")) && a_id != b_id,
+        "{a_id:?} vs {b_id:?}"
+    );
+    assert!(a.is_flagged(Category::SelfHarm));
+    let cases = parity_cases("parity-int8.json");
+    assert_eq!(cases.len(), 50);
+    let worst = largest_parity_gap(&int8, &cases);
+    assert!(
+        worst <= 5e-3,
+        "largest difference from Python onnxruntime: {worst}"
+    );
+}
+
+#[test]
+fn int8_scores_stay_near_the_fp32_graphs() {
+    let (int8, fp32) = (with_int8_model(), with_model());
+    let (mut total, mut count, mut same_flags) = (0.0f32, 0, 0);
+    let cases = parity_cases("parity.json");
+    for case in &cases {
+        let (a, b) = (int8.score(&case.text), fp32.score(&case.text));
+        let (pa, pb) = (
+            a.engine.model_scores.unwrap(),
+            b.engine.model_scores.unwrap(),
+        );
+        for (x, y) in pa.to_array().into_iter().zip(pb.to_array()) {
+            total += (x - y).abs();
+            count += 1;
+        }
+        same_flags += usize::from(a.flagged == b.flagged);
+    }
+    let mean = total / count as f32;
+    assert!(mean <= 0.03, "mean difference from the fp32 graph: {mean}");
+    assert!(
+        same_flags >= cases.len() - 2,
+        "{same_flags} of {} texts flagged alike",
+        cases.len()
+    );
+}
+
+#[test]
+fn int8_arithmetic_is_refused_where_there_is_no_int8_graph() {
+    let files = ModelFiles {
+        model: std::fs::read(model_dir().join("model.onnx")).unwrap(),
+        tokenizer: std::fs::read(model_dir().join("tokenizer.json")).unwrap(),
+        manifest: std::fs::read(model_dir().join("manifest.json")).unwrap(),
+    };
+    let in_memory = Detector::builder()
+        .model_files(files)
+        .model_arithmetic(ModelArithmetic::Int8)
+        .build()
+        .unwrap();
+    let why = in_memory.model_unavailable_reason().unwrap();
+    assert!(
+        matches!(why, ModelError::NotFound(_)) && why.to_string().contains("ModelFiles"),
+        "{why}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("safespace-fp32-only-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(model_dir().join("model.onnx"), dir.join("model.onnx")).unwrap();
+    std::fs::copy(
+        model_dir().join("tokenizer.json"),
+        dir.join("tokenizer.json"),
+    )
+    .unwrap();
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model_dir().join("manifest.json")).unwrap()).unwrap();
+    manifest.as_object_mut().unwrap().remove("int8");
+    std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+    let builder = || Detector::builder().model_dir(&dir).engine(Engine::Full);
+    let err = builder()
+        .model_arithmetic(ModelArithmetic::Int8)
+        .require_model(true)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Model(ModelError::NotFound(_)))
+            && err.to_string().contains("no int8 graph"),
+        "{err}"
+    );
+    assert!(builder().require_model(true).build().unwrap().uses_model());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

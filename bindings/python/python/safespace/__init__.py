@@ -143,6 +143,9 @@ class Detector:
         model_sessions: ONNX Runtime sessions that score at once (default: one per core, at most 4),
             the cores divided among them. Each holds a copy of the weights (about 55 MB); ``1`` runs
             one session on all cores: less memory for a little less throughput.
+        model_arithmetic: ``"fp32"`` (default: the same scores as the browser and every runtime) or
+            ``"int8"`` (the model's int8 graph on ONNX Runtime: faster on CPUs with VNNI, scores
+            about 0.01 apart from ``"fp32"``'s).
 
     Raises:
         InvalidOptionError: an unknown policy, locale or category, a threshold outside (0, 1], a rule
@@ -176,6 +179,7 @@ class Detector:
         disable_rules: Sequence[str] = (),
         max_input_bytes: Optional[int] = None,
         model_sessions: Optional[int] = None,
+        model_arithmetic: str = "fp32",
     ) -> None:
         _expect(policy, str, "policy")
         _expect(locale, str, "locale")
@@ -203,6 +207,7 @@ class Detector:
             "disable_rules": [_expect(i, str, "disable_rules item") for i in disable_rules],
             "max_input_bytes": None if max_input_bytes is None else _expect(max_input_bytes, int, "max_input_bytes"),
             "model_sessions": None if model_sessions is None else _expect(model_sessions, int, "model_sessions"),
+            "model_arithmetic": _expect(model_arithmetic, str, "model_arithmetic"),
         }
         library = None if engine == "fast" else onnxruntime_library()
         self._native = NativeDetector(onnxruntime_library=library, **self._options)

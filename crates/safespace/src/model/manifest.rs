@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::{Category, ModelError};
+use crate::{Category, ModelArithmetic, ModelError};
+
+/// The graph every runtime runs (int8 weights, fp32 arithmetic).
+pub(crate) const MAIN_GRAPH: &str = "model.onnx";
 
 /// The parts of `manifest.json` the runtime uses.
 #[derive(Debug, Clone, Deserialize)]
@@ -15,11 +18,35 @@ pub(crate) struct Manifest {
     pub max_length: usize,
     pub calibration: Calibration,
     pub sha256: BTreeMap<String, String>,
+    /// The int8-arithmetic graph, when the folder has one (`models/training/int8.py`).
+    #[serde(default)]
+    pub int8: Option<Int8Graph>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Calibration {
     pub temperatures: BTreeMap<Category, f32>,
+}
+
+/// `manifest.json`'s `int8` section: the int8 graph's file and its own temperatures.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Int8Graph {
+    pub file: String,
+    pub temperatures: BTreeMap<Category, f32>,
+}
+
+/// The graph that runs with a given arithmetic: its file name and temperatures.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Graph<'a> {
+    pub file: &'a str,
+    temperatures: &'a BTreeMap<Category, f32>,
+}
+
+impl Graph<'_> {
+    /// Per-category temperatures in category order (1 where the manifest has none).
+    pub(crate) fn temperatures(&self) -> [f32; 3] {
+        Category::ALL.map(|c| self.temperatures.get(&c).copied().unwrap_or(1.0))
+    }
 }
 
 impl Manifest {
@@ -38,7 +65,34 @@ impl Manifest {
                 manifest.max_length
             )));
         }
+        if let Some(int8) = &manifest.int8 {
+            if int8.file.contains(['/', '\\']) || int8.file.starts_with('.') {
+                return Err(ModelError::Damaged(format!(
+                    "manifest.json names the int8 graph `{}`; expected a file name in the model folder",
+                    int8.file
+                )));
+            }
+        }
         Ok(manifest)
+    }
+
+    /// The graph that runs with `arithmetic`; an error when `int8` is asked of a model without an
+    /// int8 graph.
+    pub(crate) fn graph(&self, arithmetic: ModelArithmetic) -> Result<Graph<'_>, ModelError> {
+        match (arithmetic, &self.int8) {
+            (ModelArithmetic::Fp32, _) => Ok(Graph {
+                file: MAIN_GRAPH,
+                temperatures: &self.calibration.temperatures,
+            }),
+            (ModelArithmetic::Int8, Some(int8)) => Ok(Graph {
+                file: &int8.file,
+                temperatures: &int8.temperatures,
+            }),
+            (ModelArithmetic::Int8, None) => Err(ModelError::NotFound(format!(
+                "model {} has no int8 graph (manifest.json has no `int8` section; models/training/int8.py adds one): run it with fp32 arithmetic",
+                self.name
+            ))),
+        }
     }
 
     /// Checks a file's bytes against the sha256 the manifest records for it.
@@ -59,23 +113,9 @@ impl Manifest {
         }
     }
 
-    /// Per-category temperatures in category order (1 when the manifest has none).
-    pub(crate) fn temperatures(&self) -> [f32; 3] {
-        Category::ALL.map(|c| {
-            self.calibration
-                .temperatures
-                .get(&c)
-                .copied()
-                .unwrap_or(1.0)
-        })
-    }
-
-    /// `name@<first 12 hex digits of the model's sha256>`.
-    pub(crate) fn id(&self) -> String {
-        let hash = self
-            .sha256
-            .get("model.onnx")
-            .map_or("", |h| &h[..h.len().min(12)]);
+    /// `name@<first 12 hex digits of the sha256 of graph `file`>`, for reports.
+    pub(crate) fn id(&self, file: &str) -> String {
+        let hash = self.sha256.get(file).map_or("", |h| &h[..h.len().min(12)]);
         format!("{}@{hash}", self.name)
     }
 }

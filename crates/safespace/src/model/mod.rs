@@ -2,7 +2,8 @@
 //!
 //! Two backends run the same ONNX file: ONNX Runtime (feature `onnxruntime`, fastest natively) and
 //! tract (feature `tract`, pure Rust, the one that builds for WebAssembly). With both, tract runs when
-//! ONNX Runtime cannot be loaded.
+//! ONNX Runtime cannot be loaded. With [`ModelArithmetic::Int8`], ONNX Runtime runs the folder's
+//! int8 graph instead, with its own temperatures; tract does not run it.
 //!
 //! Texts longer than the model's window are split into overlapping, sentence-aware windows; a
 //! category's probability is the maximum over windows.
@@ -32,8 +33,8 @@ use rayon::prelude::*;
 use tokenizers::Tokenizer;
 
 use crate::offsets::prefix;
-use crate::ModelError;
-use manifest::{calibrate, Manifest};
+use crate::{ModelArithmetic, ModelError};
+use manifest::{calibrate, Manifest, MAIN_GRAPH};
 
 /// Windows read per text: about 30 KB of English. The rules read all of a longer text; the model
 /// reads its beginning.
@@ -48,9 +49,10 @@ pub(crate) enum ModelSource {
     /// Embedded in the binary (feature `bundled-model`).
     #[cfg(feature = "bundled-model")]
     Bundled,
-    /// A folder holding `model.onnx`, `tokenizer.json` and `manifest.json`.
+    /// A folder holding `model.onnx`, `tokenizer.json` and `manifest.json` (and the int8 graph its
+    /// manifest names, if any).
     Dir(PathBuf),
-    /// The three files' contents, handed over by the caller.
+    /// The three files' contents, handed over by the caller (no int8 graph).
     Bytes(Arc<crate::ModelFiles>),
 }
 
@@ -73,11 +75,32 @@ mod bundled {
         include_bytes!("../../../../models/safespace-minilm-int8/tokenizer.json");
     pub const MANIFEST: &[u8] =
         include_bytes!("../../../../models/safespace-minilm-int8/manifest.json");
+    /// The int8 graph, embedded only where ONNX Runtime can run it.
+    #[cfg(feature = "onnxruntime")]
+    const INT8: &[u8] = include_bytes!("../../../../models/safespace-minilm-int8/model-int8.onnx");
+
+    /// The embedded graph that runs with `arithmetic`.
+    pub fn graph(arithmetic: super::ModelArithmetic) -> Result<&'static [u8], super::ModelError> {
+        match arithmetic {
+            super::ModelArithmetic::Fp32 => Ok(MODEL),
+            #[cfg(feature = "onnxruntime")]
+            super::ModelArithmetic::Int8 => Ok(INT8),
+            #[cfg(not(feature = "onnxruntime"))]
+            super::ModelArithmetic::Int8 => Err(super::ModelError::RuntimeMissing(
+                super::INT8_NEEDS_ONNXRUNTIME.to_owned(),
+            )),
+        }
+    }
 }
 
-/// The models [`Model::shared`] keeps, by where they came from, their `manifest.json` and the
-/// session layout asked for.
-type Loaded = BTreeMap<(Origin, Vec<u8>, Option<(usize, usize)>), Arc<Model>>;
+/// Why int8 arithmetic does not run without ONNX Runtime.
+#[cfg_attr(all(feature = "onnxruntime", not(feature = "tract")), allow(dead_code))]
+const INT8_NEEDS_ONNXRUNTIME: &str =
+    "int8 model arithmetic runs on ONNX Runtime only; tract runs the fp32 graph (model.onnx)";
+
+/// The models [`Model::shared`] keeps, by where they came from, their `manifest.json`, the
+/// session layout asked for and the arithmetic.
+type Loaded = BTreeMap<(Origin, Vec<u8>, Option<(usize, usize)>, ModelArithmetic), Arc<Model>>;
 
 /// Where a shared model came from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -108,10 +131,9 @@ enum Backend {
 }
 
 impl Backend {
-    /// ONNX Runtime when it is compiled in and loads, else tract when compiled in. When neither
-    /// loads, the error names both failures and has the kind of the more telling one (a damaged
-    /// model over a missing runtime).
-    #[cfg_attr(not(feature = "onnxruntime"), allow(unused_variables))]
+    /// ONNX Runtime when it is compiled in and loads, else tract when compiled in and the arithmetic
+    /// is fp32. When neither loads, the error names both failures and has the kind of the more
+    /// telling one (a damaged model over a missing runtime).
     fn load(model: &[u8], options: &LoadOptions) -> Result<Backend, ModelError> {
         let mut failures: Vec<ModelError> = Vec::new();
         #[cfg(feature = "onnxruntime")]
@@ -120,9 +142,14 @@ impl Backend {
             Err(e) => failures.push(e),
         }
         #[cfg(feature = "tract")]
-        match tract::Tract::load(model) {
-            Ok(backend) => return Ok(Backend::Tract(backend)),
-            Err(e) => failures.push(e),
+        match options.arithmetic {
+            ModelArithmetic::Fp32 => match tract::Tract::load(model) {
+                Ok(backend) => return Ok(Backend::Tract(backend)),
+                Err(e) => failures.push(e),
+            },
+            ModelArithmetic::Int8 => failures.push(ModelError::RuntimeMissing(
+                INT8_NEEDS_ONNXRUNTIME.to_owned(),
+            )),
         }
         let message = failures
             .iter()
@@ -184,14 +211,20 @@ pub(crate) struct LoadOptions<'a> {
     pub sessions: usize,
     /// The threads each session runs one batch on.
     pub threads_per_session: usize,
+    /// Which graph runs.
+    pub arithmetic: ModelArithmetic,
 }
 
 impl<'a> LoadOptions<'a> {
     /// Options for a model loaded in the current rayon pool. By default one single-threaded session
     /// per thread of the pool, at most 4 (later detectors share them, so one built inside a
     /// one-thread pool, as the CLI's `--threads 1`, loads one); with `sessions`, that many, the pool's
-    /// threads divided among them.
-    pub(crate) fn new(library: Option<&'a Path>, sessions: Option<usize>) -> LoadOptions<'a> {
+    /// threads divided among them; `arithmetic` chooses the graph.
+    pub(crate) fn new(
+        library: Option<&'a Path>,
+        sessions: Option<usize>,
+        arithmetic: ModelArithmetic,
+    ) -> LoadOptions<'a> {
         let threads = rayon::current_num_threads().max(1);
         let (count, threads_per_session) = match sessions.map(|count| count.max(1)) {
             None => (threads.min(4), 1),
@@ -202,6 +235,7 @@ impl<'a> LoadOptions<'a> {
             requested: sessions.is_some(),
             sessions: count,
             threads_per_session,
+            arithmetic,
         }
     }
 
@@ -218,6 +252,8 @@ pub(crate) struct Model {
     tokenizer: Tokenizer,
     backend: Backend,
     manifest: Manifest,
+    /// `name@hash` of the graph that runs.
+    id: String,
     temperatures: [f32; 3],
     cls: u32,
     sep: u32,
@@ -227,15 +263,16 @@ pub(crate) struct Model {
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Model")
-            .field("id", &self.manifest.id())
+            .field("id", &self.id)
             .finish_non_exhaustive()
     }
 }
 
 impl Model {
     /// The model `source` holds, loaded once per process and shared by every detector that asks for
-    /// it with the same session layout (`options.shared_layout()`): the bundled model, and a folder's for as
-    /// long as its `manifest.json` (which records the sha256 of the other two files) is unchanged.
+    /// it with the same session layout (`options.shared_layout()`) and arithmetic: the bundled model,
+    /// and a folder's for as long as its `manifest.json` (which records the sha256 of the other
+    /// files) is unchanged.
     /// Models handed over in memory and failed loads are not kept. The other `options` matter only
     /// when the model loads (a process holds one ONNX Runtime).
     pub(crate) fn shared(
@@ -244,17 +281,20 @@ impl Model {
     ) -> Result<Arc<Model>, ModelError> {
         static LOADED: Mutex<Loaded> = Mutex::new(BTreeMap::new());
         let Some(origin) = Origin::of(source) else {
-            return Model::load(&read(source)?, options).map(Arc::new);
+            return Model::load(&read(source, options.arithmetic)?, options).map(Arc::new);
         };
         let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
         // A hit needs only manifest.json (it records the sha256 of the other two files), not the
         // 20-odd MB of model.onnx.
-        let key = |manifest| (origin.clone(), manifest, options.shared_layout());
+        let key = |manifest| {
+            let layout = options.shared_layout();
+            (origin.clone(), manifest, layout, options.arithmetic)
+        };
         let hit = read_manifest(source).and_then(|m| loaded.get(&key(m)).cloned());
         if let Some(model) = hit {
             return Ok(model);
         }
-        let files = read(source)?;
+        let files = read(source, options.arithmetic)?;
         let model = Arc::new(Model::load(&files, options)?);
         loaded.insert(key(files.2.to_vec()), model.clone());
         Ok(model)
@@ -266,7 +306,8 @@ impl Model {
         options: &LoadOptions,
     ) -> Result<Model, ModelError> {
         let manifest = Manifest::parse(manifest)?;
-        manifest.verify("model.onnx", model)?;
+        let graph = manifest.graph(options.arithmetic)?;
+        manifest.verify(graph.file, model)?;
         manifest.verify("tokenizer.json", tokenizer)?;
         let mut tokenizer = Tokenizer::from_bytes(tokenizer)
             .map_err(|e| ModelError::Damaged(format!("tokenizer.json: {e}")))?;
@@ -286,7 +327,8 @@ impl Model {
             .collect();
         let backend = Backend::load(model, options)?;
         Ok(Model {
-            temperatures: manifest.temperatures(),
+            id: manifest.id(graph.file),
+            temperatures: graph.temperatures(),
             tokenizer,
             backend,
             manifest,
@@ -296,9 +338,9 @@ impl Model {
         })
     }
 
-    /// `name@hash`, for reports.
+    /// `name@hash` of the graph that runs, for reports.
     pub(crate) fn id(&self) -> String {
-        self.manifest.id()
+        self.id.clone()
     }
 
     /// Calibrated probabilities per text, in input order: the maximum over each text's windows.
@@ -385,28 +427,40 @@ impl Model {
     }
 }
 
-/// The bytes of `model.onnx`, `tokenizer.json` and `manifest.json`.
+/// The bytes of the graph that runs, `tokenizer.json` and `manifest.json`.
 type FileBytes<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>, Cow<'a, [u8]>);
 
-/// The model, tokenizer and manifest bytes.
-fn read(source: &ModelSource) -> Result<FileBytes<'_>, ModelError> {
+/// The graph for `arithmetic`, tokenizer and manifest bytes.
+fn read(source: &ModelSource, arithmetic: ModelArithmetic) -> Result<FileBytes<'_>, ModelError> {
     match source {
         #[cfg(feature = "bundled-model")]
         ModelSource::Bundled => Ok((
-            Cow::Borrowed(bundled::MODEL),
+            Cow::Borrowed(bundled::graph(arithmetic)?),
             Cow::Borrowed(bundled::TOKENIZER),
             Cow::Borrowed(bundled::MANIFEST),
+        )),
+        ModelSource::Bytes(_) if arithmetic == ModelArithmetic::Int8 => Err(ModelError::NotFound(
+            "model files handed over in memory (ModelFiles) hold model.onnx only; int8 arithmetic needs the bundled model or a model folder".to_owned(),
         )),
         ModelSource::Bytes(files) => Ok((
             Cow::Borrowed(&files.model[..]),
             Cow::Borrowed(&files.tokenizer[..]),
             Cow::Borrowed(&files.manifest[..]),
         )),
-        ModelSource::Dir(dir) => Ok((
-            read_file(dir, "model.onnx")?,
-            read_file(dir, "tokenizer.json")?,
-            read_file(dir, "manifest.json")?,
-        )),
+        ModelSource::Dir(dir) => {
+            let graph = match arithmetic {
+                ModelArithmetic::Fp32 => MAIN_GRAPH,
+                ModelArithmetic::Int8 => {
+                    let manifest = Manifest::parse(&read_file(dir, "manifest.json")?)?;
+                    &manifest.graph(arithmetic)?.file.to_owned()
+                }
+            };
+            Ok((
+                read_file(dir, graph)?,
+                read_file(dir, "tokenizer.json")?,
+                read_file(dir, "manifest.json")?,
+            ))
+        }
     }
 }
 
