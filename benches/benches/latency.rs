@@ -69,7 +69,7 @@ fn main() {
         full_engine(arithmetic);
     }
     println!(
-        "\npeak RSS with the model loaded: {} MB",
+        "\npeak RSS of this process (both graphs, several session layouts; see --memory): {} MB",
         memory_kb("VmHWM:") / 1024
     );
 }

@@ -38,9 +38,10 @@ on the validation split, the largest and mean gap between the two graphs' raw pr
 graph's ROC-AUC ("offensive" rows excluded, as in training).
 
 `arithmetic` scores the same public test splits with the built CLI's full engine (the model on every
-text, `peer_support`) twice, with the model's fp32 graph and with its int8 graph (int8.py), and prints
-per category the fused scores' ROC-AUC with each, the texts flagged differently, and the mean and
-largest gap between the two graphs' calibrated probabilities.
+text, `peer_support`) twice, with the model's fp32 graph and with its int8 graph (int8.py), and writes
+to arithmetic.json beside the model, per category, the fused scores' ROC-AUC with each, the texts each
+flags and those flagged differently, and the mean and largest gap between the two graphs' calibrated
+probabilities.
 """
 
 from __future__ import annotations
@@ -365,7 +366,7 @@ def arithmetic(args) -> None:
     texts = list(test["text"])
     reports = {graph: cli_reports(args, texts, "--engine", "full", "--model", str(args.model), "--require-model", "--model-arithmetic", graph)
                for graph in ("fp32", "int8")}
-    print(f"public test splits, {len(texts)} texts, full engine, peer_support: fp32 → int8 graph")
+    results = {"texts": len(texts), "engine": "full", "policy": "peer_support"}
     for name in CATEGORIES:
         known = test[name].notna().to_numpy()
         y = test[name].to_numpy()[known]
@@ -373,9 +374,14 @@ def arithmetic(args) -> None:
         model = {g: np.array([r["engine"]["model_scores"][name] for r in rs]) for g, rs in reports.items()}
         flagged = {g: np.array([name in r["flagged"] for r in rs]) for g, rs in reports.items()}
         gap = np.abs(model["fp32"] - model["int8"])
-        print(f"{name}: ROC-AUC {roc_auc_score(y, fused['fp32']):.4f} → {roc_auc_score(y, fused['int8']):.4f}; "
-              f"flagged {flagged['fp32'].sum()} → {flagged['int8'].sum()}, {(flagged['fp32'] != flagged['int8']).sum()} texts differ; "
-              f"model probability gap mean {gap.mean():.4f}, largest {gap.max():.3f}")
+        results[name] = {
+            "roc_auc": {g: round(float(roc_auc_score(y, fused[g])), 4) for g in fused},
+            "flagged": {g: int(f.sum()) for g, f in flagged.items()},
+            "flagged_differently": int((flagged["fp32"] != flagged["int8"]).sum()),
+            "model_probability_gap": {"mean": round(float(gap.mean()), 4), "largest": round(float(gap.max()), 3)},
+        }
+    (args.model / "arithmetic.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
 
 
 def presets(args) -> None:

@@ -20,6 +20,7 @@ to measure.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 from typing import Iterable
 
@@ -145,11 +146,11 @@ def quantize_activations(source: Path, target: Path, calibration: Iterable[np.nd
     graph = onnx.load(str(source)).graph
     weights = {t.name for t in graph.initializer}
     chosen = {n.name for n in graph.node if n.op_type == "MatMul" and n.input[1] in weights and re.search(layers, n.name)}
-    staged = target.with_suffix(".qdq.onnx")
-    quantize_static(
-        str(source), str(staged), Feeds(), quant_format=QuantFormat.QDQ, per_channel=True,
-        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
-        op_types_to_quantize=["MatMul"], nodes_to_exclude=[n.name for n in graph.node if n.op_type == "MatMul" and n.name not in chosen],
-    )
-    quantize_weights(staged, target)
-    staged.unlink()
+    with tempfile.TemporaryDirectory() as scratch:
+        staged = Path(scratch) / "qdq.onnx"
+        quantize_static(
+            str(source), str(staged), Feeds(), quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
+            op_types_to_quantize=["MatMul"], nodes_to_exclude=[n.name for n in graph.node if n.op_type == "MatMul" and n.name not in chosen],
+        )
+        quantize_weights(staged, target)

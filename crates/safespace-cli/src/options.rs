@@ -246,9 +246,11 @@ pub struct DetectorArgs {
     pub model_sessions: Option<usize>,
 
     /// The model's arithmetic: `fp32` (the same scores as the browser and every runtime) or `int8`
-    /// (the model's int8 graph on ONNX Runtime: faster on CPUs with VNNI, scores about 0.01 apart).
-    #[arg(long, value_name = "fp32|int8", default_value_t = ModelArithmetic::Fp32, conflicts_with = "rules_only")]
-    pub model_arithmetic: ModelArithmetic,
+    /// (the model's int8 graph, on ONNX Runtime only: faster on CPUs with VNNI, scores about 0.01
+    /// apart). Where the int8 graph cannot run, the fast engine answers (an error with
+    /// --require-model).
+    #[arg(long, value_enum, default_value_t = ArithmeticArg(ModelArithmetic::Fp32), conflicts_with = "rules_only")]
+    pub model_arithmetic: ArithmeticArg,
 
     /// Longest text scored, in bytes; a longer one is an error (a bad record with --input).
     #[arg(long, value_name = "BYTES", default_value_t = safespace::DEFAULT_MAX_INPUT_BYTES)]
@@ -271,50 +273,48 @@ fn at_least_one() -> RangedU64ValueParser<usize> {
     RangedU64ValueParser::new().range(1..)
 }
 
-/// A policy preset as a command-line value (the names of [`Preset`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PolicyArg(pub Preset);
+/// Declares `$arg`, a command-line value wrapping one of the library's enums: every variant in
+/// `<$inner>::ALL`, each named on the command line by its `$name()`.
+macro_rules! library_enum_arg {
+    ($(#[$doc:meta])* $arg:ident($inner:ty), $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $arg(pub $inner);
 
-impl ValueEnum for PolicyArg {
-    fn value_variants<'a>() -> &'a [Self] {
-        static ALL: LazyLock<[PolicyArg; 3]> = LazyLock::new(|| Preset::ALL.map(PolicyArg));
-        &*ALL
-    }
+        impl ValueEnum for $arg {
+            fn value_variants<'a>() -> &'a [Self] {
+                static ALL: LazyLock<[$arg; <$inner>::ALL.len()]> =
+                    LazyLock::new(|| <$inner>::ALL.map($arg));
+                &*ALL
+            }
 
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(self.0.as_str()))
-    }
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                Some(PossibleValue::new(self.0.$name()))
+            }
+        }
+    };
 }
 
-/// An engine as a command-line value (the names of [`Engine`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EngineArg(pub Engine);
-
-impl ValueEnum for EngineArg {
-    fn value_variants<'a>() -> &'a [Self] {
-        static ALL: LazyLock<[EngineArg; 3]> = LazyLock::new(|| Engine::ALL.map(EngineArg));
-        &*ALL
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(self.0.as_str()))
-    }
-}
-
-/// A locale as a command-line value (the region codes of [`Locale`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LocaleArg(pub Locale);
-
-impl ValueEnum for LocaleArg {
-    fn value_variants<'a>() -> &'a [Self] {
-        static ALL: LazyLock<[LocaleArg; 5]> = LazyLock::new(|| Locale::ALL.map(LocaleArg));
-        &*ALL
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(self.0.code()))
-    }
-}
+library_enum_arg!(
+    /// A policy preset as a command-line value (the names of [`Preset`]).
+    PolicyArg(Preset),
+    as_str
+);
+library_enum_arg!(
+    /// An engine as a command-line value (the names of [`Engine`]).
+    EngineArg(Engine),
+    as_str
+);
+library_enum_arg!(
+    /// A locale as a command-line value (the region codes of [`Locale`]).
+    LocaleArg(Locale),
+    code
+);
+library_enum_arg!(
+    /// The model's arithmetic as a command-line value (the names of [`ModelArithmetic`]).
+    ArithmeticArg(ModelArithmetic),
+    as_str
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

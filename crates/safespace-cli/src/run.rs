@@ -82,7 +82,7 @@ pub fn detector_with(args: &DetectorArgs, settings: Settings) -> Result<Detector
         builder = builder.model_sessions(sessions);
     }
     builder = builder
-        .model_arithmetic(args.model_arithmetic)
+        .model_arithmetic(args.model_arithmetic.0)
         .settings(settings);
     Ok(builder.require_model(args.require_model).build()?)
 }

@@ -111,7 +111,7 @@ fn the_int8_graph_is_chosen_with_model_arithmetic() {
     assert_ne!(model_of("int8"), model_of("fp32"));
     let unknown = safespace(&["score", "--model-arithmetic", "int4", "kys"], b"");
     assert!(
-        !unknown.status.success() && stderr(&unknown).contains("expected fp32 or int8"),
+        !unknown.status.success() && stderr(&unknown).contains("[possible values: fp32, int8]"),
         "{}",
         stderr(&unknown)
     );

@@ -270,7 +270,8 @@ impl DetectorBuilder {
     }
 
     /// Loads the model from a folder holding `model.onnx`, `tokenizer.json` and `manifest.json` instead
-    /// of the bundled one. The files are checked against the manifest's sha256.
+    /// of the bundled one (and, for [`ModelArithmetic::Int8`], the int8 graph the manifest names).
+    /// The files are checked against the manifest's sha256.
     ///
     /// ```
     /// let d = safespace::Detector::builder().model_dir("no/such/model").build().unwrap();

@@ -12,14 +12,17 @@ use crate::error::{Error, Result};
 /// | arithmetic | graph | runs on | speed, 280-character post, one thread |
 /// |---|---|---|---|
 /// | `fp32` (default) | `model.onnx`: int8 weights, fp32 products | ONNX Runtime and tract, native and WebAssembly | ~13 ms |
-/// | `int8` | `model-int8.onnx`: int8 products with fixed activation scales | ONNX Runtime only | ~7.5 ms on CPUs with VNNI |
+/// | `int8` | `model-int8.onnx`: int8 products with fixed activation scales | ONNX Runtime only | ~7.4 ms on CPUs with VNNI |
 ///
 /// With `fp32` a text gets the same scores in every runtime (within 1e-5), so the browser and a
 /// server agree. `int8` computes every weight product but the feed-forward down projection in
-/// integers: its probabilities differ from `fp32`'s by about 0.01 on average and more on some single
-/// texts, with its own calibration and the same ROC-AUC on pooled validation (the model card,
-/// "Runtimes"). It pays on CPUs with fast integer products (AVX-512 VNNI, AVX-VNNI, ARM dot product);
-/// elsewhere it may not. The report's `engine.model` names the graph that ran (its hash).
+/// integers: its probabilities differ from `fp32`'s by about 0.01 on average and up to about 0.3 on
+/// single texts, with its own temperatures (thresholds, fusion and the cascade's screen are the fp32
+/// graph's), within 0.0014 ROC-AUC of `fp32` on pooled validation (the model card, "The int8 graph").
+/// It was measured on a CPU with VNNI (AVX-512 VNNI), where it pays. On x86-64 CPUs without VNNI,
+/// ONNX Runtime's fast int8 products can overflow, so they are made exact there, which is slower:
+/// there `fp32` is likely the faster choice. The report's `engine.model` is `name@` and the sha256
+/// prefix of the graph that ran (`manifest.json` lists both graphs' hashes).
 ///
 /// ```
 /// use safespace::ModelArithmetic;

@@ -1,6 +1,8 @@
 //! [`ModelFiles`]: a model handed over in memory.
 
 /// The three files of a model folder, in memory: `model.onnx`, `tokenizer.json` and `manifest.json`.
+/// They run with fp32 arithmetic; [`ModelArithmetic::Int8`](crate::ModelArithmetic) needs the bundled
+/// model or a model folder.
 ///
 /// For platforms without a file system (WebAssembly, where the page fetches the files so the browser
 /// caches them apart from the code) and for models the caller stores elsewhere. The manifest's

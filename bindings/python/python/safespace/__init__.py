@@ -53,6 +53,7 @@ __all__ = [
     "Detector",
     "Engine",
     "EngineName",
+    "ModelArithmeticName",
     "Evidence",
     "Report",
     "Resource",
@@ -78,6 +79,7 @@ Category = Literal["self_harm", "harassment", "misinformation"]
 #: The engines of :class:`Detector`: the cascade (default), the full one (model + rules on every text)
 #: and the fast one (rules + lexical tier).
 EngineName = Literal["auto", "full", "fast"]
+ModelArithmeticName = Literal["fp32", "int8"]
 #: How serious a report or a piece of evidence is, from least to most.
 Severity = Literal["none", "low", "medium", "high", "critical"]
 #: What the policy recommends for a text, from least to most restrictive.
@@ -130,7 +132,8 @@ class Detector:
             and the lexical tier, microseconds per text, less recall on new phrasing).
         rules_only: the old name of ``engine="fast"``.
         model_path: a folder with ``model.onnx``, ``tokenizer.json`` and ``manifest.json`` to use
-            instead of the bundled model.
+            instead of the bundled model (and, for ``model_arithmetic="int8"``, the int8 graph its
+            manifest names).
         lexical_path: a lexical tier folder (from :func:`fit_lexical` or ``safespace fit``) to use
             instead of the built-in tier.
         thresholds: per-category overrides of the policy's thresholds, e.g. ``{"harassment": 0.8}``.
@@ -144,8 +147,10 @@ class Detector:
             the cores divided among them. Each holds a copy of the weights (about 55 MB); ``1`` runs
             one session on all cores: less memory for a little less throughput.
         model_arithmetic: ``"fp32"`` (default: the same scores as the browser and every runtime) or
-            ``"int8"`` (the model's int8 graph on ONNX Runtime: faster on CPUs with VNNI, scores
-            about 0.01 apart from ``"fp32"``'s).
+            ``"int8"`` (the model's int8 graph, ONNX Runtime only: faster on CPUs with VNNI, scores
+            about 0.01 apart from ``"fp32"``'s). Where the int8 graph cannot run (a ``model_path``
+            without one), the rules and lexical tier answer, or :class:`ModelError` with
+            ``require_model=True``.
 
     Raises:
         InvalidOptionError: an unknown policy, locale or category, a threshold outside (0, 1], a rule
@@ -179,7 +184,7 @@ class Detector:
         disable_rules: Sequence[str] = (),
         max_input_bytes: Optional[int] = None,
         model_sessions: Optional[int] = None,
-        model_arithmetic: str = "fp32",
+        model_arithmetic: ModelArithmeticName = "fp32",
     ) -> None:
         _expect(policy, str, "policy")
         _expect(locale, str, "locale")
@@ -303,7 +308,9 @@ class Detector:
 
     def __repr__(self) -> str:
         engine = self._native.engine if self.uses_model else "fast"
-        return f"Detector(policy={self.policy!r}, locale={self.locale!r}, engine={engine!r})"
+        arithmetic = self._options["model_arithmetic"]
+        extra = f", model_arithmetic={arithmetic!r}" if arithmetic != "fp32" and self.uses_model else ""
+        return f"Detector(policy={self.policy!r}, locale={self.locale!r}, engine={engine!r}{extra})"
 
     @staticmethod
     def _batch_args(texts: Iterable[Any], threads: Optional[int], on_error: str):

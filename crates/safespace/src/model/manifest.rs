@@ -65,25 +65,23 @@ impl Manifest {
                 manifest.max_length
             )));
         }
-        if let Some(int8) = &manifest.int8 {
-            if int8.file.contains(['/', '\\']) || int8.file.starts_with('.') {
-                return Err(ModelError::Damaged(format!(
-                    "manifest.json names the int8 graph `{}`; expected a file name in the model folder",
-                    int8.file
-                )));
-            }
-        }
         Ok(manifest)
     }
 
     /// The graph that runs with `arithmetic`; an error when `int8` is asked of a model without an
-    /// int8 graph.
+    /// int8 graph, or whose manifest names one outside the model folder.
     pub(crate) fn graph(&self, arithmetic: ModelArithmetic) -> Result<Graph<'_>, ModelError> {
         match (arithmetic, &self.int8) {
             (ModelArithmetic::Fp32, _) => Ok(Graph {
                 file: MAIN_GRAPH,
                 temperatures: &self.calibration.temperatures,
             }),
+            (ModelArithmetic::Int8, Some(int8)) if !is_onnx_file_name(&int8.file) => {
+                Err(ModelError::Damaged(format!(
+                    "manifest.json names the int8 graph `{}`; expected the name of an .onnx file in the model folder",
+                    int8.file
+                )))
+            }
             (ModelArithmetic::Int8, Some(int8)) => Ok(Graph {
                 file: &int8.file,
                 temperatures: &int8.temperatures,
@@ -113,11 +111,20 @@ impl Manifest {
         }
     }
 
-    /// `name@<first 12 hex digits of the sha256 of graph `file`>`, for reports.
+    /// `name@` and the first 12 hex digits of the sha256 of the graph `file`, for reports.
     pub(crate) fn id(&self, file: &str) -> String {
         let hash = self.sha256.get(file).map_or("", |h| &h[..h.len().min(12)]);
         format!("{}@{hash}", self.name)
     }
+}
+
+/// Whether `name` is a plain `.onnx` file name (no folder, no `..`, not empty).
+fn is_onnx_file_name(name: &str) -> bool {
+    let mut parts = std::path::Path::new(name).components();
+    matches!(
+        (parts.next(), parts.next()),
+        (Some(std::path::Component::Normal(part)), None) if part == name
+    ) && name.ends_with(".onnx")
 }
 
 /// `sigmoid(logit(p) / t)`: the temperature calibration fitted by the training pipeline.
@@ -149,5 +156,47 @@ mod tests {
             "{message}"
         );
         assert!(manifest.verify("tokenizer.json", b"").is_err());
+    }
+
+    /// A manifest whose `int8` section names `file` and whose graphs have different temperatures.
+    fn with_int8_graph(file: &str) -> Manifest {
+        let json = format!(
+            r#"{{"name":"m","labels":["self_harm","harassment","misinformation"],"max_length":128,
+            "calibration":{{"temperatures":{{"self_harm":1.5}}}},"sha256":{{}},
+            "int8":{{"file":"{file}","temperatures":{{"self_harm":2.0,"harassment":0.5}}}}}}"#
+        );
+        Manifest::parse(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn each_arithmetic_gets_its_graph_and_temperatures() {
+        let manifest = with_int8_graph("model-int8.onnx");
+        let fp32 = manifest.graph(ModelArithmetic::Fp32).unwrap();
+        assert_eq!(
+            (fp32.file, fp32.temperatures()),
+            ("model.onnx", [1.5, 1.0, 1.0])
+        );
+        let int8 = manifest.graph(ModelArithmetic::Int8).unwrap();
+        assert_eq!(
+            (int8.file, int8.temperatures()),
+            ("model-int8.onnx", [2.0, 0.5, 1.0])
+        );
+    }
+
+    #[test]
+    fn an_int8_graph_outside_the_folder_or_not_onnx_is_refused_but_fp32_still_loads() {
+        for file in [
+            "../x.onnx",
+            "sub/x.onnx",
+            "/x.onnx",
+            "",
+            "tokenizer.json",
+            "..",
+        ] {
+            let manifest = with_int8_graph(file);
+            let err = manifest.graph(ModelArithmetic::Int8).unwrap_err();
+            assert!(matches!(err, ModelError::Damaged(_)), "{file}: {err:?}");
+            assert!(manifest.graph(ModelArithmetic::Fp32).is_ok());
+        }
     }
 }

@@ -134,10 +134,11 @@ impl Backend {
     /// ONNX Runtime when it is compiled in and loads, else tract when compiled in and the arithmetic
     /// is fp32. When neither loads, the error names both failures and has the kind of the more
     /// telling one (a damaged model over a missing runtime).
-    fn load(model: &[u8], options: &LoadOptions) -> Result<Backend, ModelError> {
+    #[cfg_attr(not(feature = "onnxruntime"), allow(unused_variables))]
+    fn load(model: &[u8], file: &str, options: &LoadOptions) -> Result<Backend, ModelError> {
         let mut failures: Vec<ModelError> = Vec::new();
         #[cfg(feature = "onnxruntime")]
-        match onnxruntime::OnnxRuntime::load(model, options) {
+        match onnxruntime::OnnxRuntime::load(model, file, options) {
             Ok(backend) => return Ok(Backend::OnnxRuntime(backend)),
             Err(e) => failures.push(e),
         }
@@ -284,8 +285,8 @@ impl Model {
             return Model::load(&read(source, options.arithmetic)?, options).map(Arc::new);
         };
         let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
-        // A hit needs only manifest.json (it records the sha256 of the other two files), not the
-        // 20-odd MB of model.onnx.
+        // A hit needs only manifest.json (it records the sha256 of the graphs and the tokenizer),
+        // not the graph's 24 MB.
         let key = |manifest| {
             let layout = options.shared_layout();
             (origin.clone(), manifest, layout, options.arithmetic)
@@ -325,7 +326,7 @@ impl Model {
             .iter()
             .filter_map(|t| tokenizer.token_to_id(t))
             .collect();
-        let backend = Backend::load(model, options)?;
+        let backend = Backend::load(model, graph.file, options)?;
         Ok(Model {
             id: manifest.id(graph.file),
             temperatures: graph.temperatures(),
@@ -447,19 +448,15 @@ fn read(source: &ModelSource, arithmetic: ModelArithmetic) -> Result<FileBytes<'
             Cow::Borrowed(&files.tokenizer[..]),
             Cow::Borrowed(&files.manifest[..]),
         )),
+        ModelSource::Dir(dir) if arithmetic == ModelArithmetic::Fp32 => Ok((
+            read_file(dir, MAIN_GRAPH)?,
+            read_file(dir, "tokenizer.json")?,
+            read_file(dir, "manifest.json")?,
+        )),
         ModelSource::Dir(dir) => {
-            let graph = match arithmetic {
-                ModelArithmetic::Fp32 => MAIN_GRAPH,
-                ModelArithmetic::Int8 => {
-                    let manifest = Manifest::parse(&read_file(dir, "manifest.json")?)?;
-                    &manifest.graph(arithmetic)?.file.to_owned()
-                }
-            };
-            Ok((
-                read_file(dir, graph)?,
-                read_file(dir, "tokenizer.json")?,
-                read_file(dir, "manifest.json")?,
-            ))
+            let manifest = read_file(dir, "manifest.json")?;
+            let graph = read_file(dir, Manifest::parse(&manifest)?.graph(arithmetic)?.file)?;
+            Ok((graph, read_file(dir, "tokenizer.json")?, manifest))
         }
     }
 }

@@ -17,7 +17,7 @@ use ort::session::Session;
 use ort::value::Tensor;
 
 use super::LoadOptions;
-use crate::ModelError;
+use crate::{ModelArithmetic, ModelError};
 
 /// Sessions over one model; `Session::run` needs exclusive access, so batches scored in parallel take
 /// whichever session is free.
@@ -26,21 +26,42 @@ pub(crate) struct OnnxRuntime {
 }
 
 impl OnnxRuntime {
-    /// Loads `model` into `options.sessions` sessions of `options.threads_per_session`
-    /// threads each, from the library at `options.library` or found as described in the module docs.
-    pub(crate) fn load(model: &[u8], options: &LoadOptions) -> Result<OnnxRuntime, ModelError> {
+    /// Loads `model` (the graph `file`) into `options.sessions` sessions of
+    /// `options.threads_per_session` threads each, from the library at `options.library` or found as
+    /// described in the module docs. The int8 graph gets exact integer products where ONNX Runtime's
+    /// fast ones could overflow (see [`int8_products_may_overflow`]).
+    pub(crate) fn load(
+        model: &[u8],
+        file: &str,
+        options: &LoadOptions,
+    ) -> Result<OnnxRuntime, ModelError> {
+        let precise = options.arithmetic == ModelArithmetic::Int8 && int8_products_may_overflow();
+        Self::load_sessions(model, file, options, precise)
+    }
+
+    /// [`load`](Self::load), with ONNX Runtime's exact (`precise`) or fast int8 products.
+    fn load_sessions(
+        model: &[u8],
+        file: &str,
+        options: &LoadOptions,
+        precise: bool,
+    ) -> Result<OnnxRuntime, ModelError> {
         let environment = environment(options.library)?;
         let sessions = (0..options.sessions)
             .map(|_| {
                 Session::builder(environment)
                     .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
                     .and_then(|b| Ok(b.with_intra_threads(options.threads_per_session)?))
+                    .and_then(|b| match precise {
+                        true => Ok(b.with_precise_qmm()?),
+                        false => Ok(b),
+                    })
                     .and_then(|mut b| b.commit_from_memory(model))
                     .inspect(|_| release_freed_heap())
                     .map(Mutex::new)
                     .map_err(|e| {
                         ModelError::Damaged(format!(
-                            "model.onnx could not be loaded by ONNX Runtime: {e}"
+                            "{file} could not be loaded by ONNX Runtime: {e}"
                         ))
                     })
             })
@@ -91,6 +112,36 @@ impl OnnxRuntime {
                     .unwrap_or_else(PoisonError::into_inner)
             })
     }
+}
+
+/// Whether ONNX Runtime's fast int8 products could overflow on this CPU: on x86-64 without VNNI
+/// (AVX-512 VNNI or AVX-VNNI) its uint8 × int8 kernels add pairs of products in 16 bits with
+/// saturation, which can change a score; `with_precise_qmm` makes them exact there, at a cost in
+/// speed. With VNNI, and on other architectures, the products are exact already.
+fn int8_products_may_overflow() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return !has_vnni();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// AVX-512 VNNI (with AVX-512 enabled by the OS) or AVX-VNNI, read from CPUID leaf 7.
+#[cfg(target_arch = "x86_64")]
+fn has_vnni() -> bool {
+    use std::arch::x86_64::{__cpuid, __cpuid_count};
+    // SAFETY: CPUID is available on every x86-64 CPU; leaf 7 and its subleaf 1 are read only when
+    // the CPU reports them (`__cpuid` is a safe function in newer Rust, hence the allow).
+    #[allow(unused_unsafe)]
+    let (leaf7, leaf7_1) = unsafe {
+        let leaf7 = (__cpuid(0).eax >= 7).then(|| __cpuid_count(7, 0));
+        let leaf7_1 = leaf7.filter(|l| l.eax >= 1).map(|_| __cpuid_count(7, 1));
+        (leaf7, leaf7_1)
+    };
+    let avx512_vnni = leaf7.is_some_and(|l| l.ecx & (1 << 11) != 0)
+        && std::arch::is_x86_feature_detected!("avx512f");
+    let avx_vnni = leaf7_1.is_some_and(|l| l.eax & (1 << 4) != 0)
+        && std::arch::is_x86_feature_detected!("avx2");
+    avx512_vnni || avx_vnni
 }
 
 /// Returns the heap pages freed while a session loaded to the system. Loading folds the int8 weights
@@ -198,4 +249,35 @@ fn python_onnxruntime() -> Option<PathBuf> {
         let path = PathBuf::from(path.trim());
         (output.status.success() && path.is_file()).then_some(path)
     })
+}
+
+#[cfg(all(test, feature = "bundled-model"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_int8_graph_scores_like_exact_integer_products_on_this_cpu() {
+        let graph = super::super::bundled::graph(ModelArithmetic::Int8).unwrap();
+        let options = LoadOptions::new(None, Some(1), ModelArithmetic::Int8);
+        let chosen = OnnxRuntime::load(graph, "model-int8.onnx", &options).unwrap();
+        let exact = OnnxRuntime::load_sessions(graph, "model-int8.onnx", &options, true).unwrap();
+        let short: &[i64] = &[101, 1045, 2215, 2000, 3280, 102];
+        let long: Vec<i64> = [101]
+            .into_iter()
+            .chain((0..120).map(|i| 2000 + i * 37))
+            .chain([102])
+            .collect();
+        for batch in [vec![short], vec![short, &long[..]]] {
+            let (a, b) = (chosen.run(&batch).unwrap(), exact.run(&batch).unwrap());
+            let gap = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max);
+            assert!(
+                gap <= 1e-5,
+                "int8 products on this CPU differ from exact ones by {gap}"
+            );
+        }
+    }
 }
