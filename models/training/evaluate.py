@@ -7,6 +7,7 @@
     python models/training/evaluate.py presets --data ../shared/data    # after `cargo build --release`
     HF_HUB_OFFLINE=1 python models/training/evaluate.py rebuild --rebuilt <train.py --out folder>
     python models/training/evaluate.py arithmetic --data ../shared/data  # after `cargo build --release`
+    HF_HUB_OFFLINE=1 python models/training/evaluate.py loso-int8 --data ../shared/data
 
 `functional` scores the team's functional suite (datasets/functional/suite.jsonl, never trained on) with
 the int8 model through onnxruntime, applies the manifest's calibration and thresholds, and writes per-tag
@@ -36,6 +37,13 @@ policy.
 (--model): whether each file is byte-identical, what the manifests differ in besides the sha256, and,
 on the validation split, the largest and mean gap between the two graphs' raw probabilities and each
 graph's ROC-AUC ("offensive" rows excluded, as in training).
+
+`loso-int8` repeats leave-one-source-out for the int8 graph: for each category and source, the v2
+recipe trains without that source as in `loso`, is exported as one graph (top_layer.export_onnx) and
+stored both as `model.onnx` is (int8 weights, fp32 arithmetic) and as `model-int8.onnx` is (int8.py's
+products and calibration texts), and both score up to --texts rows of the held-out source (a fixed
+random sample; 128 tokens, as the Rust side reads a window). Writes loso-int8-<reading>-<texts>-<table>.json
+to --cache and prints each source's ROC-AUC with both graphs.
 
 `arithmetic` scores the same public test splits with the built CLI's full engine (the model on every
 text, `peer_support`) twice, with the model's fp32 graph and with its int8 graph (int8.py), and writes
@@ -255,6 +263,51 @@ def loso(args) -> None:
     print_loso(results)
 
 
+def loso_int8(args) -> None:
+    import tempfile
+
+    from int8 import INT8_PRODUCTS, calibration_ids
+    from quantize import quantize_activations, quantize_weights
+
+    table, tokenizer, bert, states, masks = cheap_configuration(args)
+    y, known = datasets_module.labels(datasets_module.read_offensive(table, args.offensive))
+    sources = table["source"].to_numpy()
+    train_rows = (table["split"].to_numpy() == "train") & known.any(1)
+    calibration = calibration_ids(table[table["split"] == "train"], tokenizer, train.MAX_TOKENS)
+    out_path = results_file(args, f"loso-int8-{args.offensive}-{args.texts}")
+    results = json.loads(out_path.read_text()) if out_path.exists() else {}
+    for category in args.categories:
+        c = CATEGORIES.index(category)
+        for source in [s for s, spec in datasets_module.SOURCES.items() if spec.category == category]:
+            name = f"{category}/{source}"
+            if name in results:
+                continue
+            _, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
+            sample = np.sort(np.random.default_rng(args.seed).permutation(len(texts))[: args.texts])
+            texts, labels_ = [texts[i] for i in sample], np.asarray(labels_)[sample]
+            print(f"{name}: training without it", flush=True)
+            draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, args.seed)
+            top = top_layer.train_top(bert, states, masks, y, known, draws, args.seed)
+            with tempfile.TemporaryDirectory() as scratch:
+                graphs = {"fp32": Path(scratch) / "fp32.onnx", "model.onnx": Path(scratch) / "model.onnx", "model-int8.onnx": Path(scratch) / "int8.onnx"}
+                top_layer.export_onnx(bert, top, graphs["fp32"])
+                quantize_weights(graphs["fp32"], graphs["model.onnx"])
+                quantize_activations(graphs["fp32"], graphs["model-int8.onnx"], calibration, INT8_PRODUCTS)
+                entry = {g: test_block(train.onnx_probabilities(graphs[g], tokenizer, texts)[:, c], labels_) for g in ("model.onnx", "model-int8.onnx")}
+            results[name] = entry
+            print(f"  {name}: {entry}", flush=True)
+            out_path.write_text(json.dumps(results, indent=2) + "\n")
+    for category in args.categories:
+        pairs = [(e["model.onnx"]["roc_auc"], e["model-int8.onnx"]["roc_auc"]) for n, e in results.items()
+                 if n.startswith(category + "/") and "roc_auc" in e["model.onnx"]]
+        for n, e in results.items():
+            if n.startswith(category + "/"):
+                print(f"{n:36s} {e['model.onnx']} → {e['model-int8.onnx']}")
+        if pairs:
+            a, b = np.mean(pairs, axis=0)
+            print(f"macro ROC-AUC {category}: model.onnx {a:.4f}, model-int8.onnx {b:.4f} ({b - a:+.4f}) over {len(pairs)} sources")
+
+
 # Chat-like harassment sources whose rows `chat` holds out as self-harm negatives.
 CHAT_SOURCES = ("conda", "formspring", "olid")
 
@@ -429,7 +482,7 @@ def rebuild(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["functional", "loso", "chat", "detector", "presets", "rebuild", "arithmetic"])
+    parser.add_argument("what", choices=["functional", "loso", "loso-int8", "chat", "detector", "presets", "rebuild", "arithmetic"])
     parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
     parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -444,8 +497,9 @@ def main() -> None:
     parser.add_argument("--train-seed", type=int, help="loso: seed of the draws and initialisation (default: --seed)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rebuilt", type=Path, help="rebuild: the --out folder of a train.py run to compare with --model")
+    parser.add_argument("--texts", type=int, default=2_000, help="loso-int8: held-out rows scored per source")
     args = parser.parse_args()
-    commands = {"functional": functional, "loso": loso, "chat": chat, "detector": detector, "presets": presets, "rebuild": rebuild,
+    commands = {"functional": functional, "loso": loso, "loso-int8": loso_int8, "chat": chat, "detector": detector, "presets": presets, "rebuild": rebuild,
                 "arithmetic": arithmetic}
     commands[args.what](args)
 

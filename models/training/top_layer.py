@@ -117,6 +117,30 @@ class TopModel(torch.nn.Module):
         return self.head(mean_pool(out, mask))
 
 
+class FullModel(torch.nn.Module):
+    """A cheap-configuration model as one network over token ids, as the shipped graph is: the frozen
+    lower layers, then the trained top, then a sigmoid."""
+
+    def __init__(self, bert, top: TopModel):
+        super().__init__()
+        self.bert, self.top = bert, top
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        return torch.sigmoid(self.top(frozen_states(self.bert, input_ids, attention_mask, token_type_ids), attention_mask))
+
+
+def export_onnx(bert, top: TopModel, path: Path) -> None:
+    """Writes `top` over `bert`'s frozen layers as one fp32 ONNX graph with the shipped graph's inputs
+    and output (opset 17, dynamic batch and sequence axes), which quantize.py can then quantize."""
+    inputs = ("input_ids", "attention_mask", "token_type_ids")
+    sample = (torch.ones((1, 8), dtype=torch.int64), torch.ones((1, 8), dtype=torch.int64), torch.zeros((1, 8), dtype=torch.int64))
+    torch.onnx.export(
+        FullModel(bert, top).eval(), sample, str(path), input_names=list(inputs), output_names=["probabilities"],
+        dynamic_axes={name: {0: "batch", 1: "sequence"} for name in inputs} | {"probabilities": {0: "batch"}},
+        opset_version=17, dynamo=False,
+    )
+
+
 def _batch(states, masks, idx):
     length = max(1, int(masks[idx].sum(1).max()))
     return torch.tensor(np.asarray(states[idx, :length], dtype=np.float32)), torch.tensor(masks[idx, :length])
