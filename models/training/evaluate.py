@@ -210,6 +210,16 @@ def cheap_configuration(args):
     return table, tokenizer, bert, states, masks
 
 
+def sources_to_run(args, results: dict):
+    """`(category index, category, source, "category/source")` for each source of --categories, in
+    the order of data.SOURCES, that `results` (a leave-one-source-out results file) does not hold yet."""
+    for category in args.categories:
+        for source in [s for s, spec in datasets_module.SOURCES.items() if spec.category == category]:
+            name = f"{category}/{source}"
+            if name not in results:
+                yield CATEGORIES.index(category), category, source, name
+
+
 def loso(args) -> None:
     """Leave-one-source-out: for each category and each of its sources, train the v2 recipe and the v1
     recipe without that source (the cheap configuration of top_layer.py for both) and test on all of
@@ -234,32 +244,27 @@ def loso(args) -> None:
     out_path = results_file(args, f"loso-{args.offensive}{suffix}")
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     v1_models = {}
-    for category in args.categories:
-        c = CATEGORIES.index(category)
-        for source in [s for s, spec in datasets_module.SOURCES.items() if spec.category == category]:
-            name = f"{category}/{source}"
-            if name in results:
-                continue
-            rows, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
-            print(f"{name}: training without it", flush=True)
-            draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, seed)
-            pos_weight = class_balanced(draws, y2, known2) if args.variant == "pos-weight" else None
-            v2 = top_layer.train_top(bert, states, masks, y2, known2, draws, seed, pos_weight=pos_weight,
-                                     per_category=args.variant == "per-category-loss")
-            entry = {"v2": test_block(test_scores(v2, bert, tokenizer, states, masks, rows, texts, c), labels_)}
-            if not args.variant:
-                v1_key = source if source in V1_SOURCES else "all"
-                if v1_key not in v1_models:
-                    v1_order, v1_pos_weight = v1_draws(v1_train[sources[v1_train] != source], y, known_v1, args.draws, seed)
-                    v1_models[v1_key] = top_layer.train_top(bert, states, masks, y, known_v1, v1_order, seed, weight_v1, v1_pos_weight)
-                entry["v1"] = test_block(test_scores(v1_models[v1_key], bert, tokenizer, states, masks, rows, texts, c), labels_)
-                if category == "harassment":
-                    from profanity_check import predict_prob
+    for c, category, source, name in sources_to_run(args, results):
+        rows, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
+        print(f"{name}: training without it", flush=True)
+        draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, seed)
+        pos_weight = class_balanced(draws, y2, known2) if args.variant == "pos-weight" else None
+        v2 = top_layer.train_top(bert, states, masks, y2, known2, draws, seed, pos_weight=pos_weight,
+                                 per_category=args.variant == "per-category-loss")
+        entry = {"v2": test_block(test_scores(v2, bert, tokenizer, states, masks, rows, texts, c), labels_)}
+        if not args.variant:
+            v1_key = source if source in V1_SOURCES else "all"
+            if v1_key not in v1_models:
+                v1_order, v1_pos_weight = v1_draws(v1_train[sources[v1_train] != source], y, known_v1, args.draws, seed)
+                v1_models[v1_key] = top_layer.train_top(bert, states, masks, y, known_v1, v1_order, seed, weight_v1, v1_pos_weight)
+            entry["v1"] = test_block(test_scores(v1_models[v1_key], bert, tokenizer, states, masks, rows, texts, c), labels_)
+            if category == "harassment":
+                from profanity_check import predict_prob
 
-                    entry["alt-profanity-check"] = test_block(predict_prob(texts), labels_)
-            results[name] = entry
-            print(f"  {name}: {entry}", flush=True)
-            out_path.write_text(json.dumps(results, indent=2) + "\n")
+                entry["alt-profanity-check"] = test_block(predict_prob(texts), labels_)
+        results[name] = entry
+        print(f"  {name}: {entry}", flush=True)
+        out_path.write_text(json.dumps(results, indent=2) + "\n")
     print_loso(results)
 
 
@@ -276,27 +281,22 @@ def loso_int8(args) -> None:
     calibration = calibration_ids(table[table["split"] == "train"], tokenizer, train.MAX_TOKENS)
     out_path = results_file(args, f"loso-int8-{args.offensive}-{args.texts}")
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
-    for category in args.categories:
-        c = CATEGORIES.index(category)
-        for source in [s for s, spec in datasets_module.SOURCES.items() if spec.category == category]:
-            name = f"{category}/{source}"
-            if name in results:
-                continue
-            _, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
-            sample = np.sort(np.random.default_rng(args.seed).permutation(len(texts))[: args.texts])
-            texts, labels_ = [texts[i] for i in sample], np.asarray(labels_)[sample]
-            print(f"{name}: training without it", flush=True)
-            draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, args.seed)
-            top = top_layer.train_top(bert, states, masks, y, known, draws, args.seed)
-            with tempfile.TemporaryDirectory() as scratch:
-                graphs = {"fp32": Path(scratch) / "fp32.onnx", "model.onnx": Path(scratch) / "model.onnx", "model-int8.onnx": Path(scratch) / "int8.onnx"}
-                top_layer.export_onnx(bert, top, graphs["fp32"])
-                quantize_weights(graphs["fp32"], graphs["model.onnx"])
-                quantize_activations(graphs["fp32"], graphs["model-int8.onnx"], calibration, INT8_PRODUCTS)
-                entry = {g: test_block(train.onnx_probabilities(graphs[g], tokenizer, texts)[:, c], labels_) for g in ("model.onnx", "model-int8.onnx")}
-            results[name] = entry
-            print(f"  {name}: {entry}", flush=True)
-            out_path.write_text(json.dumps(results, indent=2) + "\n")
+    for c, category, source, name in sources_to_run(args, results):
+        _, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
+        sample = np.sort(np.random.default_rng(args.seed).permutation(len(texts))[: args.texts])
+        texts, labels_ = [texts[i] for i in sample], np.asarray(labels_)[sample]
+        print(f"{name}: training without it", flush=True)
+        draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, args.seed)
+        top = top_layer.train_top(bert, states, masks, y, known, draws, args.seed)
+        with tempfile.TemporaryDirectory() as scratch:
+            graphs = {"fp32": Path(scratch) / "fp32.onnx", "model.onnx": Path(scratch) / "model.onnx", "model-int8.onnx": Path(scratch) / "int8.onnx"}
+            top_layer.export_onnx(bert, top, graphs["fp32"])
+            quantize_weights(graphs["fp32"], graphs["model.onnx"])
+            quantize_activations(graphs["fp32"], graphs["model-int8.onnx"], calibration, INT8_PRODUCTS)
+            entry = {g: test_block(train.onnx_probabilities(graphs[g], tokenizer, texts)[:, c], labels_) for g in ("model.onnx", "model-int8.onnx")}
+        results[name] = entry
+        print(f"  {name}: {entry}", flush=True)
+        out_path.write_text(json.dumps(results, indent=2) + "\n")
     for category in args.categories:
         pairs = [(e["model.onnx"]["roc_auc"], e["model-int8.onnx"]["roc_auc"]) for n, e in results.items()
                  if n.startswith(category + "/") and "roc_auc" in e["model.onnx"]]
