@@ -43,7 +43,7 @@ recipe trains without that source as in `loso`, is exported as one graph (top_la
 stored both as `model.onnx` is (int8 weights, fp32 arithmetic) and as `model-int8.onnx` is (int8.py's
 products and calibration texts), and both score up to --texts rows of the held-out source (a fixed
 random sample; 128 tokens, as the Rust side reads a window). Writes loso-int8-<reading>-<texts>-<table>.json
-to --cache and prints each source's ROC-AUC with both graphs.
+to --cache and prints the table as `loso` does, a column per graph.
 
 `arithmetic` scores the same public test splits with the built CLI's full engine (the model on every
 text, `peer_support`) twice, with the model's fp32 graph and with its int8 graph (int8.py), and writes
@@ -297,15 +297,7 @@ def loso_int8(args) -> None:
         results[name] = entry
         print(f"  {name}: {entry}", flush=True)
         out_path.write_text(json.dumps(results, indent=2) + "\n")
-    for category in args.categories:
-        pairs = [(e["model.onnx"]["roc_auc"], e["model-int8.onnx"]["roc_auc"]) for n, e in results.items()
-                 if n.startswith(category + "/") and "roc_auc" in e["model.onnx"]]
-        for n, e in results.items():
-            if n.startswith(category + "/"):
-                print(f"{n:36s} {e['model.onnx']} → {e['model-int8.onnx']}")
-        if pairs:
-            a, b = np.mean(pairs, axis=0)
-            print(f"macro ROC-AUC {category}: model.onnx {a:.4f}, model-int8.onnx {b:.4f} ({b - a:+.4f}) over {len(pairs)} sources")
+    print_loso(results, refs=("model.onnx", "model-int8.onnx"))
 
 
 # Chat-like harassment sources whose rows `chat` holds out as self-harm negatives.
@@ -341,9 +333,9 @@ def chat(args) -> None:
         out_path.write_text(json.dumps(results, indent=2) + "\n")
 
 
-def print_loso(results: dict) -> None:
-    """The LOSO table, one row per held-out source, and the macro ROC-AUC per category."""
-    refs = ("v2", "v1", "alt-profanity-check")
+def print_loso(results: dict, refs=("v2", "v1", "alt-profanity-check")) -> None:
+    """The LOSO table, one row per held-out source and a column per model in `refs`, and the macro
+    ROC-AUC per category."""
     print(f"{'held-out source':36s}" + "".join(f"{r:>22s}" for r in refs))
     for name, entry in results.items():
         cells = [entry.get(r, {}) for r in refs]

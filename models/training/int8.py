@@ -37,15 +37,21 @@ INT8_PRODUCTS = r"/(query|key|value|attention/output/dense|intermediate/dense)/M
 CALIBRATION_TEXTS_PER_SOURCE = 16
 
 
+def calibration_texts(train_rows) -> list[str]:
+    """16 training texts per source (a fixed sample): what the activation scales are fitted on."""
+    return [t for _, rows in train_rows.groupby("source") for t in rows.text.sample(min(len(rows), CALIBRATION_TEXTS_PER_SOURCE), random_state=0)]
+
+
 def calibration_ids(train_rows, tokenizer, max_length: int) -> list[np.ndarray]:
-    """Token ids ([1, n]) of 16 training texts per source: what the activation scales are fitted on."""
-    texts = [t for _, rows in train_rows.groupby("source") for t in rows.text.sample(min(len(rows), CALIBRATION_TEXTS_PER_SOURCE), random_state=0)]
-    return [tokenizer(t, truncation=True, max_length=max_length, return_tensors="np")["input_ids"].astype(np.int64) for t in texts]
+    """Token ids ([1, n]) of `calibration_texts`, from a Hugging Face tokenizer."""
+    return [tokenizer(t, truncation=True, max_length=max_length, return_tensors="np")["input_ids"].astype(np.int64) for t in calibration_texts(train_rows)]
 
 
 def add_int8_graph(model_dir: Path, table, tokenizer, cache: Path) -> dict:
     """Writes `model_dir/model-int8.onnx` from `model_dir/model.onnx`, fits its temperatures on the
-    table's validation split, adds both to `model_dir/manifest.json` and returns the manifest section."""
+    table's validation split, adds both to `model_dir/manifest.json` and returns the manifest section.
+    `model.onnx`'s validation ROC-AUC, beside the int8 graph's, is read from `metrics.json` (train.py
+    measured it on the same rows)."""
     import train
 
     manifest_path = model_dir / "manifest.json"
@@ -59,14 +65,14 @@ def add_int8_graph(model_dir: Path, table, tokenizer, cache: Path) -> dict:
     val = np.flatnonzero((table.split == "val").to_numpy() & known.any(1))
     texts = list(table.text.iloc[val])
     p_int8 = train.onnx_probabilities(graph, tokenizer, texts)
-    p_main = train.onnx_probabilities(model_dir / "model.onnx", tokenizer, texts)
+    main_roc_auc = json.loads((model_dir / "metrics.json").read_text())["quantization"]
     temperatures, roc_auc = {}, {}
     for c, name in enumerate(CATEGORIES):
         rows = known[val, c] > 0
         yv = y[val][rows, c]
         p = np.clip(p_int8[rows, c], 1e-7, 1 - 1e-7)
         temperatures[name] = round(train.fit_temperature(np.log(p / (1 - p)), yv), 4)
-        roc_auc[name] = {"model.onnx": round(float(roc_auc_score(yv, p_main[rows, c])), 4), FILE: round(float(roc_auc_score(yv, p_int8[rows, c])), 4)}
+        roc_auc[name] = {"model.onnx": main_roc_auc[name]["int8_roc_auc"], FILE: round(float(roc_auc_score(yv, p_int8[rows, c])), 4)}
     section = {
         "file": FILE,
         "int8_products": INT8_PRODUCTS,

@@ -35,6 +35,7 @@ from tokenizers import Tokenizer
 
 import data
 from data import CATEGORIES
+from int8 import calibration_texts
 from quantize import fold_weights, model_inputs, quantize_activations
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,7 +113,7 @@ def inputs(args) -> Inputs:
         rows |= set(known.sample(min(len(known), 800), random_state=0).index)
     sample = validation.loc[sorted(rows)]
     return Inputs(
-        calibration=[ids(t) for _, texts in train.groupby("source") for t in texts.text.sample(min(len(texts), 16), random_state=0)],
+        calibration=[ids(t) for t in calibration_texts(train)],
         validation=sample,
         validation_ids=[ids(t) for t in sample.text],
         posts=[ids(t) for t in validation.text if 260 <= len(t) <= 300][:64],

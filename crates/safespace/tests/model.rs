@@ -14,6 +14,16 @@ fn model_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/safespace-minilm-int8")
 }
 
+/// A scratch model folder named after `tag`, holding copies of the shipped model's `files`.
+fn scratch_model_dir(tag: &str, files: &[&str]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("safespace-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in files {
+        std::fs::copy(model_dir().join(file), dir.join(file)).unwrap();
+    }
+    dir
+}
+
 /// The full engine: the model reads every text.
 fn with_model() -> Detector {
     Detector::builder()
@@ -148,11 +158,7 @@ fn a_missing_model_falls_back_to_the_fast_engine_with_a_reason() {
 
 #[test]
 fn a_corrupted_model_file_is_refused() {
-    let dir = std::env::temp_dir().join(format!("safespace-corrupt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    for file in ["tokenizer.json", "manifest.json"] {
-        std::fs::copy(model_dir().join(file), dir.join(file)).unwrap();
-    }
+    let dir = scratch_model_dir("corrupt", &["tokenizer.json", "manifest.json"]);
     let model = std::fs::read(model_dir().join("model.onnx")).unwrap();
     std::fs::write(dir.join("model.onnx"), &model[..model.len() / 2]).unwrap();
     let err = Detector::builder()
@@ -345,14 +351,7 @@ fn int8_arithmetic_is_refused_where_there_is_no_int8_graph() {
         "{why}"
     );
 
-    let dir = std::env::temp_dir().join(format!("safespace-fp32-only-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(model_dir().join("model.onnx"), dir.join("model.onnx")).unwrap();
-    std::fs::copy(
-        model_dir().join("tokenizer.json"),
-        dir.join("tokenizer.json"),
-    )
-    .unwrap();
+    let dir = scratch_model_dir("fp32-only", &["model.onnx", "tokenizer.json"]);
     let mut manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(model_dir().join("manifest.json")).unwrap()).unwrap();
     manifest.as_object_mut().unwrap().remove("int8");
