@@ -9,11 +9,13 @@
 //! cargo bench -p safespace-benches --bench latency -- --memory 2   # memory of the full engine, 2 threads
 //! cargo bench -p safespace-benches --bench latency -- --memory 2 1 # ... sharing 1 ONNX Runtime session
 //! cargo bench -p safespace-benches --bench latency -- --memory 2 --int8 # ... on the int8 graph
+//! cargo bench -p safespace-benches --bench latency -- --batch-memory 40000 # one big fast batch
 //! ```
 //!
 //! The full engine is measured with both of the model's arithmetics (`ModelArithmetic`).
 //!
-//! `--memory` wants a fresh process: the resident and peak memory it prints are the process's.
+//! `--memory` and `--batch-memory` want a fresh process: the resident and peak memory they print
+//! are the process's.
 
 use std::time::Instant;
 
@@ -54,6 +56,13 @@ fn main() {
             false => ModelArithmetic::Fp32,
         };
         return memory(threads, sessions, arithmetic);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--batch-memory") {
+        let count = args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(40_000);
+        return batch_memory(count);
     }
     let fast = Detector::builder().engine(Engine::Fast).build().unwrap();
     println!(
@@ -159,6 +168,26 @@ fn memory(threads: usize, sessions: Option<usize>, arithmetic: ModelArithmetic) 
         let rate = corpus.len() as f64 / start.elapsed().as_secs_f64();
         print(&format!("after 512 posts of 280 bytes ({rate:.1} posts/s)"));
     });
+}
+
+/// Prints the peak memory and posts/s of one `score_batch` call of the fast engine on `count`
+/// risk-dense posts of 1,120 bytes, beside the memory the posts themselves take: what a batch holds
+/// while it is scored.
+fn batch_memory(count: usize) {
+    let corpus = posts(count, 1120);
+    let detector = Detector::builder().engine(Engine::Fast).build().unwrap();
+    detector.score("warm up");
+    let before = memory_kb("VmHWM:") / 1024;
+    let start = Instant::now();
+    let reports = detector.score_batch(&corpus);
+    let rate = count as f64 / start.elapsed().as_secs_f64();
+    println!(
+        "fast engine, one score_batch of {} posts of 1,120 bytes ({} MB of text): peak {before} MB \
+         before, {} MB after ({rate:.0} posts/s)",
+        reports.len(),
+        corpus.iter().map(String::len).sum::<usize>() >> 20,
+        memory_kb("VmHWM:") / 1024
+    );
 }
 
 fn latency_table(detector: &Detector, rounds: usize, corpus: impl Fn(usize, usize) -> Vec<String>) {

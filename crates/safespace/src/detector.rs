@@ -24,6 +24,33 @@ use crate::{Category, DetectorBuilder, Engine, ModelArithmetic};
 /// call's memory stays bounded (about 35 bytes per input byte at peak for the rules).
 pub const DEFAULT_MAX_INPUT_BYTES: usize = 32 << 20;
 
+/// The most texts, and bytes of text, that [`Detector::score_batch`] carries through its stages at
+/// once. Every text in flight holds its normalized form and the fast engine's findings (tens of
+/// bytes per byte of text), so a batch's memory stays bounded however many texts it has, while a
+/// chunk still gives the model enough windows to keep the threads busy.
+const CHUNK_TEXTS: usize = 1024;
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// `texts` cut into consecutive chunks of at most [`CHUNK_TEXTS`] texts and [`CHUNK_BYTES`] bytes
+/// (a longer text is a chunk of its own).
+fn batch_chunks<S: AsRef<str>>(texts: &[S]) -> impl Iterator<Item = &[S]> {
+    let mut rest = texts;
+    std::iter::from_fn(move || {
+        let mut bytes = 0;
+        let fit = rest
+            .iter()
+            .take(CHUNK_TEXTS)
+            .take_while(|text| {
+                bytes += text.as_ref().len();
+                bytes <= CHUNK_BYTES
+            })
+            .count();
+        let (chunk, tail) = rest.split_at(fit.max(1).min(rest.len()));
+        rest = tail;
+        (!chunk.is_empty()).then_some(chunk)
+    })
+}
+
 /// Scores text for self-harm risk, harassment and health misinformation.
 ///
 /// Build once and share: a `Detector` is `Send + Sync`, and scoring takes `&self`. Building is cheap
@@ -204,7 +231,8 @@ impl Detector {
     }
 
     /// Scores many texts in parallel on the rayon thread pool. The result has one report per input,
-    /// in input order.
+    /// in input order. Texts go through in chunks of at most 1,024 texts and 4 MiB, so what a batch
+    /// holds besides its reports stays the same however long it is.
     ///
     /// ```
     /// let reports = safespace::Detector::default().score_batch(&["kys", "have a nice day"]);
@@ -213,6 +241,16 @@ impl Detector {
     /// assert!(reports[1].flagged.is_empty());
     /// ```
     pub fn score_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Report> {
+        let mut reports = Vec::with_capacity(texts.len());
+        for chunk in batch_chunks(texts) {
+            reports.extend(self.score_chunk(chunk));
+        }
+        reports
+    }
+
+    /// [`score_batch`](Self::score_batch) on one chunk of texts ([`batch_chunks`]): each stage runs
+    /// on all of them in parallel before the next.
+    fn score_chunk<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Report> {
         let originals = texts;
         let texts: Vec<&str> = originals
             .iter()
@@ -369,5 +407,24 @@ mod tests {
     fn detector_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Detector>();
+    }
+
+    #[test]
+    fn batch_chunks_keep_every_text_in_order_within_both_bounds() {
+        let sizes = [10, CHUNK_BYTES - 5, 3, 1, CHUNK_BYTES + 7, 0];
+        let mut texts: Vec<String> = sizes.iter().map(|&n| "a".repeat(n)).collect();
+        texts.extend((0..2 * CHUNK_TEXTS + 1).map(|i| i.to_string()));
+        let chunks: Vec<&[String]> = batch_chunks(&texts).collect();
+        assert_eq!(chunks.concat(), texts, "every text once, in order");
+        let lens: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
+        // The second text would take the first chunk past the byte bound; the next two fit beside
+        // it; the longer-than-the-bound text is a chunk alone; the short ones fill whole chunks.
+        assert_eq!(lens[..4], [1, 3, 1, CHUNK_TEXTS]);
+        for chunk in &chunks {
+            let bytes: usize = chunk.iter().map(String::len).sum();
+            assert!(chunk.len() <= CHUNK_TEXTS);
+            assert!(bytes <= CHUNK_BYTES || chunk.len() == 1);
+        }
+        assert_eq!(batch_chunks::<String>(&[]).count(), 0);
     }
 }

@@ -68,3 +68,24 @@ proptest! {
         }
     }
 }
+
+/// A batch larger than the texts `score_batch` carries through its stages at once (1,024) comes back
+/// whole and in order, each report equal to scoring its text alone.
+#[test]
+fn a_batch_of_several_chunks_equals_scoring_one_by_one() {
+    let lines = [
+        "see you at practice on tuesday",
+        "I want to kill myself tonight",
+        "you are such an 1d10t",
+        "vaccines cause autism, look it up",
+    ];
+    let texts: Vec<String> = (0..2_600)
+        .map(|i| format!("{} (post {i})", lines[i % lines.len()]))
+        .collect();
+    let detector = rules_only();
+    let batch = detector.score_batch(&texts);
+    assert_eq!(batch.len(), texts.len());
+    for (text, report) in texts.iter().zip(&batch) {
+        assert_eq!(&detector.score(text), report, "{text}");
+    }
+}

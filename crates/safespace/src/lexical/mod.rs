@@ -158,18 +158,44 @@ pub fn lexical_features(text: &str) -> SparseVector {
 /// The features of `text` taken as it is (already normalized): `1 + ln(count)` per index, scaled to
 /// length 1.
 pub(crate) fn features(text: &str) -> SparseVector {
+    let capacity = text.len().saturating_mul(2).min(1 << 12);
+    let (mut indices, mut weights) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
+    let norm = log_counts(text, |index, weight| {
+        indices.push(index);
+        weights.push(weight);
+    });
+    SparseVector {
+        indices,
+        values: weights.iter().map(|&w| scaled(w, norm)).collect(),
+    }
+}
+
+/// Calls `f(index, 1 + ln(count))` for every feature index of `text` (already normalized), ascending,
+/// and returns the Euclidean length of those values: [`features`] before it is scaled, without
+/// building the vector.
+fn log_counts(text: &str, mut f: impl FnMut(u32, f64)) -> f64 {
     counts::Counts::with(|counts| {
         ngrams::for_each_ngram(text, |_, _, bucket, _| counts.add(bucket));
-        let capacity = text.len().saturating_mul(2).min(1 << 12);
-        let (mut indices, mut weights) =
-            (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
         let log_count = LogCount::new();
+        let mut squares = 0.0;
         counts.drain(|index, count| {
-            indices.push(index);
-            weights.push(log_count.of(count));
+            let weight = log_count.of(count);
+            squares += weight * weight;
+            f(index, weight);
         });
-        unit_length(indices, &weights)
+        f64::sqrt(squares)
     })
+}
+
+/// The feature value of an index that `count` n-grams of a text hash to, where [`log_counts`] gave
+/// the text's length `norm`.
+fn value_of(count: u32, norm: f64) -> f32 {
+    scaled(LogCount::compute(count), norm)
+}
+
+/// A `1 + ln(count)` weight scaled by the text's length, as a feature value.
+fn scaled(weight: f64, norm: f64) -> f32 {
+    (weight / norm) as f32
 }
 
 /// Every n-gram occurrence of a normalized text with its feature index and byte range, in text
@@ -198,15 +224,6 @@ pub fn lexical_ngrams(normalized: &NormalizedText) -> Vec<Ngram> {
         });
     });
     out
-}
-
-/// The vector of `weights` at `indices` (ascending, no repeats), scaled to length 1.
-fn unit_length(indices: Vec<u32>, weights: &[f64]) -> SparseVector {
-    let norm = weights.iter().map(|w| w * w).sum::<f64>().sqrt();
-    SparseVector {
-        indices,
-        values: weights.iter().map(|w| (w / norm) as f32).collect(),
-    }
 }
 
 /// `1 + ln(count)` of an n-gram count, from a table for the small counts that almost every n-gram

@@ -11,9 +11,13 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 fn from_counts(counts: Vec<(u32, u32)>) -> SparseVector {
     let (indices, weights): (Vec<u32>, Vec<f64>) = counts
         .into_iter()
-        .map(|(index, count)| (index, LogCount::new().of(count)))
+        .map(|(index, count)| (index, 1.0 + f64::from(count).ln()))
         .unzip();
-    unit_length(indices, &weights)
+    let norm = weights.iter().map(|w| w * w).sum::<f64>().sqrt();
+    SparseVector {
+        indices,
+        values: weights.iter().map(|w| (w / norm) as f32).collect(),
+    }
 }
 
 fn sorted(counts: HashMap<u32, u32>) -> Vec<(u32, u32)> {

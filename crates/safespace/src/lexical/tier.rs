@@ -9,8 +9,8 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use super::{ngrams, LexicalFeatures, SparseVector};
-use crate::normalize::NormalizedText;
+use super::{ngrams, LexicalFeatures};
+use crate::normalize::{NormalizedText, Normalizer};
 use crate::Category;
 
 const MAGIC: &[u8; 4] = b"SSLX";
@@ -237,30 +237,39 @@ impl LexicalTier {
     /// assert!(p.iter().all(|&x| x > 0.0 && x < 0.5));
     /// ```
     pub fn probabilities(&self, text: &str) -> [f32; 3] {
-        self.score(&crate::lexical_features(text))
+        self.score(Normalizer::default().normalize(text).as_str())
+            .probabilities
     }
 
-    /// Runs the tier on a normalized text: its features and probabilities.
+    /// Runs the tier on a normalized text.
     pub(crate) fn run(&self, normalized: &NormalizedText) -> Option<LexicalRun> {
-        let features = super::features(normalized.as_str());
-        let probabilities = self.score(&features);
-        Some(LexicalRun {
-            features,
-            probabilities,
-        })
+        Some(self.score(normalized.as_str()))
     }
 
-    /// Calibrated probabilities of a feature vector.
-    fn score(&self, features: &SparseVector) -> [f32; 3] {
-        let mut sums = [0.0f32; 3];
-        for (&index, &value) in features.indices.iter().zip(&features.values) {
+    /// Calibrated probabilities of a normalized text: the dot product of its
+    /// [`lexical_features`](crate::lexical_features) with the weights, taken while the n-gram counts
+    /// are read back (only the indices with weights are kept), in the same order and arithmetic as
+    /// over the vector.
+    fn score(&self, text: &str) -> LexicalRun {
+        // Room for every n-gram with a weight, in one allocation: a text has fewer distinct
+        // n-grams than bytes times five, and a small share of them has weights.
+        let mut weighted: Vec<([i8; 3], f64)> = Vec::with_capacity(text.len().min(1 << 12));
+        let norm = super::log_counts(text, |index, log_count| {
             if let Some(weights) = self.table.get(index) {
-                for c in 0..3 {
-                    sums[c] += f32::from(weights[c]) * value;
-                }
+                weighted.push((*weights, log_count));
+            }
+        });
+        let mut sums = [0.0f32; 3];
+        for (weights, log_count) in weighted {
+            let value = super::scaled(log_count, norm);
+            for c in 0..3 {
+                sums[c] += f32::from(weights[c]) * value;
             }
         }
-        [0, 1, 2].map(|c| sigmoid(self.bias[c] + self.unit[c] * sums[c]))
+        LexicalRun {
+            probabilities: [0, 1, 2].map(|c| sigmoid(self.bias[c] + self.unit[c] * sums[c])),
+            norm,
+        }
     }
 
     /// Where in `normalized` the tier finds `category`: spans of the words that raise its score
@@ -275,7 +284,6 @@ impl LexicalTier {
         category: Category,
         limit: usize,
     ) -> Vec<(Range<usize>, f32)> {
-        let features = &run.features;
         let c = category.index();
         let text = normalized.as_str();
         let words: Vec<Range<usize>> = ngrams::words(text).collect();
@@ -285,21 +293,19 @@ impl LexicalTier {
                 occurrences.push((bucket, range));
             }
         });
-        let mut repeats: HashMap<u32, f32> = HashMap::new();
+        // Every occurrence of a bucket with a weight is here: the bucket's count in the text.
+        let mut repeats: HashMap<u32, u32> = HashMap::new();
         for (bucket, _) in &occurrences {
-            *repeats.entry(*bucket).or_default() += 1.0;
+            *repeats.entry(*bucket).or_default() += 1;
         }
         let mut raise = vec![0.0f32; words.len()];
         for (bucket, range) in &occurrences {
-            let value = features
-                .indices
-                .binary_search(bucket)
-                .map_or(0.0, |i| features.values[i]);
+            let value = super::value_of(repeats[bucket], run.norm);
             let weight = self.table.get(*bucket).map_or(0, |w| w[c]);
             let first = words.partition_point(|w| w.end <= range.start);
             let last = words.partition_point(|w| w.start < range.end);
             let share = self.unit[c] * f32::from(weight) * value
-                / repeats[bucket]
+                / repeats[bucket] as f32
                 / (last - first).max(1) as f32;
             raise[first..last].iter_mut().for_each(|r| *r += share);
         }
@@ -435,8 +441,9 @@ pub(super) fn push_leb128(out: &mut Vec<u8>, mut value: u32) {
 /// What the tier found in one text.
 #[derive(Debug, Clone)]
 pub(crate) struct LexicalRun {
-    features: SparseVector,
     probabilities: [f32; 3],
+    /// The length of the text's `1 + ln(count)` weights: what scales them to feature values.
+    norm: f64,
 }
 
 impl LexicalRun {
