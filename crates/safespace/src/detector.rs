@@ -21,19 +21,23 @@ use crate::rules::{RuleEngine, RuleOutcome};
 use crate::{Category, DetectorBuilder, Engine, ModelArithmetic};
 
 /// The default of [`DetectorBuilder::max_input_bytes`]: 32 MiB, far above any post, low enough that one
-/// call's memory stays bounded (about 35 bytes per input byte at peak for the rules).
+/// call's memory stays bounded (about 35 bytes per input byte at peak for the rules). A
+/// [`Detector::score_batch`] works through its texts a chunk at a time, so beyond its reports its
+/// memory does not grow with the batch.
 pub const DEFAULT_MAX_INPUT_BYTES: usize = 32 << 20;
 
-/// The most texts, and bytes of text, that [`Detector::score_batch`] carries through its stages at
-/// once. Every text in flight holds its normalized form and the fast engine's findings (tens of
-/// bytes per byte of text), so a batch's memory stays bounded however many texts it has, while a
-/// chunk still gives the model enough windows to keep the threads busy.
+/// The most texts [`Detector::score_batch`] carries through its stages at once. Every text in
+/// flight holds its normalized form and the fast engine's findings (tens of bytes per byte of
+/// text), so a batch's memory stays bounded however many texts it has, while a chunk still gives
+/// the model enough windows to keep the threads busy.
 const CHUNK_TEXTS: usize = 1024;
+/// The most bytes of text one chunk of a batch holds, unless it is only one text per thread.
 const CHUNK_BYTES: usize = 4 << 20;
 
-/// `texts` cut into consecutive chunks of at most [`CHUNK_TEXTS`] texts and [`CHUNK_BYTES`] bytes
-/// (a longer text is a chunk of its own).
-fn batch_chunks<S: AsRef<str>>(texts: &[S]) -> impl Iterator<Item = &[S]> {
+/// `texts` cut into consecutive chunks of at most [`CHUNK_TEXTS`] texts and [`CHUNK_BYTES`] bytes,
+/// but never fewer than `threads` texts (where that many are left), so that long texts still run
+/// in parallel.
+fn batch_chunks<S: AsRef<str>>(texts: &[S], threads: usize) -> impl Iterator<Item = &[S]> {
     let mut rest = texts;
     std::iter::from_fn(move || {
         let mut bytes = 0;
@@ -45,7 +49,7 @@ fn batch_chunks<S: AsRef<str>>(texts: &[S]) -> impl Iterator<Item = &[S]> {
                 bytes <= CHUNK_BYTES
             })
             .count();
-        let (chunk, tail) = rest.split_at(fit.max(1).min(rest.len()));
+        let (chunk, tail) = rest.split_at(fit.max(threads.max(1)).min(rest.len()));
         rest = tail;
         (!chunk.is_empty()).then_some(chunk)
     })
@@ -231,8 +235,9 @@ impl Detector {
     }
 
     /// Scores many texts in parallel on the rayon thread pool. The result has one report per input,
-    /// in input order. Texts go through in chunks of at most 1,024 texts and 4 MiB, so what a batch
-    /// holds besides its reports stays the same however long it is.
+    /// in input order. Texts go through in chunks of at most 1,024 texts and 4 MiB (or one text per
+    /// thread, if they are longer), so what a batch holds besides its reports stays the same however
+    /// long it is.
     ///
     /// ```
     /// let reports = safespace::Detector::default().score_batch(&["kys", "have a nice day"]);
@@ -242,7 +247,7 @@ impl Detector {
     /// ```
     pub fn score_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Report> {
         let mut reports = Vec::with_capacity(texts.len());
-        for chunk in batch_chunks(texts) {
+        for chunk in batch_chunks(texts, rayon::current_num_threads()) {
             reports.extend(self.score_chunk(chunk));
         }
         reports
@@ -414,17 +419,22 @@ mod tests {
         let sizes = [10, CHUNK_BYTES - 5, 3, 1, CHUNK_BYTES + 7, 0];
         let mut texts: Vec<String> = sizes.iter().map(|&n| "a".repeat(n)).collect();
         texts.extend((0..2 * CHUNK_TEXTS + 1).map(|i| i.to_string()));
-        let chunks: Vec<&[String]> = batch_chunks(&texts).collect();
-        assert_eq!(chunks.concat(), texts, "every text once, in order");
-        let lens: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
-        // The second text would take the first chunk past the byte bound; the next two fit beside
-        // it; the longer-than-the-bound text is a chunk alone; the short ones fill whole chunks.
-        assert_eq!(lens[..4], [1, 3, 1, CHUNK_TEXTS]);
-        for chunk in &chunks {
-            let bytes: usize = chunk.iter().map(String::len).sum();
-            assert!(chunk.len() <= CHUNK_TEXTS);
-            assert!(bytes <= CHUNK_BYTES || chunk.len() == 1);
-        }
-        assert_eq!(batch_chunks::<String>(&[]).count(), 0);
+        let lens = |threads: usize| -> Vec<usize> {
+            let chunks: Vec<&[String]> = batch_chunks(&texts, threads).collect();
+            assert_eq!(chunks.concat(), texts, "every text once, in order");
+            for chunk in &chunks {
+                let bytes: usize = chunk.iter().map(String::len).sum();
+                assert!(chunk.len() <= CHUNK_TEXTS.max(threads));
+                assert!(bytes <= CHUNK_BYTES || chunk.len() <= threads.max(1));
+            }
+            chunks.iter().map(|c| c.len()).collect()
+        };
+        // One thread: the second text would take the first chunk past the byte bound; the next two
+        // fit beside it; the longer-than-the-bound text is a chunk alone; the short ones fill whole
+        // chunks.
+        assert_eq!(lens(1), [1, 3, 1, CHUNK_TEXTS, CHUNK_TEXTS, 2]);
+        // Two threads: never fewer than two texts, so long texts still run side by side.
+        assert_eq!(lens(2), [2, 2, 2, CHUNK_TEXTS, CHUNK_TEXTS, 1]);
+        assert_eq!(batch_chunks::<String>(&[], 4).count(), 0);
     }
 }

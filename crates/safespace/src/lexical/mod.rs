@@ -190,7 +190,7 @@ fn log_counts(text: &str, mut f: impl FnMut(u32, f64)) -> f64 {
 /// The feature value of an index that `count` n-grams of a text hash to, where [`log_counts`] gave
 /// the text's length `norm`.
 fn value_of(count: u32, norm: f64) -> f32 {
-    scaled(LogCount::compute(count), norm)
+    scaled(LogCount::new().of(count), norm)
 }
 
 /// A `1 + ln(count)` weight scaled by the text's length, as a feature value.

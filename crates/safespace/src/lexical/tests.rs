@@ -302,3 +302,34 @@ fn the_count_table_reads_back_in_index_order_and_empties() {
     assert!(panicked.is_err());
     assert_eq!(drained(&[1]), [(1, 1)]);
 }
+
+/// What the tier and its explanations read instead of the vector gives the vector's values exactly:
+/// the weights `log_counts` passes, scaled by the length it returns, and `value_of` an index's
+/// count.
+#[test]
+fn log_counts_and_value_of_give_the_feature_values_bit_for_bit() {
+    let text = format!("you idiot {} 🔥 naïve café", "idiot ".repeat(70));
+    let normalized = Normalizer::default().normalize(&text);
+    let vector = features(normalized.as_str());
+    let mut weights = Vec::new();
+    let norm = log_counts(normalized.as_str(), |index, weight| {
+        weights.push((index, weight))
+    });
+    let scaled_back: Vec<f32> = weights.iter().map(|&(_, w)| scaled(w, norm)).collect();
+    assert_eq!(
+        weights.iter().map(|&(i, _)| i).collect::<Vec<_>>(),
+        vector.indices
+    );
+    assert_eq!(scaled_back, vector.values);
+    let mut counts: HashMap<u32, u32> = HashMap::new();
+    for gram in lexical_ngrams(&normalized) {
+        *counts.entry(gram.bucket).or_default() += 1;
+    }
+    assert!(
+        counts.values().any(|&c| c >= 64),
+        "a count past the table of small counts"
+    );
+    for (index, value) in vector.indices.iter().zip(&vector.values) {
+        assert_eq!(value_of(counts[index], norm), *value);
+    }
+}

@@ -246,13 +246,12 @@ impl LexicalTier {
         Some(self.score(normalized.as_str()))
     }
 
-    /// Calibrated probabilities of a normalized text: the dot product of its
-    /// [`lexical_features`](crate::lexical_features) with the weights, taken while the n-gram counts
-    /// are read back (only the indices with weights are kept), in the same order and arithmetic as
-    /// over the vector.
+    /// Calibrated probabilities of a text already normalized: the dot product of its features
+    /// ([`super::features`]) with the weights, taken while the n-gram counts are read back (only the
+    /// indices with weights are kept), in the same order and arithmetic as over the vector.
     fn score(&self, text: &str) -> LexicalRun {
-        // Room for every n-gram with a weight, in one allocation: a text has fewer distinct
-        // n-grams than bytes times five, and a small share of them has weights.
+        // Room for the n-grams with weights, usually in one allocation: a text has at most about
+        // five distinct n-grams per byte, and a small share of them has weights.
         let mut weighted: Vec<([i8; 3], f64)> = Vec::with_capacity(text.len().min(1 << 12));
         let norm = super::log_counts(text, |index, log_count| {
             if let Some(weights) = self.table.get(index) {
@@ -276,7 +275,8 @@ impl LexicalTier {
     /// most (byte ranges in the normalized text), at most `limit` words, in text order, adjacent
     /// words merged into one span, each with its share of the raise in `[0, 1]`. Each n-gram's part
     /// of the logit is split evenly over its occurrences and over the words it covers (a character
-    /// n-gram lies in one word, a bigram in two). Linear in the text's length.
+    /// n-gram lies in one word, a bigram in two). Linear in the text's length. `run` must be this
+    /// tier's run on `normalized`: the values come from its norm.
     pub(crate) fn explain(
         &self,
         normalized: &NormalizedText,

@@ -66,6 +66,34 @@ fn probabilities_are_the_calibrated_dot_product_of_int8_weights_and_features() {
     assert!((p[0] - sigmoid(-1.0)).abs() < 1e-6 && (p[2] - sigmoid(0.5)).abs() < 1e-6);
 }
 
+/// The tier reads its weighted n-grams while counting; its probabilities are exactly those of the
+/// dot product over the whole feature vector, in ascending index order.
+#[test]
+fn probabilities_equal_the_dot_product_over_the_feature_vector_bit_for_bit() {
+    let text = format!("you idiot, {} dumb dumb idiot", "idiot ".repeat(70));
+    let features = crate::lexical_features(&text);
+    // Weights on a few of the text's indices (one n-gram counted more than 64 times) and on one
+    // index it does not have.
+    let mut harassment: Vec<(u32, i8)> = [bucket("w1:you"), bucket("w1:idiot"), bucket("w1:dumb")]
+        .into_iter()
+        .zip([-3, 31, 9])
+        .collect();
+    harassment.push((bucket("w1:kind"), -20));
+    harassment.sort_unstable();
+    let tier = LexicalTier::from_bytes(
+        "hand-made",
+        &encoded([(-1.0, 0.5, &[]), (-2.0, 0.25, &harassment), (0.5, 1.0, &[])]),
+    )
+    .unwrap();
+    let mut sum = 0.0f32;
+    for (index, value) in features.indices.iter().zip(&features.values) {
+        if let Some(&(_, w)) = harassment.iter().find(|(b, _)| b == index) {
+            sum += f32::from(w) * value;
+        }
+    }
+    assert_eq!(tier.probabilities(&text)[1], sigmoid(-2.0 + 0.25 * sum));
+}
+
 #[test]
 fn broken_files_are_refused_with_the_byte_where_reading_stopped() {
     let good = encoded([(0.0, 1.0, &[(5, 1)]), (0.0, 1.0, &[]), (0.0, 1.0, &[])]);
