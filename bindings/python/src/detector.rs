@@ -99,7 +99,7 @@ impl NativeDetector {
     ) -> PyResult<Vec<Option<Report>>> {
         let batch = Batch::extract(texts, allow_missing)?;
         let pool = self.pools.get(threads)?;
-        let reports = py.detach(|| guarded(|| batch.score(&self.inner, &pool)))??;
+        let reports = py.detach(|| guarded(|| batch.score(&self.inner, &pool, |r| r)))??;
         Ok(reports
             .into_iter()
             .zip(&batch.texts)
@@ -118,11 +118,12 @@ impl NativeDetector {
     ) -> PyResult<Bound<'py, PyBytes>> {
         let batch = Batch::extract(texts, allow_missing)?;
         let pool = self.pools.get(threads)?;
-        let reports = py.detach(|| guarded(|| batch.score(&self.inner, &pool)))??;
+        let rows =
+            py.detach(|| guarded(|| batch.score(&self.inner, &pool, |r| r.scores.to_array())))??;
         let mut bytes = Vec::with_capacity(batch.present.len() * 12);
-        for (report, &present) in reports.iter().zip(&batch.present) {
+        for (&scores, &present) in rows.iter().zip(&batch.present) {
             let row = match present {
-                true => report.scores.to_array(),
+                true => scores,
                 false => [f32::NAN; 3],
             };
             bytes.extend(row.iter().flat_map(|v| v.to_le_bytes()));
@@ -194,6 +195,10 @@ struct Batch {
     present: Vec<bool>,
 }
 
+/// Texts a batch hands to the detector at once (what `Detector::score_batch` itself works through
+/// at once).
+const CHUNK: usize = 1024;
+
 impl Batch {
     fn extract(items: &Bound<'_, PyList>, allow_missing: bool) -> PyResult<Batch> {
         let mut batch = Batch {
@@ -224,20 +229,29 @@ impl Batch {
 }
 
 impl Batch {
-    /// Scores every text on `pool`, one report per item (missing items score as empty text); a text
-    /// over the size limit fails the batch with an `InputError` naming its index.
-    fn score(
+    /// Scores every text on `pool` and keeps `keep(report)` of each, one per item (missing items
+    /// score as empty text); a text over the size limit fails the batch with an `InputError` naming
+    /// its index. Texts are scored [`CHUNK`] at a time, so a report is dropped as soon as its
+    /// chunk is done when `keep` takes only part of it.
+    fn score<T>(
         &self,
         detector: &safespace::Detector,
         pool: &ThreadPool,
-    ) -> PyResult<Vec<safespace::Report>> {
-        pool.install(|| detector.try_score_batch(&self.texts))
-            .into_iter()
-            .enumerate()
-            .map(|(index, result)| {
-                result.map_err(|e| InputError::new_err(format!("texts[{index}]: {e}")))
-            })
-            .collect()
+        keep: impl Fn(safespace::Report) -> T,
+    ) -> PyResult<Vec<T>> {
+        let mut kept = Vec::with_capacity(self.texts.len());
+        for (first, chunk) in (0..).step_by(CHUNK).zip(self.texts.chunks(CHUNK)) {
+            for (k, result) in pool
+                .install(|| detector.try_score_batch(chunk))
+                .into_iter()
+                .enumerate()
+            {
+                let report = result
+                    .map_err(|e| InputError::new_err(format!("texts[{}]: {e}", first + k)))?;
+                kept.push(keep(report));
+            }
+        }
+        Ok(kept)
     }
 }
 

@@ -201,6 +201,10 @@ def test_scores_is_a_float32_matrix_in_category_order(rules):
         expected = rules.score(text).scores
         assert row.tolist() == pytest.approx([expected[c] for c in rules.categories])
     assert rules.scores([]).shape == (0, 3)
+    # More texts than one chunk (1,024): every row still in input order.
+    many = [f"{texts[i % 3]} #{i}" for i in range(2500)]
+    expected = np.array([[rules.score(t).scores[c] for c in rules.categories] for t in many], dtype=np.float32)
+    assert np.array_equal(rules.scores(many), expected)
 
 
 def test_numpy_and_pandas_inputs(rules):

@@ -181,6 +181,9 @@ def test_texts_over_the_size_limit_are_a_clear_error():
         small.score("this text is longer than sixteen bytes")
     with pytest.raises(ValueError, match=r"texts\[1\]: .*over the limit"):
         small.score_batch(["kys", "this text is longer than sixteen bytes"])
+    # Batches are scored 1,024 texts at a time: an index past the first chunk is still its own.
+    with pytest.raises(ValueError, match=r"texts\[1500\]: .*over the limit"):
+        small.scores(["kys"] * 1500 + ["this text is longer than sixteen bytes"])
     with pytest.raises(ValueError, match="at least 1"):
         safespace.Detector(rules_only=True, max_input_bytes=0)
 
