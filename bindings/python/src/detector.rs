@@ -120,15 +120,45 @@ impl NativeDetector {
         let pool = self.pools.get(threads)?;
         let rows =
             py.detach(|| guarded(|| batch.score(&self.inner, &pool, |r| r.scores.to_array())))??;
-        let mut bytes = Vec::with_capacity(batch.present.len() * 12);
-        for (&scores, &present) in rows.iter().zip(&batch.present) {
-            let row = match present {
-                true => scores,
-                false => [f32::NAN; 3],
-            };
-            bytes.extend(row.iter().flat_map(|v| v.to_le_bytes()));
+        Ok(PyBytes::new(py, &batch.score_bytes(rows)))
+    }
+
+    /// Scores a list into what a data frame keeps of each report: the scores as `scores` gives
+    /// them, and per item its flagged categories joined by commas, its severity and its action
+    /// (`None` for missing items).
+    #[allow(clippy::type_complexity)]
+    fn score_rows<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyList>,
+        threads: Option<usize>,
+        allow_missing: bool,
+    ) -> PyResult<(
+        Bound<'py, PyBytes>,
+        Vec<Option<String>>,
+        Vec<Option<&'static str>>,
+        Vec<Option<&'static str>>,
+    )> {
+        let batch = Batch::extract(texts, allow_missing)?;
+        let pool = self.pools.get(threads)?;
+        let rows = py.detach(|| {
+            guarded(|| {
+                batch.score(&self.inner, &pool, |r| {
+                    let flagged: Vec<&str> = r.flagged.iter().map(|c| c.as_str()).collect();
+                    let labels = (flagged.join(","), r.severity.as_str(), r.action.as_str());
+                    (r.scores.to_array(), labels)
+                })
+            })
+        })??;
+        let (scores, labels): (Vec<[f32; 3]>, Vec<_>) = rows.into_iter().unzip();
+        let mut columns = (Vec::new(), Vec::new(), Vec::new());
+        for ((flagged, severity, action), &present) in labels.into_iter().zip(&batch.present) {
+            columns.0.push(present.then_some(flagged));
+            columns.1.push(present.then_some(severity));
+            columns.2.push(present.then_some(action));
         }
-        Ok(PyBytes::new(py, &bytes))
+        let bytes = PyBytes::new(py, &batch.score_bytes(scores));
+        Ok((bytes, columns.0, columns.1, columns.2))
     }
 
     /// Whether the model runs.
@@ -252,6 +282,17 @@ impl Batch {
             }
         }
         Ok(kept)
+    }
+
+    /// The scores of every item as little-endian float32 bytes, three per item, NaN for missing
+    /// items.
+    fn score_bytes(&self, scores: Vec<[f32; 3]>) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(scores.len() * 12);
+        for (row, &present) in scores.iter().zip(&self.present) {
+            let row = if present { *row } else { [f32::NAN; 3] };
+            bytes.extend(row.iter().flat_map(|v| v.to_le_bytes()));
+        }
+        bytes
     }
 }
 

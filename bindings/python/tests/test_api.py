@@ -218,6 +218,10 @@ def test_numpy_and_pandas_inputs(rules):
     assert list(out.index) == [10, 20, 30]
     assert out["flagged"].tolist() == ["self_harm,harassment", "", "misinformation"]
     assert out["self_harm"].dtype == np.float32
+    for text, row in zip(frame["post"], out.itertuples()):
+        report = rules.score(text)
+        assert [row.self_harm, row.harassment, row.misinformation] == [np.float32(report.scores[c]) for c in rules.categories]
+        assert (row.flagged, row.severity, row.action) == (",".join(report.flagged), report.severity, report.action)
     with pytest.raises(safespace.InvalidOptionError, match="no column 'text'"):
         safespace.score_frame(frame, detector=rules)
 

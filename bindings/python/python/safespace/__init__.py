@@ -21,7 +21,6 @@ process: every further ``Detector()`` shares it. Every error the package raises 
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -356,22 +355,15 @@ def score_frame(
     if column not in frame.columns:
         raise InvalidOptionError(f"no column {column!r} in the frame (columns: {list(frame.columns)})")
     detector = detector or Detector()
-    reports = detector.score_batch(frame[column], threads=threads, on_error="null" if on_error == "skip" else on_error)
-    present = [r is not None for r in reports]
-    rows = [
-        {
-            **r.scores,
-            "flagged": ",".join(r.flagged),
-            "severity": r.severity,
-            "action": r.action,
-        }
-        if r is not None
-        else {**{c: math.nan for c in CATEGORIES}, "flagged": None, "severity": None, "action": None}
-        for r in reports
-    ]
-    out = pd.DataFrame(rows, index=frame.index, columns=[*CATEGORIES, "flagged", "severity", "action"])
-    out[list(CATEGORIES)] = out[list(CATEGORIES)].astype("float32")
+    items, allow_missing, threads = detector._batch_args(frame[column], threads, on_error)
+    # Only these columns come back from the native side, never whole reports: a frame of a million
+    # posts does not hold a million reports at once.
+    raw, flagged, severity, action = detector._native.score_rows(items, threads, allow_missing)
+    scores = np.frombuffer(raw, dtype="<f4").reshape(len(items), len(CATEGORIES))
+    out = pd.DataFrame({c: scores[:, i] for i, c in enumerate(CATEGORIES)}, index=frame.index)
+    out["flagged"], out["severity"], out["action"] = flagged, severity, action
     if on_error == "skip":
+        present = [s is not None for s in severity]
         _warn_skipped(present.count(False))
         out = out[present]
     return out
