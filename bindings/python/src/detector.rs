@@ -97,9 +97,7 @@ impl NativeDetector {
         threads: Option<usize>,
         allow_missing: bool,
     ) -> PyResult<Vec<Option<Report>>> {
-        let batch = Batch::extract(texts, allow_missing)?;
-        let pool = self.pools.get(threads)?;
-        let reports = py.detach(|| guarded(|| batch.score(&self.inner, &pool, |r| r)))??;
+        let (batch, reports) = self.score_list(py, texts, threads, allow_missing, |r| r)?;
         Ok(reports
             .into_iter()
             .zip(&batch.texts)
@@ -116,10 +114,8 @@ impl NativeDetector {
         threads: Option<usize>,
         allow_missing: bool,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let batch = Batch::extract(texts, allow_missing)?;
-        let pool = self.pools.get(threads)?;
-        let rows =
-            py.detach(|| guarded(|| batch.score(&self.inner, &pool, |r| r.scores.to_array())))??;
+        let (batch, rows) =
+            self.score_list(py, texts, threads, allow_missing, |r| r.scores.to_array())?;
         Ok(PyBytes::new(py, &batch.score_bytes(rows)))
     }
 
@@ -139,17 +135,11 @@ impl NativeDetector {
         Vec<Option<&'static str>>,
         Vec<Option<&'static str>>,
     )> {
-        let batch = Batch::extract(texts, allow_missing)?;
-        let pool = self.pools.get(threads)?;
-        let rows = py.detach(|| {
-            guarded(|| {
-                batch.score(&self.inner, &pool, |r| {
-                    let flagged: Vec<&str> = r.flagged.iter().map(|c| c.as_str()).collect();
-                    let labels = (flagged.join(","), r.severity.as_str(), r.action.as_str());
-                    (r.scores.to_array(), labels)
-                })
-            })
-        })??;
+        let (batch, rows) = self.score_list(py, texts, threads, allow_missing, |r| {
+            let flagged: Vec<&str> = r.flagged.iter().map(|c| c.as_str()).collect();
+            let labels = (flagged.join(","), r.severity.as_str(), r.action.as_str());
+            (r.scores.to_array(), labels)
+        })?;
         let (scores, labels): (Vec<[f32; 3]>, Vec<_>) = rows.into_iter().unzip();
         let mut columns = (Vec::new(), Vec::new(), Vec::new());
         for ((flagged, severity, action), &present) in labels.into_iter().zip(&batch.present) {
@@ -205,6 +195,24 @@ impl NativeDetector {
     /// Ids of every active rule and context modifier.
     fn rule_ids(&self) -> Vec<String> {
         self.inner.rule_ids().map(str::to_owned).collect()
+    }
+}
+
+impl NativeDetector {
+    /// Copies `texts` out of Python, scores them on the pool for `threads` with the GIL released,
+    /// and keeps `keep(report)` of each ([`Batch::score`]).
+    fn score_list<T: Send>(
+        &self,
+        py: Python<'_>,
+        texts: &Bound<'_, PyList>,
+        threads: Option<usize>,
+        allow_missing: bool,
+        keep: impl Fn(safespace::Report) -> T + Send,
+    ) -> PyResult<(Batch, Vec<T>)> {
+        let batch = Batch::extract(texts, allow_missing)?;
+        let pool = self.pools.get(threads)?;
+        let kept = py.detach(|| guarded(|| batch.score(&self.inner, &pool, keep)))??;
+        Ok((batch, kept))
     }
 }
 
