@@ -507,11 +507,16 @@ def main_category(table: pd.DataFrame) -> np.ndarray:
     ])
 
 
-def sampling_weights(table: pd.DataFrame, source_power: float = 0.5, label_power: float = 0.5, team_share: float = 0.04) -> np.ndarray:
+# Each category's share of the public rows an epoch draws (after the team's share).
+EVEN_CATEGORY_SHARES = {category: 1 / 3 for category in CATEGORIES}
+
+
+def sampling_weights(table: pd.DataFrame, source_power: float = 0.5, label_power: float = 0.5, team_share: float = 0.04,
+                     category_shares: dict[str, float] = EVEN_CATEGORY_SHARES) -> np.ndarray:
     """Per-row probabilities for the training sampler (they sum to 1).
 
-    Each category's sources share a third of every epoch (after the team's fixed `team_share`), so
-    ten harassment sets do not crowd out self-harm. Within a category a source's share grows with the
+    Each category's sources share `category_shares` of every epoch (a third each by default, after
+    the team's fixed `team_share`), so ten harassment sets do not crowd out self-harm. Within a category a source's share grows with the
     square root of its size (`source_power`), so the 23k CONDA chat lines do not drown ToxiGen's 668
     statements, nor the reverse; within a source, its positive and negative rows share that mass in
     proportion to the square root of their counts (`label_power`: 0 would be 50/50, 1 the source's
@@ -524,7 +529,8 @@ def sampling_weights(table: pd.DataFrame, source_power: float = 0.5, label_power
     cell_size = cells.groupby(["source", "label"])["label"].transform("size").to_numpy(dtype=float)
     per_source = cells.drop_duplicates("source").assign(m=lambda f: f["source"].map(cells["source"].value_counts()) ** source_power)
     category_mass = per_source.groupby("category")["m"].transform("sum")
-    source_share = dict(zip(per_source["source"], per_source["m"] / category_mass / 3 * (1 - team_share)))
+    category_share = per_source["category"].map(category_shares)
+    source_share = dict(zip(per_source["source"], per_source["m"] / category_mass * category_share * (1 - team_share)))
     per_row = cell_size**label_power / cell_size  # a cell's rows share size ** label_power
     within = per_row / pd.Series(per_row).groupby(sources).transform("sum").to_numpy()
     weight = np.array([source_share.get(s, 0.0) for s in sources]) * within

@@ -154,7 +154,11 @@ def class_balanced(rows, y, known) -> np.ndarray:
 
 # Changes to the v2 recipe that `loso --variant` measures (the v2 column only; the references are the
 # main run's).
-VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight")
+VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight", "harassment-half")
+
+# The sampler's category shares under each variant that changes them: "harassment-half" gives the
+# harassment sources half of every epoch and the other two categories a quarter each.
+VARIANT_CATEGORY_SHARES = {"harassment-half": {"self_harm": 0.25, "harassment": 0.5, "misinformation": 0.25}}
 
 
 def variant_labels(table, y, known, variant: str):
@@ -171,10 +175,12 @@ def variant_labels(table, y, known, variant: str):
     return y, known
 
 
-def v2_draws(table, train_idx, draws: int, seed):
-    """`draws` rows from the v2 sampler (data.sampling_weights) over the training rows."""
+def v2_draws(table, train_idx, draws: int, seed, variant: str = ""):
+    """`draws` rows from the v2 sampler (data.sampling_weights, with the category shares of
+    `variant`) over the training rows."""
     rng = np.random.default_rng(seed)
-    weights = datasets_module.sampling_weights(table.iloc[train_idx])
+    shares = VARIANT_CATEGORY_SHARES.get(variant, datasets_module.EVEN_CATEGORY_SHARES)
+    weights = datasets_module.sampling_weights(table.iloc[train_idx], category_shares=shares)
     return rng.choice(train_idx, size=draws, p=weights)
 
 
@@ -247,7 +253,7 @@ def loso(args) -> None:
     for c, category, source, name in sources_to_run(args, results):
         rows, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
         print(f"{name}: training without it", flush=True)
-        draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, seed)
+        draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, seed, args.variant)
         pos_weight = class_balanced(draws, y2, known2) if args.variant == "pos-weight" else None
         v2 = top_layer.train_top(bert, states, masks, y2, known2, draws, seed, pos_weight=pos_weight,
                                  per_category=args.variant == "per-category-loss")
