@@ -122,19 +122,13 @@ impl NativeDetector {
     /// Scores a list into what a data frame keeps of each report: the scores as `scores` gives
     /// them, and per item its flagged categories joined by commas, its severity and its action
     /// (`None` for missing items).
-    #[allow(clippy::type_complexity)]
     fn score_rows<'py>(
         &self,
         py: Python<'py>,
         texts: &Bound<'py, PyList>,
         threads: Option<usize>,
         allow_missing: bool,
-    ) -> PyResult<(
-        Bound<'py, PyBytes>,
-        Vec<Option<String>>,
-        Vec<Option<&'static str>>,
-        Vec<Option<&'static str>>,
-    )> {
+    ) -> PyResult<FrameColumns<'py>> {
         let (batch, rows) = self.score_list(py, texts, threads, allow_missing, |r| {
             let flagged: Vec<&str> = r.flagged.iter().map(|c| c.as_str()).collect();
             let labels = (flagged.join(","), r.severity.as_str(), r.action.as_str());
@@ -226,16 +220,21 @@ pub(crate) fn not_a_str(index: usize, item: &Bound<'_, PyAny>) -> PyErr {
     }
 }
 
+/// What `score_rows` returns: the scores as `scores` gives them, then per item its flagged
+/// categories joined by commas, its severity and its action (`None` for missing items).
+type FrameColumns<'py> = (
+    Bound<'py, PyBytes>,
+    Vec<Option<String>>,
+    Vec<Option<&'static str>>,
+    Vec<Option<&'static str>>,
+);
+
 /// The texts of a batch, copied out of Python so that scoring can run without the GIL; missing
 /// items (`None`, NaN) are scored as nothing and reported as absent.
 struct Batch {
     texts: Vec<String>,
     present: Vec<bool>,
 }
-
-/// Texts a batch hands to the detector at once (what `Detector::score_batch` itself works through
-/// at once).
-const CHUNK: usize = 1024;
 
 impl Batch {
     fn extract(items: &Bound<'_, PyList>, allow_missing: bool) -> PyResult<Batch> {
@@ -269,26 +268,25 @@ impl Batch {
 impl Batch {
     /// Scores every text on `pool` and keeps `keep(report)` of each, one per item (missing items
     /// score as empty text); a text over the size limit fails the batch with an `InputError` naming
-    /// its index. Texts are scored [`CHUNK`] at a time, so a report is dropped as soon as its
-    /// chunk is done when `keep` takes only part of it.
+    /// its index. Texts are scored [`safespace::BATCH_CHUNK_TEXTS`] at a time, so a report is
+    /// dropped as soon as its chunk is done when `keep` takes only part of it.
     fn score<T>(
         &self,
         detector: &safespace::Detector,
         pool: &ThreadPool,
         keep: impl Fn(safespace::Report) -> T,
     ) -> PyResult<Vec<T>> {
+        let size = safespace::BATCH_CHUNK_TEXTS;
         let mut kept = Vec::with_capacity(self.texts.len());
-        for (first, chunk) in (0..).step_by(CHUNK).zip(self.texts.chunks(CHUNK)) {
-            for (k, result) in pool
-                .install(|| detector.try_score_batch(chunk))
-                .into_iter()
-                .enumerate()
-            {
+        for (c, chunk) in self.texts.chunks(size).enumerate() {
+            let results = pool.install(|| detector.try_score_batch(chunk));
+            for (k, result) in results.into_iter().enumerate() {
                 let report = result
-                    .map_err(|e| InputError::new_err(format!("texts[{}]: {e}", first + k)))?;
+                    .map_err(|e| InputError::new_err(format!("texts[{}]: {e}", c * size + k)))?;
                 kept.push(keep(report));
             }
         }
+        debug_assert_eq!(kept.len(), self.texts.len(), "one result per item");
         Ok(kept)
     }
 

@@ -5,6 +5,7 @@ import math
 import multiprocessing
 import threading
 
+import numpy as np
 import pytest
 
 import safespace
@@ -53,6 +54,16 @@ def test_pandas_missing_values(rules):
     assert nulls["severity"].isna().tolist() == [False, True, False]
     with pytest.warns(safespace.SkippedRecordsWarning):
         assert list(safespace.score_frame(frame, detector=rules, on_error="skip").index) == [0, 2]
+
+
+def test_an_empty_frame_keeps_every_column_and_its_type(rules):
+    pd = pytest.importorskip("pandas")
+    full = safespace.score_frame(pd.DataFrame({"text": ["kys"]}), detector=rules)
+    for on_error in ("raise", "null", "skip"):
+        empty = safespace.score_frame(pd.DataFrame({"text": []}), detector=rules, on_error=on_error)
+        assert list(empty.columns) == list(full.columns) == [*safespace.CATEGORIES, "flagged", "severity", "action"]
+        assert len(empty) == 0 and empty["self_harm"].dtype == np.float32
+        assert all(empty[c].dtype == object for c in ("flagged", "severity", "action")), on_error
 
 
 @pytest.mark.parametrize(

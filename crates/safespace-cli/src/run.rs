@@ -13,8 +13,9 @@ use serde_json::{Map, Value};
 use crate::options::{Cli, Command, DetectorArgs, Format, OnError, ScoreArgs};
 use crate::records::{open_records, Record};
 
-/// Records scored together; bounds memory whatever the input size.
-const CHUNK: usize = 1024;
+/// Records scored together (what `score_batch` carries through its stages at once); bounds memory
+/// whatever the input size.
+const CHUNK: usize = safespace::BATCH_CHUNK_TEXTS;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {

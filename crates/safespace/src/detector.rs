@@ -26,15 +26,26 @@ use crate::{Category, DetectorBuilder, Engine, ModelArithmetic};
 /// memory does not grow with the batch.
 pub const DEFAULT_MAX_INPUT_BYTES: usize = 32 << 20;
 
-/// The most texts [`Detector::score_batch`] carries through its stages at once. Every text in
-/// flight holds its normalized form and the fast engine's findings (tens of bytes per byte of
-/// text), so a batch's memory stays bounded however many texts it has, while a chunk still gives
-/// the model enough windows to keep the threads busy.
-const CHUNK_TEXTS: usize = 1024;
+/// The most texts [`Detector::score_batch`] carries through its stages at once (fewer when they
+/// pass 4 MiB). Every text in flight holds its normalized form and the fast engine's findings (tens
+/// of bytes per byte of text), so a batch's memory stays bounded however many texts it has, while a
+/// chunk still gives the model enough windows to keep the threads busy. A caller that keeps only
+/// part of each report can hand over this many texts at a time and drop the reports in between.
+///
+/// ```
+/// let texts = vec!["have a nice day"; 2 * safespace::BATCH_CHUNK_TEXTS + 1];
+/// let detector = safespace::Detector::builder().rules_only(true).build().unwrap();
+/// let flagged: usize = texts
+///     .chunks(safespace::BATCH_CHUNK_TEXTS)
+///     .map(|chunk| detector.score_batch(chunk).iter().filter(|r| !r.flagged.is_empty()).count())
+///     .sum();
+/// assert_eq!(flagged, 0);
+/// ```
+pub const BATCH_CHUNK_TEXTS: usize = 1024;
 /// The most bytes of text one chunk of a batch holds, unless it is only one text per thread.
 const CHUNK_BYTES: usize = 4 << 20;
 
-/// `texts` cut into consecutive chunks of at most [`CHUNK_TEXTS`] texts and [`CHUNK_BYTES`] bytes,
+/// `texts` cut into consecutive chunks of at most [`BATCH_CHUNK_TEXTS`] texts and [`CHUNK_BYTES`] bytes,
 /// but never fewer than `threads` texts (where that many are left), so that long texts still run
 /// in parallel.
 fn batch_chunks<S: AsRef<str>>(texts: &[S], threads: usize) -> impl Iterator<Item = &[S]> {
@@ -43,7 +54,7 @@ fn batch_chunks<S: AsRef<str>>(texts: &[S], threads: usize) -> impl Iterator<Ite
         let mut bytes = 0;
         let fit = rest
             .iter()
-            .take(CHUNK_TEXTS)
+            .take(BATCH_CHUNK_TEXTS)
             .take_while(|text| {
                 bytes += text.as_ref().len();
                 bytes <= CHUNK_BYTES
@@ -418,13 +429,13 @@ mod tests {
     fn batch_chunks_keep_every_text_in_order_within_both_bounds() {
         let sizes = [10, CHUNK_BYTES - 5, 3, 1, CHUNK_BYTES + 7, 0];
         let mut texts: Vec<String> = sizes.iter().map(|&n| "a".repeat(n)).collect();
-        texts.extend((0..2 * CHUNK_TEXTS + 1).map(|i| i.to_string()));
+        texts.extend((0..2 * BATCH_CHUNK_TEXTS + 1).map(|i| i.to_string()));
         let lens = |threads: usize| -> Vec<usize> {
             let chunks: Vec<&[String]> = batch_chunks(&texts, threads).collect();
             assert_eq!(chunks.concat(), texts, "every text once, in order");
             for chunk in &chunks {
                 let bytes: usize = chunk.iter().map(String::len).sum();
-                assert!(chunk.len() <= CHUNK_TEXTS.max(threads));
+                assert!(chunk.len() <= BATCH_CHUNK_TEXTS.max(threads));
                 assert!(bytes <= CHUNK_BYTES || chunk.len() <= threads.max(1));
             }
             chunks.iter().map(|c| c.len()).collect()
@@ -432,9 +443,9 @@ mod tests {
         // One thread: the second text would take the first chunk past the byte bound; the next two
         // fit beside it; the longer-than-the-bound text is a chunk alone; the short ones fill whole
         // chunks.
-        assert_eq!(lens(1), [1, 3, 1, CHUNK_TEXTS, CHUNK_TEXTS, 2]);
+        assert_eq!(lens(1), [1, 3, 1, BATCH_CHUNK_TEXTS, BATCH_CHUNK_TEXTS, 2]);
         // Two threads: never fewer than two texts, so long texts still run side by side.
-        assert_eq!(lens(2), [2, 2, 2, CHUNK_TEXTS, CHUNK_TEXTS, 1]);
+        assert_eq!(lens(2), [2, 2, 2, BATCH_CHUNK_TEXTS, BATCH_CHUNK_TEXTS, 1]);
         assert_eq!(batch_chunks::<String>(&[], 4).count(), 0);
     }
 }

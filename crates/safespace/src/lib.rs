@@ -61,7 +61,7 @@ mod vocabulary;
 
 pub use builder::DetectorBuilder;
 pub use category::{Category, Label};
-pub use detector::{Detector, DEFAULT_MAX_INPUT_BYTES};
+pub use detector::{Detector, BATCH_CHUNK_TEXTS, DEFAULT_MAX_INPUT_BYTES};
 pub use engine::{Engine, Tier};
 pub use error::{Error, ModelError, Result};
 #[cfg(feature = "lexical")]

@@ -268,8 +268,7 @@ class Detector:
         (2, 3)
         """
         items, allow_missing, threads = self._batch_args(texts, threads, on_error)
-        raw = self._native.scores(items, threads, allow_missing)
-        matrix = np.frombuffer(raw, dtype="<f4").reshape(len(items), len(CATEGORIES)).copy()
+        matrix = _score_matrix(self._native.scores(items, threads, allow_missing), len(items)).copy()
         if on_error == "skip":
             kept = ~np.isnan(matrix).any(axis=1)
             _warn_skipped(int((~kept).sum()))
@@ -335,7 +334,7 @@ def score_frame(
     threads: Optional[int] = None,
     on_error: str = "raise",
 ) -> "pd.DataFrame":
-    """Scores ``frame[column]`` into a DataFrame with the same index: one float column per category,
+    """Scores ``frame[column]`` into a DataFrame with the same index: one float32 column per category,
     ``flagged`` (comma-separated categories), ``severity`` and ``action``. Needs pandas
     (``pip install safespace[pandas]``).
 
@@ -359,14 +358,20 @@ def score_frame(
     # Only these columns come back from the native side, never whole reports: a frame of a million
     # posts does not hold a million reports at once.
     raw, flagged, severity, action = detector._native.score_rows(items, threads, allow_missing)
-    scores = np.frombuffer(raw, dtype="<f4").reshape(len(items), len(CATEGORIES))
+    scores = _score_matrix(raw, len(items))
     out = pd.DataFrame({c: scores[:, i] for i, c in enumerate(CATEGORIES)}, index=frame.index)
-    out["flagged"], out["severity"], out["action"] = flagged, severity, action
+    for name, labels in (("flagged", flagged), ("severity", severity), ("action", action)):
+        out[name] = labels if labels else np.empty(0, dtype=object)  # an empty list would be float
     if on_error == "skip":
-        present = [s is not None for s in severity]
-        _warn_skipped(present.count(False))
-        out = out[present]
+        present = np.array([s is not None for s in severity], dtype=bool)
+        _warn_skipped(int((~present).sum()))
+        out = out[present]  # a boolean array selects rows even when empty (an empty list picks columns)
     return out
+
+
+def _score_matrix(raw: bytes, n: int) -> np.ndarray:
+    """The ``(n, 3)`` float32 view of the little-endian scores the native side returns."""
+    return np.frombuffer(raw, dtype="<f4").reshape(n, len(CATEGORIES))
 
 
 def lexical_features(texts: Iterable[str]) -> "scipy.sparse.csr_matrix":
