@@ -152,10 +152,6 @@ def class_balanced(rows, y, known) -> np.ndarray:
     return np.clip(neg / np.maximum(pos, 1), 0.5, 5.0)
 
 
-# Changes to the v2 recipe that `loso --variant` measures (the v2 column only; the references are the
-# main run's).
-VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight", "harassment-half", "harassment-from-misinformation")
-
 # The sampler's category shares under each variant that changes them: "harassment-half" gives the
 # harassment sources half of every epoch and the other two categories a quarter each;
 # "harassment-from-misinformation" moves a twelfth from misinformation to harassment (self-harm keeps
@@ -164,6 +160,9 @@ VARIANT_CATEGORY_SHARES = {
     "harassment-half": {"self_harm": 0.25, "harassment": 0.5, "misinformation": 0.25},
     "harassment-from-misinformation": {"self_harm": 1 / 3, "harassment": 5 / 12, "misinformation": 0.25},
 }
+# Changes to the v2 recipe that `loso --variant` measures (the v2 column only; the references are the
+# main run's).
+VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight", *VARIANT_CATEGORY_SHARES)
 
 
 def variant_labels(table, y, known, variant: str):
