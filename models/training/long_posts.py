@@ -3,7 +3,7 @@
 The Rust side cuts a text longer than one window (126 tokens between [CLS] and [SEP]) into
 overlapping, sentence-aware windows and takes, per category, the maximum of their calibrated
 probabilities. This script scores every window of long posts the model never trained on, as the
-Rust side cuts them (`windows` below mirrors `crates/safespace/src/model/window.rs`), and compares
+Rust side cuts them (`window_spans` below mirrors `crates/safespace/src/model/window.rs`), and compares
 ways of combining them:
 
 - **posts**: ROC-AUC of self-harm on the test split (the 10 % hash split) of the two long-post tests
@@ -14,13 +14,20 @@ ways of combining them:
   first sentence end past the middle of a long negative post (RMHD's test split, over 1,200
   characters, self-harm 0), against the same negative posts alone: the share of each at or above
   the `peer_support` threshold (0.45), model alone, and the ROC-AUC between them;
-- **engine** (with the model's own windows): a check that `windows` cuts texts as the Rust side
+- **engine** (with the model's own windows): a check that `window_spans` cuts texts as the Rust side
   does (20 posts of over 2,000 characters), then the built CLI's default engine on RMHD's test split, by post length: the share of
   negatives and of r/suicidewatch posts it flags as self-harm.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python models/training/long_posts.py --data ../shared/data [--window-tokens 62]
+`recipe` asks whether training on such windows helps: the v2 recipe in leave-one-source-out's cheap
+configuration, with and without the later windows of RMHD's negative posts as negatives
+(`negative_windows`), each scored on the post and needle tests with the 62-token windows that
+configuration reads.
 
-Writes long-posts.json to --cache. About 3 minutes on 2 cores.
+    HF_HUB_OFFLINE=1 .venv/bin/python models/training/long_posts.py --data ../shared/data [--window-tokens 62]
+    HF_HUB_OFFLINE=1 .venv/bin/python models/training/long_posts.py recipe --data ../shared/data [--train-seed 11]
+
+Write long-posts-<window tokens>.json and long-posts-recipe-seed<N>.json to --cache. About 3 minutes
+on 2 cores, and about 25 for `recipe` (its state cache is leave-one-source-out's, built on first use).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 import data as datasets_module
@@ -44,25 +52,38 @@ MAX_MODEL_BYTES = 64 * 1024
 MAX_WINDOWS = 64
 
 
-def windows(ids: list[int], size: int, ends: set[int]) -> list[list[int]]:
-    """`window::windows`: at most `size` tokens each, overlapping by a quarter, each ending after the
-    last sentence end in its second half when there is one."""
+def window_spans(ids: list[int], size: int, ends: set[int]) -> list[tuple[int, int]]:
+    """`window::windows`, as (start, end) token indices: at most `size` tokens each, overlapping by a
+    quarter, each ending after the last sentence end in its second half when there is one."""
+    size = max(size, 4)
     if len(ids) <= size:
-        return [ids]
+        return [(0, len(ids))]
     overlap, out, start = size // 4, [], 0
     while True:
         hard_end = min(start + size, len(ids))
         if hard_end == len(ids):
-            return out + [ids[start:]]
+            return out + [(start, hard_end)]
         end = next((i + 1 for i in range(hard_end - 1, start + size // 2 - 1, -1) if ids[i] in ends), hard_end)
-        out.append(ids[start:end])
+        out.append((start, end))
         start = max(end - overlap, start + 1)
+
+
+def sentence_ends(token_id) -> set[int]:
+    """The ids (`token_id` of a token) of `.`, `!` and `?`, after which a window prefers to end."""
+    return {token_id(t) for t in ".!?"}
+
+
+def text_windows(ids_of, text: str, size: int, ends: set[int]) -> list[list[int]]:
+    """The token ids of a text's windows as the Rust side scores them: its first 64 KiB (cut at a
+    character boundary) tokenized by `ids_of`, cut by `window_spans`, at most `MAX_WINDOWS`."""
+    ids = ids_of(text.encode()[:MAX_MODEL_BYTES].decode(errors="ignore"))
+    return [ids[start:end] for start, end in window_spans(ids, size, ends)[:MAX_WINDOWS]]
 
 
 class WindowScorer:
     """Calibrated probabilities of every window of a text, from the model folder's `model.onnx`."""
 
-    def __init__(self, model: Path, window_tokens: int | None):
+    def __init__(self, model: Path, window_tokens: int | None, threads: int):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -72,28 +93,27 @@ class WindowScorer:
         self.tokenizer.no_truncation()
         self.tokenizer.no_padding()
         self.cls, self.sep = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
-        self.ends = {self.tokenizer.token_to_id(t) for t in ".!?"}
+        self.ends = sentence_ends(self.tokenizer.token_to_id)
         self.size = window_tokens or manifest["max_length"] - 2
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 2
+        options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(model / "model.onnx"), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, text: str) -> np.ndarray:
         """`[windows, categories]`."""
-        head = text.encode()[:MAX_MODEL_BYTES].decode(errors="ignore")
-        ids = self.tokenizer.encode(head, add_special_tokens=False).ids
+        from train import calibrated
+
         rows = []
-        for window in windows(ids, self.size, self.ends)[:MAX_WINDOWS]:
+        for window in text_windows(lambda t: self.tokenizer.encode(t, add_special_tokens=False).ids, text, self.size, self.ends):
             x = np.array([[self.cls, *window, self.sep]], dtype=np.int64)
             p = self.session.run(None, {"input_ids": x, "attention_mask": np.ones_like(x), "token_type_ids": np.zeros_like(x)})[0][0]
-            logit = np.log(np.clip(p, 1e-7, 1 - 1e-7) / np.clip(1 - p, 1e-7, 1))
-            rows.append(1 / (1 + np.exp(-logit / self.temperatures)))
+            rows.append(calibrated(p, self.temperatures))
         return np.array(rows)
 
 
 def combinations(p: np.ndarray) -> dict[str, float]:
     """One self-harm probability per way of combining a text's windows (`max` is what ships)."""
-    v = p[:, SELF_HARM]
+    v = np.clip(p[:, SELF_HARM], 1e-7, 1 - 1e-7)
     logits = np.log(v / (1 - v))
     return {
         "max": float(v.max()),
@@ -104,7 +124,9 @@ def combinations(p: np.ndarray) -> dict[str, float]:
     }
 
 
-def posts(args, score: WindowScorer) -> dict:
+def posts(args, score) -> dict:
+    """ROC-AUC of each combination of `score`'s windows on the test split of RMHD's and SDCNL's
+    long-post tests, on all posts and on those of more than one window."""
     out = {}
     for source in ("rmhd", "sdcnl"):
         frame = datasets_module.HELD_OUT_TESTS[source](args.data)
@@ -122,7 +144,10 @@ def posts(args, score: WindowScorer) -> dict:
     return out
 
 
-def needles(args, table, score: WindowScorer) -> dict:
+def needles(args, table, score) -> dict:
+    """Short self-harm positives of the test split inside long negative posts of RMHD's test split,
+    against those posts alone: per combination of `score`'s windows, the shares at or above
+    `THRESHOLD` and the ROC-AUC between the two."""
     test = table[table["split"] == "test"]
     hay = list(test[(test["source"] == "rmhd") & (test["self_harm"] == 0) & (test["text"].str.len() > 1200)]["text"])
     positives = test[(test["self_harm"] == 1) & test["text"].str.len().between(30, 200)]
@@ -150,48 +175,165 @@ def needles(args, table, score: WindowScorer) -> dict:
 
 
 def check_windows(args, table, score: WindowScorer) -> float:
-    """The largest gap, over 20 long posts, between the max of `score`'s windows and the Rust side's
-    model probability (the built CLI's full engine): whether `windows` cuts texts as the Rust side
-    does. Fails beyond 1e-3."""
+    """The largest gap, over 20 long posts and one text of over 64 KiB (more than `MAX_WINDOWS`
+    windows, a two-byte character across the cut), between the maximum of `score`'s windows and the
+    Rust side's model probability (the built CLI's full engine), every category: whether
+    `text_windows` cuts texts as the Rust side does. Fails beyond 1e-3."""
     from evaluate import cli_reports
 
     texts = list(table[table["text"].str.len() > 2000]["text"].head(20))
+    joined = " ".join(table[table["text"].str.len() > 1000]["text"].head(200))
+    head = joined.encode()[: MAX_MODEL_BYTES - 1].decode(errors="ignore")
+    texts.append(head + " " * (MAX_MODEL_BYTES - 1 - len(head.encode())) + "\u00e9 " + joined)
     reports = cli_reports(args, texts, "--engine", "full", "--model", str(args.model), "--require-model")
-    gap = max(abs(score(t)[:, SELF_HARM].max() - r["engine"]["model_scores"]["self_harm"]) for t, r in zip(texts, reports))
+    gap = max(abs(score(t)[:, i].max() - r["engine"]["model_scores"][c]) for t, r in zip(texts, reports) for i, c in enumerate(CATEGORIES))
     assert gap <= 1e-3, f"windows differ from the Rust side's: a gap of {gap:.2e}"
     return round(float(gap), 7)
 
 
 def engine(args, table) -> dict:
+    """The built CLI's default engine on RMHD's test split, by post length: the share of the
+    self-harm negatives (as `data.rmhd` labels them) and of the r/suicidewatch posts it flags as
+    self-harm."""
     from evaluate import cli_reports
 
-    test = table[(table["split"] == "test") & (table["source"] == "rmhd") & table["self_harm"].notna()]
-    flagged = np.array(["self_harm" in r.get("flagged", []) for r in cli_reports(args, list(test["text"]), "--model", str(args.model))])
-    lengths, y = test["text"].str.len().to_numpy(), test["self_harm"].to_numpy()
+    test = table[(table["split"] == "test") & (table["source"] == "rmhd")]
+    suicidewatch = datasets_module.rmhd_test(args.data)
+    suicidewatch = suicidewatch[suicidewatch["self_harm"] == 1]["text"]
+    groups = {"negatives": list(test[test["self_harm"] == 0]["text"]),
+              "r/suicidewatch": [t for t in suicidewatch if datasets_module.split_of(datasets_module.dedup_key(t)) == "test"]}
     out = {}
-    for low, high in ((0, 600), (600, 1200), (1200, None)):
-        rows = (lengths >= low) & (lengths < (high or np.inf))
-        name = f"{low}-{high} characters" if high else f"over {low} characters"
-        out[name] = {f"{label} ({int((rows & (y == v)).sum())})": round(float(flagged[rows & (y == v)].mean()), 3)
-                     for label, v in (("negatives flagged", 0), ("r/suicidewatch flagged", 1))}
+    for group, texts in groups.items():
+        flagged = np.array(["self_harm" in r.get("flagged", []) for r in cli_reports(args, texts, "--model", str(args.model))])
+        lengths = np.array([len(t) for t in texts])
+        for low, high in ((0, 600), (600, 1200), (1200, None)):
+            rows = (lengths >= low) & (lengths < (high or np.inf))
+            name = f"{low}-{high} characters" if high else f"over {low} characters"
+            out.setdefault(name, {})[f"{group} flagged ({int(rows.sum())})"] = round(float(flagged[rows].mean()), 3)
     print("engine", json.dumps(out), flush=True)
     return out
 
 
+def negative_windows(table: pd.DataFrame, tokenizer, data: Path, size: int) -> pd.DataFrame:
+    """Every window but the first (`window_spans` of `size` tokens) of RMHD's posts that are
+    self-harm negatives, as text rows of their post (its source, split and labels). A window that
+    holds a Suicide Risk Lexicon phrase is left unknown for self-harm (only the control subreddits'
+    posts, negatives whatever they say, have such windows). As text, a window is tokenized again
+    when it trains: one that starts inside a word starts with a whole word piece, and the cached
+    states keep its first 64 tokens."""
+    ends = sentence_ends(tokenizer.convert_tokens_to_ids)
+    rows = []
+    for post in table[(table["source"] == "rmhd") & (table["self_harm"] == 0)].to_dict("records"):
+        encoding = tokenizer(post["text"], add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        offsets = encoding["offset_mapping"]
+        for start, end in window_spans(encoding["input_ids"], size, ends)[1:]:
+            rows.append({**post, "text": post["text"][offsets[start][0] : offsets[end - 1][1]]})
+    windows = pd.DataFrame(rows, columns=table.columns)
+    windows.loc[datasets_module.mentions_risk(windows["text"], data), "self_harm"] = np.nan
+    return windows
+
+
+class StatesWithExtra:
+    """The table's cached token states followed by those of extra rows, read as `top_layer` reads
+    states: `[sorted row indices, token slice]`."""
+
+    def __init__(self, cached, extra: np.ndarray):
+        self.cached, self.extra = cached, extra
+
+    def __getitem__(self, key):
+        rows, tokens = key
+        rows = np.asarray(rows)
+        first = rows < len(self.cached)
+        return np.concatenate([np.asarray(self.cached[rows[first], tokens]), self.extra[rows[~first] - len(self.cached), tokens]])
+
+
+class CheapWindowScorer:
+    """Probabilities of every window of a text (`window_spans` of the cheap configuration's 62
+    tokens) from a model trained in that configuration (`top_layer.train_top`), uncalibrated."""
+
+    def __init__(self, model, bert, tokenizer):
+        import top_layer
+
+        self.model, self.bert, self.tokenizer = model.eval(), bert, tokenizer
+        self.ends = sentence_ends(tokenizer.convert_tokens_to_ids)
+        self.size = top_layer.TOKENS - 2
+
+    def __call__(self, text: str) -> np.ndarray:
+        import torch
+
+        import top_layer
+
+        windows = text_windows(lambda t: self.tokenizer(t, add_special_tokens=False, verbose=False)["input_ids"], text, self.size, self.ends)
+        x, mask = np.zeros((2, len(windows), max(map(len, windows)) + 2), np.int64)
+        for row, window in enumerate(windows):
+            x[row, : len(window) + 2] = [self.tokenizer.cls_token_id, *window, self.tokenizer.sep_token_id]
+            mask[row, : len(window) + 2] = 1
+        ids_, mask = torch.tensor(x), torch.tensor(mask)
+        with torch.no_grad():
+            logits = self.model(top_layer.frozen_states(self.bert, ids_, mask, torch.zeros_like(ids_)), mask).numpy()
+        return 1 / (1 + np.exp(-logits))
+
+
+def recipe(args) -> dict:
+    """The v2 recipe with and without the later windows of RMHD's long negative posts
+    (`negative_windows`) in training, in leave-one-source-out's cheap configuration (the sixth layer
+    and the head on cached states of 64 tokens, `--draws` draws, `--train-seed`): the validation
+    split's ROC-AUC per category (first 64 tokens) and the post and needle tables, windows of 62
+    tokens."""
+    import evaluate
+    import top_layer
+
+    table, tokenizer, bert, states, masks = evaluate.cheap_configuration(args)
+    extra = negative_windows(table, tokenizer, args.data, top_layer.TOKENS - 2)
+    print(f"{len(extra)} later windows of RMHD's negative posts ({int(extra['self_harm'].isna().sum())} unknown: a lexicon phrase)", flush=True)
+    extra_states, extra_masks = top_layer.cache_states(list(extra["text"]), tokenizer, bert, args.cache)
+    y_table, known_table = datasets_module.labels(datasets_module.read_offensive(table, "excluded"))
+    val = np.flatnonzero((table["split"] == "val").to_numpy() & known_table.any(1))
+    arms = {
+        "v2": (table, states, masks),
+        "v2 + later windows": (pd.concat([table, extra], ignore_index=True), StatesWithExtra(states, extra_states), np.concatenate([masks, extra_masks])),
+    }
+    results = {"later windows": len(extra), "train seed": args.train_seed}
+    for name, (rows, arm_states, arm_masks) in arms.items():
+        y, known = datasets_module.labels(datasets_module.read_offensive(rows, "excluded"))
+        train_rows = np.flatnonzero((rows["split"] == "train").to_numpy() & known.any(1))
+        draws = evaluate.v2_draws(rows, train_rows, args.draws, args.train_seed)
+        model = top_layer.train_top(bert, arm_states, arm_masks, y, known, draws, args.train_seed)
+        p_val = top_layer.predict_top(model, states, masks, val)
+        score = CheapWindowScorer(model, bert, tokenizer)
+        results[name] = {
+            "validation_roc_auc": {c: round(float(roc_auc_score(y_table[val, i][known_table[val, i] > 0], p_val[known_table[val, i] > 0, i])), 4)
+                                   for i, c in enumerate(CATEGORIES)},
+            "posts": posts(args, score),
+            "needles": needles(args, table, score),
+        }
+        print(name, json.dumps(results[name]["validation_roc_auc"]), flush=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", nargs="?", choices=["shipped", "recipe"], default="shipped")
     datasets_module.add_table_arguments(parser, Path(__file__).resolve().parents[2])
     parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
     parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
-    parser.add_argument("--window-tokens", type=int, help="tokens per window (default: the model's, 126)")
+    parser.add_argument("--window-tokens", type=int, help="shipped: tokens per window (default: the model's, 126)")
+    parser.add_argument("--draws", type=int, default=10_000, help="recipe: training rows drawn per model")
+    parser.add_argument("--train-seed", type=int, default=7, help="recipe: seed of the draws and initialisation")
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
-    score = WindowScorer(args.model, args.window_tokens)
-    results = {"window_tokens": score.size, "posts": posts(args, score), "needles": needles(args, table, score)}
-    if args.window_tokens is None:
-        results["largest gap to the Rust side's windows"] = check_windows(args, table, score)
-        results["engine"] = engine(args, table)
-    (args.cache / f"long-posts-{score.size}.json").write_text(json.dumps(results, indent=2) + "\n")
+    if args.what == "recipe":
+        results = recipe(args)
+        name = f"long-posts-recipe-seed{args.train_seed}"
+    else:
+        table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
+        score = WindowScorer(args.model, args.window_tokens, args.threads)
+        results = {"window_tokens": score.size, "posts": posts(args, score), "needles": needles(args, table, score)}
+        if args.window_tokens is None:
+            results["largest gap to the Rust side's windows"] = check_windows(args, table, score)
+            results["engine"] = engine(args, table)
+        name = f"long-posts-{score.size}"
+    (args.cache / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
