@@ -124,13 +124,20 @@ def combinations(p: np.ndarray) -> dict[str, float]:
     }
 
 
-def posts(args, score) -> dict:
-    """ROC-AUC of each combination of `score`'s windows on the test split of RMHD's and SDCNL's
-    long-post tests, on all posts and on those of more than one window."""
-    out = {}
+def long_post_tests(data: Path) -> dict[str, pd.DataFrame]:
+    """RMHD's and SDCNL's leave-one-source-out tests (`data.HELD_OUT_TESTS`), their test split only."""
+    tests = {}
     for source in ("rmhd", "sdcnl"):
-        frame = datasets_module.HELD_OUT_TESTS[source](args.data)
-        frame = frame[[datasets_module.split_of(datasets_module.dedup_key(t)) == "test" for t in frame["text"]]]
+        frame = datasets_module.HELD_OUT_TESTS[source](data)
+        tests[source] = frame[[datasets_module.split_of(datasets_module.dedup_key(t)) == "test" for t in frame["text"]]]
+    return tests
+
+
+def posts(tests: dict[str, pd.DataFrame], score) -> dict:
+    """ROC-AUC of each combination of `score`'s windows on the `long_post_tests`, on all posts and on
+    those of more than one window."""
+    out = {}
+    for source, frame in tests.items():
         y = frame["self_harm"].to_numpy()
         per_text = [score(t) for t in frame["text"]]
         several = np.array([len(p) > 1 for p in per_text])
@@ -191,20 +198,20 @@ def check_windows(args, table, score: WindowScorer) -> float:
     return round(float(gap), 7)
 
 
-def engine(args, table) -> dict:
+def engine(args, table, rmhd_test: pd.DataFrame) -> dict:
     """The built CLI's default engine on RMHD's test split, by post length: the share of the
-    self-harm negatives (as `data.rmhd` labels them) and of the r/suicidewatch posts it flags as
-    self-harm."""
+    self-harm negatives (as `data.rmhd` labels them) and of the r/suicidewatch posts (`rmhd_test`'s
+    positives) it flags as self-harm."""
     from evaluate import cli_reports
 
     test = table[(table["split"] == "test") & (table["source"] == "rmhd")]
-    suicidewatch = datasets_module.rmhd_test(args.data)
-    suicidewatch = suicidewatch[suicidewatch["self_harm"] == 1]["text"]
     groups = {"negatives": list(test[test["self_harm"] == 0]["text"]),
-              "r/suicidewatch": [t for t in suicidewatch if datasets_module.split_of(datasets_module.dedup_key(t)) == "test"]}
+              "r/suicidewatch": list(rmhd_test[rmhd_test["self_harm"] == 1]["text"])}
+    texts = [t for group in groups.values() for t in group]
+    flags = ["self_harm" in r.get("flagged", []) for r in cli_reports(args, texts, "--model", str(args.model))]
     out = {}
     for group, texts in groups.items():
-        flagged = np.array(["self_harm" in r.get("flagged", []) for r in cli_reports(args, texts, "--model", str(args.model))])
+        flagged, flags = np.array(flags[: len(texts)]), flags[len(texts) :]
         lengths = np.array([len(t) for t in texts])
         for low, high in ((0, 600), (600, 1200), (1200, None)):
             rows = (lengths >= low) & (lengths < (high or np.inf))
@@ -284,6 +291,7 @@ def recipe(args) -> dict:
     import top_layer
 
     table, tokenizer, bert, states, masks = evaluate.cheap_configuration(args)
+    tests = long_post_tests(args.data)
     extra = negative_windows(table, tokenizer, args.data, top_layer.TOKENS - 2)
     print(f"{len(extra)} later windows of RMHD's negative posts ({int(extra['self_harm'].isna().sum())} unknown: a lexicon phrase)", flush=True)
     extra_states, extra_masks = top_layer.cache_states(list(extra["text"]), tokenizer, bert, args.cache)
@@ -304,7 +312,7 @@ def recipe(args) -> dict:
         results[name] = {
             "validation_roc_auc": {c: round(float(roc_auc_score(y_table[val, i][known_table[val, i] > 0], p_val[known_table[val, i] > 0, i])), 4)
                                    for i, c in enumerate(CATEGORIES)},
-            "posts": posts(args, score),
+            "posts": posts(tests, score),
             "needles": needles(args, table, score),
         }
         print(name, json.dumps(results[name]["validation_roc_auc"]), flush=True)
@@ -327,11 +335,12 @@ def main() -> None:
         name = f"long-posts-recipe-seed{args.train_seed}"
     else:
         table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
+        tests = long_post_tests(args.data)
         score = WindowScorer(args.model, args.window_tokens, args.threads)
-        results = {"window_tokens": score.size, "posts": posts(args, score), "needles": needles(args, table, score)}
+        results = {"window_tokens": score.size, "posts": posts(tests, score), "needles": needles(args, table, score)}
         if args.window_tokens is None:
             results["largest gap to the Rust side's windows"] = check_windows(args, table, score)
-            results["engine"] = engine(args, table)
+            results["engine"] = engine(args, table, tests["rmhd"])
         name = f"long-posts-{score.size}"
     (args.cache / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
 
