@@ -15,8 +15,9 @@ ways of combining them:
   characters, self-harm 0), against the same negative posts alone: the share of each at or above
   the `peer_support` threshold (0.45), model alone, and the ROC-AUC between them;
 - **engine** (with the model's own windows): a check that `window_spans` cuts texts as the Rust side
-  does (20 posts of over 2,000 characters), then the built CLI's default engine on RMHD's test split, by post length: the share of
-  negatives and of r/suicidewatch posts it flags as self-harm.
+  does (20 posts of over 2,000 characters), then the built CLI's default engine on RMHD's test split,
+  by post length (the share of negatives and of r/suicidewatch posts it flags as self-harm), and on
+  the needles (the share of needles in posts, needles alone and posts alone it flags).
 
 `recipe` asks whether training on such windows helps: the recipe in leave-one-source-out's cheap
 configuration, with and without the later windows of RMHD's negative training posts as negatives
@@ -119,22 +120,32 @@ def posts(tests: dict[str, pd.DataFrame], score) -> dict:
     return out
 
 
-def needles(args, table, score) -> dict:
-    """Short self-harm positives of the test split inside long negative posts of RMHD's test split,
-    against those posts alone: per combination of `score`'s windows, the shares at or above
-    `THRESHOLD` and the ROC-AUC between the two."""
+def needle_test(args, table) -> tuple[list[str], list[str], list[str]]:
+    """`(needles in posts, needles, posts)`: `NEEDLES` short self-harm positives of the test split
+    (30-200 characters), each put after the first sentence end past the middle of a long negative
+    post of RMHD's test split (over 1,200 characters, self-harm 0), and those posts alone."""
     test = table[table["split"] == "test"]
     hay = list(test[(test["source"] == "rmhd") & (test["self_harm"] == 0) & (test["text"].str.len() > 1200)]["text"])
     positives = test[(test["self_harm"] == 1) & test["text"].str.len().between(30, 200)]
     rng = np.random.default_rng(args.seed)
-    inserted, alone, needle_alone = {}, {}, []
-    for needle in positives["text"].sample(min(NEEDLES, len(positives)), random_state=args.seed):
+    inserted, chosen = [], list(positives["text"].sample(min(NEEDLES, len(positives)), random_state=args.seed))
+    for needle in chosen:
         post = hay[rng.integers(len(hay))]
         cut = post.find(". ", len(post) // 2)
         cut = len(post) // 2 if cut < 0 else cut + 2
-        for name, value in combinations(score(post[:cut] + needle + " " + post[cut:])).items():
+        inserted.append(post[:cut] + needle + " " + post[cut:])
+    return inserted, chosen, hay
+
+
+def needles(args, table, score) -> dict:
+    """The `needle_test`: per combination of `score`'s windows, the shares of the needles in posts and
+    of the posts alone at or above `THRESHOLD`, and the ROC-AUC between the two."""
+    inserted_texts, needle_texts, hay = needle_test(args, table)
+    inserted, alone = {}, {}
+    for text in inserted_texts:
+        for name, value in combinations(score(text)).items():
             inserted.setdefault(name, []).append(value)
-        needle_alone.append(score(needle)[:, SELF_HARM].max())
+    needle_alone = [score(needle)[:, SELF_HARM].max() for needle in needle_texts]
     for post in hay:
         for name, value in combinations(score(post)).items():
             alone.setdefault(name, []).append(value)
@@ -167,19 +178,25 @@ def check_windows(args, table, score: WindowScorer) -> float:
 
 
 def engine(args, table, rmhd_test: pd.DataFrame) -> dict:
-    """The built CLI's default engine on RMHD's test split, by post length: the share of the
+    """The built CLI's default engine: on RMHD's test split by post length, the share of the
     self-harm negatives (as `data.rmhd` labels them) and of the r/suicidewatch posts (`rmhd_test`'s
-    positives) it flags as self-harm."""
+    positives) it flags as self-harm; and on the `needle_test`, the share of each of its three
+    groups it flags."""
     from evaluate import cli_reports
 
     test = table[(table["split"] == "test") & (table["source"] == "rmhd")]
+    inserted, needle_texts, hay = needle_test(args, table)
     groups = {"negatives": list(test[test["self_harm"] == 0]["text"]),
-              "r/suicidewatch": list(rmhd_test[rmhd_test["self_harm"] == 1]["text"])}
+              "r/suicidewatch": list(rmhd_test[rmhd_test["self_harm"] == 1]["text"]),
+              "needle in post": inserted, "needle alone": needle_texts, "post alone": hay}
     texts = [t for group in groups.values() for t in group]
     flags = ["self_harm" in r.get("flagged", []) for r in cli_reports(args, texts, "--model", str(args.model))]
     out = {}
     for group, texts in groups.items():
         flagged, flags = np.array(flags[: len(texts)]), flags[len(texts) :]
+        if group not in ("negatives", "r/suicidewatch"):
+            out.setdefault("needle test", {})[f"{group} flagged ({len(texts)})"] = round(float(flagged.mean()), 3)
+            continue
         lengths = np.array([len(t) for t in texts])
         for low, high in ((0, 600), (600, 1200), (1200, None)):
             rows = (lengths >= low) & (lengths < (high or np.inf))
