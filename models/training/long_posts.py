@@ -137,10 +137,10 @@ def needle_test(args, table) -> tuple[list[str], list[str], list[str]]:
     return inserted, chosen, hay
 
 
-def needles(args, table, score) -> dict:
-    """The `needle_test`: per combination of `score`'s windows, the shares of the needles in posts and
-    of the posts alone at or above `THRESHOLD`, and the ROC-AUC between the two."""
-    inserted_texts, needle_texts, hay = needle_test(args, table)
+def needles(test: tuple[list[str], list[str], list[str]], score) -> dict:
+    """The `needle_test` `test`: per combination of `score`'s windows, the shares of the needles in
+    posts and of the posts alone at or above `THRESHOLD`, and the ROC-AUC between the two."""
+    inserted_texts, needle_texts, hay = test
     inserted, alone = {}, {}
     for text in inserted_texts:
         for name, value in combinations(score(text)).items():
@@ -177,31 +177,28 @@ def check_windows(args, table, score: WindowScorer) -> float:
     return round(float(gap), 7)
 
 
-def engine(args, table, rmhd_test: pd.DataFrame) -> dict:
+def engine(args, table, rmhd_test: pd.DataFrame, needle: tuple[list[str], list[str], list[str]]) -> dict:
     """The built CLI's default engine: on RMHD's test split by post length, the share of the
     self-harm negatives (as `data.rmhd` labels them) and of the r/suicidewatch posts (`rmhd_test`'s
-    positives) it flags as self-harm; and on the `needle_test`, the share of each of its three
-    groups it flags."""
+    positives) it flags as self-harm; and on the `needle_test` `needle`, the share of each of its
+    three groups it flags."""
     from evaluate import cli_reports
 
     test = table[(table["split"] == "test") & (table["source"] == "rmhd")]
-    inserted, needle_texts, hay = needle_test(args, table)
-    groups = {"negatives": list(test[test["self_harm"] == 0]["text"]),
-              "r/suicidewatch": list(rmhd_test[rmhd_test["self_harm"] == 1]["text"]),
-              "needle in post": inserted, "needle alone": needle_texts, "post alone": hay}
-    texts = [t for group in groups.values() for t in group]
-    flags = ["self_harm" in r.get("flagged", []) for r in cli_reports(args, texts, "--model", str(args.model))]
+    by_length = {"negatives": list(test[test["self_harm"] == 0]["text"]),
+                 "r/suicidewatch": list(rmhd_test[rmhd_test["self_harm"] == 1]["text"])}
+    needle_groups = dict(zip(("needle in post", "needle alone", "post alone"), needle))
+    groups = {**by_length, **needle_groups}
+    reports = iter(cli_reports(args, [t for group in groups.values() for t in group], "--model", str(args.model)))
+    flagged = {group: np.array(["self_harm" in next(reports).get("flagged", []) for _ in texts]) for group, texts in groups.items()}
     out = {}
-    for group, texts in groups.items():
-        flagged, flags = np.array(flags[: len(texts)]), flags[len(texts) :]
-        if group not in ("negatives", "r/suicidewatch"):
-            out.setdefault("needle test", {})[f"{group} flagged ({len(texts)})"] = round(float(flagged.mean()), 3)
-            continue
+    for group, texts in by_length.items():
         lengths = np.array([len(t) for t in texts])
         for low, high in ((0, 600), (600, 1200), (1200, None)):
             rows = (lengths >= low) & (lengths < (high or np.inf))
             name = f"{low}-{high} characters" if high else f"over {low} characters"
-            out.setdefault(name, {})[f"{group} flagged ({int(rows.sum())})"] = round(float(flagged[rows].mean()), 3)
+            out.setdefault(name, {})[f"{group} flagged ({int(rows.sum())})"] = round(float(flagged[group][rows].mean()), 3)
+    out["needle test"] = {f"{group} flagged ({len(texts)})": round(float(flagged[group].mean()), 3) for group, texts in needle_groups.items()}
     print("engine", json.dumps(out), flush=True)
     return out
 
@@ -244,10 +241,9 @@ def recipe(args) -> dict:
 
     rows, tokenizer, bert, states, masks = evaluate.cheap_configuration(args)
     table = rows[~rows["later_window"]]
-    tests = long_post_tests(args.data)
-    y_table, known_table = datasets_module.labels(datasets_module.read_offensive(table, "excluded"))
-    val = np.flatnonzero((table["split"] == "val").to_numpy() & known_table.any(1))
+    tests, needle = long_post_tests(args.data), needle_test(args, table)
     y, known = datasets_module.labels(datasets_module.read_offensive(rows, "excluded"))
+    val = np.flatnonzero((rows["split"] == "val").to_numpy() & known.any(1))
     train_rows = (rows["split"] == "train").to_numpy() & known.any(1)
     arms = {"v2": train_rows & ~rows["later_window"].to_numpy(), "v2 + later windows": train_rows}
     results = {"later windows": int(rows["later_window"].sum()), "train seed": args.train_seed}
@@ -257,10 +253,10 @@ def recipe(args) -> dict:
         p_val = top_layer.predict_top(model, states, masks, val)
         score = CheapWindowScorer(model, bert, tokenizer)
         results[name] = {
-            "validation_roc_auc": {c: round(float(roc_auc_score(y_table[val, i][known_table[val, i] > 0], p_val[known_table[val, i] > 0, i])), 4)
+            "validation_roc_auc": {c: round(float(roc_auc_score(y[val, i][known[val, i] > 0], p_val[known[val, i] > 0, i])), 4)
                                    for i, c in enumerate(CATEGORIES)},
             "posts": posts(tests, score),
-            "needles": needles(args, table, score),
+            "needles": needles(needle, score),
         }
         print(name, json.dumps(results[name]["validation_roc_auc"]), flush=True)
     return results
@@ -283,11 +279,11 @@ def main() -> None:
     else:
         table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
         tests = long_post_tests(args.data)
-        score = WindowScorer(args.model, args.window_tokens, args.threads)
-        results = {"window_tokens": score.size, "posts": posts(tests, score), "needles": needles(args, table, score)}
+        score, needle = WindowScorer(args.model, args.window_tokens, args.threads), needle_test(args, table)
+        results = {"window_tokens": score.size, "posts": posts(tests, score), "needles": needles(needle, score)}
         if args.window_tokens is None:
             results["largest gap to the Rust side's windows"] = check_windows(args, table, score)
-            results["engine"] = engine(args, table, tests["rmhd"])
+            results["engine"] = engine(args, table, tests["rmhd"], needle)
         name = f"long-posts-{score.size}"
     (args.cache / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
 
