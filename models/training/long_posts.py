@@ -19,16 +19,18 @@ ways of combining them:
   by post length (the share of negatives and of r/suicidewatch posts it flags as self-harm), and on
   the needles (the share of needles in posts, needles alone and posts alone it flags).
 
-`recipe` asks whether training on such windows helps: the recipe in leave-one-source-out's cheap
-configuration, with and without the later windows of RMHD's negative training posts as negatives
-(`windows.later_negative_windows`, in the recipe since model 0.2.3), each scored on the post and
-needle tests with the 62-token windows that configuration reads.
+`recipe` asks whether training on crisis statements inside long posts helps: the recipe (with the
+later windows of RMHD's negative training posts, `windows.later_negative_windows`, since model 0.2.3)
+in leave-one-source-out's cheap configuration, with and without `--needles` needle windows of the
+training split (`windows.needle_windows`), each scored on the post and needle tests with the 62-token
+windows that configuration reads.
 
     HF_HUB_OFFLINE=1 .venv/bin/python models/training/long_posts.py --data ../shared/data [--window-tokens 62]
-    HF_HUB_OFFLINE=1 .venv/bin/python models/training/long_posts.py recipe --data ../shared/data [--train-seed 11]
+    HF_HUB_OFFLINE=1 .venv/bin/python models/training/long_posts.py recipe --data ../shared/data [--train-seed 11] [--needles 3000]
 
-Write long-posts-<window tokens>.json and long-posts-recipe-seed<N>.json to --cache. About 3 minutes
-on 2 cores, and about 25 for `recipe` (its state cache is leave-one-source-out's, built on first use).
+Write long-posts-<window tokens>.json and long-posts-needles-<needles>-seed<N>.json to --cache. About
+3 minutes on 2 cores, and about 6 for `recipe` once leave-one-source-out's state cache is built
+(about 25 when `recipe` builds it).
 """
 
 from __future__ import annotations
@@ -231,22 +233,28 @@ class CheapWindowScorer:
 
 
 def recipe(args) -> dict:
-    """The recipe with and without the later windows of RMHD's long negative posts
-    (`windows.later_negative_windows`) in training, in leave-one-source-out's cheap configuration
-    (the sixth layer and the head on cached states of 64 tokens, `--draws` draws, `--train-seed`):
-    the validation split's ROC-AUC per category (first 64 tokens) and the post and needle tables,
-    windows of 62 tokens."""
+    """The recipe (with the later windows of RMHD's negative posts, `windows.with_later_windows`) with
+    and without `--needles` needle windows (`windows.needle_windows`) in training, in leave-one-source-
+    out's cheap configuration (the sixth layer and the head on cached states of 64 tokens, `--draws`
+    draws, `--train-seed`): the validation split's ROC-AUC per category (first 64 tokens) and the post
+    and needle tables, windows of 62 tokens. The needle test draws from the test split, the needle
+    windows from the training split."""
     import evaluate
     import top_layer
+    import windows
 
-    rows, tokenizer, bert, states, masks = evaluate.cheap_configuration(args)
-    table = rows[~rows["later_window"]]
+    recipe_rows, tokenizer, bert, recipe_states, recipe_masks = evaluate.cheap_configuration(args)
+    table = recipe_rows[~recipe_rows["later_window"]]
+    needle_rows = windows.needle_windows(table, tokenizer, top_layer.TOKENS - 2, args.needles, args.seed)
+    needle_states, needle_masks = top_layer.cache_states(list(needle_rows["text"]), tokenizer, bert, args.cache)
+    rows = pd.concat([recipe_rows.assign(needle=False), needle_rows.assign(needle=True)], ignore_index=True)
+    states, masks = top_layer.StackedStates(recipe_states, needle_states), np.concatenate([recipe_masks, needle_masks])
     tests, needle = long_post_tests(args.data), needle_test(args, table)
     y, known = datasets_module.labels(datasets_module.read_offensive(rows, "excluded"))
     val = np.flatnonzero((rows["split"] == "val").to_numpy() & known.any(1))
     train_rows = (rows["split"] == "train").to_numpy() & known.any(1)
-    arms = {"v2": train_rows & ~rows["later_window"].to_numpy(), "v2 + later windows": train_rows}
-    results = {"later windows": int(rows["later_window"].sum()), "train seed": args.train_seed}
+    arms = {"v2": train_rows & ~rows["needle"].to_numpy(), "v2 + needle windows": train_rows}
+    results = {"later windows": int(rows["later_window"].sum()), "needle windows": len(needle_rows), "train seed": args.train_seed}
     for name, arm_rows in arms.items():
         draws = evaluate.v2_draws(rows, np.flatnonzero(arm_rows), args.draws, args.train_seed)
         model = top_layer.train_top(bert, states, masks, y, known, draws, args.train_seed)
@@ -271,11 +279,12 @@ def main() -> None:
     parser.add_argument("--window-tokens", type=int, help="shipped: tokens per window (default: the model's, 126)")
     parser.add_argument("--draws", type=int, default=10_000, help="recipe: training rows drawn per model")
     parser.add_argument("--train-seed", type=int, default=7, help="recipe: seed of the draws and initialisation")
+    parser.add_argument("--needles", type=int, default=3000, help="recipe: needle windows the second arm trains on")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     if args.what == "recipe":
         results = recipe(args)
-        name = f"long-posts-recipe-seed{args.train_seed}"
+        name = f"long-posts-needles-{args.needles}-seed{args.train_seed}"
     else:
         table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
         tests = long_post_tests(args.data)

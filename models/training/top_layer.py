@@ -113,6 +113,9 @@ class StackedStates:
     def __init__(self, first, second):
         self.first, self.second = first, second
 
+    def __len__(self) -> int:
+        return len(self.first) + len(self.second)
+
     def __getitem__(self, key):
         rows, tokens = key
         rows = np.asarray(rows)

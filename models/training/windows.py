@@ -11,6 +11,7 @@ window but the first of RMHD's self-harm-negative posts to the training rows
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +84,31 @@ def with_later_windows(table: pd.DataFrame, tokenizer, data: Path, size: int) ->
     unknown = int(later["self_harm"].isna().sum())
     print(f"{len(later)} later windows of RMHD's negative training posts ({unknown} unknown: a lexicon phrase)", flush=True)
     return pd.concat([table.assign(later_window=False), later.assign(later_window=True)], ignore_index=True)
+
+
+def needle_windows(table: pd.DataFrame, tokenizer, size: int, count: int, seed: int) -> pd.DataFrame:
+    """`count` short self-harm positives of the training split (30-200 characters, public sources),
+    each put after a sentence end drawn at random in a long self-harm-negative post of RMHD's training
+    split (over 1,200 characters), as the one window (`window_spans` of `size` tokens) that holds the
+    whole sentence: a row of the sentence's source and labels. What the maximum over a post's windows
+    has to find, and what training on the first tokens of every row never shows: a crisis statement
+    among sentences that are not."""
+    ends = sentence_ends(tokenizer.convert_tokens_to_ids)
+    train = table[table["split"] == "train"]
+    hay = list(train[(train["source"] == "rmhd") & (train["self_harm"] == 0) & (train["text"].str.len() > 1200)]["text"])
+    positives = train[(train["self_harm"] == 1) & (train["source"] != "team") & train["text"].str.len().between(30, 200)]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for needle in positives.sample(min(count, len(positives)), random_state=seed).to_dict("records"):
+        post = hay[rng.integers(len(hay))].encode()[:MAX_MODEL_BYTES].decode(errors="ignore")
+        cuts = [m.end() for m in re.finditer(r"[.!?] ", post)] or [len(post) // 2]
+        cut = cuts[rng.integers(len(cuts))]
+        text = post[:cut] + needle["text"] + " " + post[cut:]
+        encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        offsets = encoding["offset_mapping"]
+        spans = [(offsets[s][0], offsets[e - 1][1]) for s, e in window_spans(encoding["input_ids"], size, ends)]
+        holding = [(a, b) for a, b in spans if a <= cut and cut + len(needle["text"]) <= b]
+        if holding:
+            a, b = holding[rng.integers(len(holding))]
+            rows.append({**needle, "text": text[a:b]})
+    return pd.DataFrame(rows, columns=table.columns)
