@@ -5,7 +5,7 @@
 
 Loads the public sets with models/training/data.py, through train.py's cached table (data.py's label
 mapping decides what is a positive and what a negative; the team's own sets are left out), scores every
-text with the release CLI in rules-only mode and counts, per rule and category, the texts whose report
+text with the release CLI's fast engine (only the rules' evidence is read) and counts, per rule and category, the texts whose report
 cites the rule: how many are positives and how many negatives of that category (texts whose label for
 that category is unknown are not counted). Prints a markdown table; `--by-source RULE` breaks one
 rule's hits down by source, and `--negatives RULE` prints the negatives it fires on, for reading in the
@@ -52,7 +52,7 @@ def categories_of(rule: dict) -> list[str]:
 
 
 def fired_rules(binary: Path, texts: list[str], weights: dict[str, float]) -> list[set[tuple[str, str, bool]]]:
-    """(rule id, category, at full weight) cited as evidence in each text's rules-only report; "at full
+    """(rule id, category, at full weight) cited as rule evidence in each text's fast-engine report; "at full
     weight" when no context modifier lowered the evidence below the rule's own weight (a negated or
     past-tense match is cited, but weighs little)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -61,13 +61,14 @@ def fired_rules(binary: Path, texts: list[str], weights: dict[str, float]) -> li
             for text in texts:
                 out.write(json.dumps({"text": text}) + "\n")
         run = subprocess.run(
-            [str(binary), "score", "--rules-only", "--on-error", "skip", "--input", str(records)],
+            [str(binary), "score", "--engine", "fast", "--on-error", "skip", "--input", str(records)],
             capture_output=True, text=True, check=True,
         )
     fired = []
     for line in run.stdout.splitlines():
         report = json.loads(line).get("report") or {"evidence": []}
-        fired.append({(e["rule"], e["category"], e["weight"] >= weights[e["rule"]] - 1e-4) for e in report["evidence"]})
+        # The fast engine's report also cites the lexical tier's n-grams (rule "lexical"): not a rule.
+        fired.append({(e["rule"], e["category"], e["weight"] >= weights[e["rule"]] - 1e-4) for e in report["evidence"] if e["rule"] in weights})
     if len(fired) != len(texts):
         raise SystemExit(f"the CLI returned {len(fired)} reports for {len(texts)} texts")
     return fired
