@@ -16,8 +16,9 @@ accuracy to functional.json beside the model.
 `loso` (leave-one-source-out) trains, for each category and each of its sources, the v2 recipe and the
 v1 recipe without that source, in the cheap configuration of top_layer.py, and tests both on all of the
 held-out source, with alt-profanity-check beside them for harassment. It prints the table and keeps it
-in --cache (loso-<reading>-<table>.json, named by the table's key and windows.py so that results of
-another label mapping or window recipe are never reused); an interrupted run resumes at the next source.
+in --cache (loso-<reading>-<table>.json, named by the table's key and the later windows' texts and
+labels, so that results of another label mapping or window recipe are never reused); an interrupted
+run resumes at the next source.
 
 `chat` measures the model's self-harm false positives on chat it never saw (CHAT_SOURCES held out),
 with the v2 labels, in the same cheap configuration.
@@ -61,6 +62,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.metrics import roc_auc_score
 
@@ -205,11 +207,14 @@ def test_block(p, labels):
     return {"n": int(len(labels)), "positives": int(labels.sum()), "recall_at_0.5": round(float((p >= 0.5).mean()), 4)}
 
 
-def results_file(args, name: str) -> Path:
+def results_file(args, name: str, rows: pd.DataFrame) -> Path:
     """Where the per-source results `name` are kept in --cache: named by the table they were computed
-    on (data.table_key) and by windows.py (the later windows the recipe adds), so that a changed
-    label mapping, team set or window recipe starts afresh instead of reusing them."""
-    key = hashlib.sha256(datasets_module.table_key(args.datasets, args.seed).encode() + Path(windows.__file__).read_bytes()).hexdigest()[:16]
+    on (data.table_key) and by the later windows the recipe adds to it (the texts and labels of
+    `rows`' `later_window` rows, `cheap_configuration`), so that a changed label mapping, team set or
+    window recipe starts afresh, and an edit to windows.py that leaves the windows as they are does
+    not."""
+    later = rows.loc[rows["later_window"], ["text", *CATEGORIES]].to_json(orient="values")
+    key = hashlib.sha256(datasets_module.table_key(args.datasets, args.seed).encode() + later.encode()).hexdigest()[:16]
     return args.cache / f"{name}-{key}.json"
 
 
@@ -258,7 +263,7 @@ def loso(args) -> None:
     v1_train = np.intersect1d(v1_rows(excluded, seed), np.flatnonzero(train_split & test_known.any(1)))
     y2, known2 = variant_labels(table, y, known, args.variant)
     suffix = ("-" + args.variant if args.variant else "") + ("" if args.train_seed is None else f"-seed{seed}")
-    out_path = results_file(args, f"loso-{args.offensive}{suffix}")
+    out_path = results_file(args, f"loso-{args.offensive}{suffix}", table)
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     v1_models = {}
     for c, category, source, name in sources_to_run(args, results):
@@ -296,7 +301,7 @@ def loso_int8(args) -> None:
     sources = table["source"].to_numpy()
     train_rows = (table["split"].to_numpy() == "train") & known.any(1)
     calibration = calibration_ids(table[(table["split"] == "train") & ~table["later_window"]], tokenizer, train.MAX_TOKENS)
-    out_path = results_file(args, f"loso-int8-{args.offensive}-{args.texts}")
+    out_path = results_file(args, f"loso-int8-{args.offensive}-{args.texts}", table)
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     for c, category, source, name in sources_to_run(args, results):
         _, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
@@ -333,7 +338,7 @@ def chat(args) -> None:
     sources, split = table["source"].to_numpy(), table["split"].to_numpy()
     c = CATEGORIES.index("self_harm")
     positives = np.flatnonzero((split == "test") & (known[:, c] > 0) & (y[:, c] == 1))
-    out_path = results_file(args, "loso-chat")
+    out_path = results_file(args, "loso-chat", table)
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     for held in CHAT_SOURCES:
         name = f"v2/{held}"

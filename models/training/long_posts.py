@@ -45,7 +45,7 @@ from sklearn.metrics import roc_auc_score
 
 import data as datasets_module
 from data import CATEGORIES
-from windows import MAX_MODEL_BYTES, sentence_ends, text_windows
+from windows import MAX_MODEL_BYTES, needle_material, needle_windows, sentence_ends, text_windows
 
 SELF_HARM = CATEGORIES.index("self_harm")
 # The `peer_support` preset's self-harm threshold (crates/safespace/src/policy.rs).
@@ -126,9 +126,7 @@ def needle_test(args, table) -> tuple[list[str], list[str], list[str]]:
     """`(needles in posts, needles, posts)`: `NEEDLES` short self-harm positives of the test split
     (30-200 characters), each put after the first sentence end past the middle of a long negative
     post of RMHD's test split (over 1,200 characters, self-harm 0), and those posts alone."""
-    test = table[table["split"] == "test"]
-    hay = list(test[(test["source"] == "rmhd") & (test["self_harm"] == 0) & (test["text"].str.len() > 1200)]["text"])
-    positives = test[(test["self_harm"] == 1) & test["text"].str.len().between(30, 200)]
+    hay, positives = needle_material(table, "test")
     rng = np.random.default_rng(args.seed)
     inserted, chosen = [], list(positives["text"].sample(min(NEEDLES, len(positives)), random_state=args.seed))
     for needle in chosen:
@@ -241,11 +239,10 @@ def recipe(args) -> dict:
     windows from the training split."""
     import evaluate
     import top_layer
-    import windows
 
     recipe_rows, tokenizer, bert, recipe_states, recipe_masks = evaluate.cheap_configuration(args)
     table = recipe_rows[~recipe_rows["later_window"]]
-    needle_rows = windows.needle_windows(table, tokenizer, top_layer.TOKENS - 2, args.needles, args.seed)
+    needle_rows = needle_windows(table, tokenizer, top_layer.TOKENS - 2, args.needles, args.seed)
     needle_states, needle_masks = top_layer.cache_states(list(needle_rows["text"]), tokenizer, bert, args.cache)
     rows = pd.concat([recipe_rows.assign(needle=False), needle_rows.assign(needle=True)], ignore_index=True)
     states, masks = top_layer.StackedStates(recipe_states, needle_states), np.concatenate([recipe_masks, needle_masks])

@@ -6,7 +6,8 @@ per category, the maximum of their probabilities (`crates/safespace/src/model/wi
 that starts mid-post is text that training on the first tokens of every row never shows the model,
 and such windows of long negative posts scored too high (`long_posts.py`); so the recipe adds every
 window but the first of RMHD's self-harm-negative posts to the training rows
-(`later_negative_windows`).
+(`later_negative_windows`). `needle_windows` builds the rows of an A/B that did not ship: a crisis
+sentence placed inside such a post (`long_posts.py recipe`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,23 @@ def text_windows(ids_of, text: str, size: int, ends: set[int]) -> list[list[int]
     return [ids[start:end] for start, end in window_spans(ids, size, ends)[:MAX_WINDOWS]]
 
 
+def window_characters(text: str, tokenizer, size: int, ends: set[int]) -> list[tuple[int, int]]:
+    """The character spans in `text` of its windows, `window_spans` of `size` tokens (the Rust side
+    scores the first `MAX_WINDOWS` of them, of the first 64 KiB)."""
+    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    offsets = encoding["offset_mapping"]
+    return [(offsets[start][0], offsets[end - 1][1]) for start, end in window_spans(encoding["input_ids"], size, ends)]
+
+
+def needle_material(table: pd.DataFrame, split: str) -> tuple[list[str], pd.DataFrame]:
+    """`(posts, sentences)` of `split`: the texts of RMHD's self-harm-negative posts over 1,200
+    characters, and the self-harm positives of 30-200 characters (rows, in table order), from which
+    a crisis sentence is placed inside a long post."""
+    rows = table[table["split"] == split]
+    posts = list(rows[(rows["source"] == "rmhd") & (rows["self_harm"] == 0) & (rows["text"].str.len() > 1200)]["text"])
+    return posts, rows[(rows["self_harm"] == 1) & rows["text"].str.len().between(30, 200)]
+
+
 def later_negative_windows(table: pd.DataFrame, tokenizer, data: Path, size: int) -> pd.DataFrame:
     """Every window but the first (`window_spans` of `size` tokens, of the first 64 KiB, at most
     `MAX_WINDOWS`, as the Rust side reads them) of RMHD's training-split posts that are self-harm
@@ -68,10 +86,8 @@ def later_negative_windows(table: pd.DataFrame, tokenizer, data: Path, size: int
     rows = []
     for post in table[negatives].to_dict("records"):
         text = post["text"].encode()[:MAX_MODEL_BYTES].decode(errors="ignore")
-        encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-        offsets = encoding["offset_mapping"]
-        for start, end in window_spans(encoding["input_ids"], size, ends)[1:MAX_WINDOWS]:
-            rows.append({**post, "text": text[offsets[start][0] : offsets[end - 1][1]]})
+        for start, end in window_characters(text, tokenizer, size, ends)[1:MAX_WINDOWS]:
+            rows.append({**post, "text": text[start:end]})
     later = pd.DataFrame(rows, columns=table.columns)
     later.loc[datasets_module.mentions_risk(later["text"], data), "self_harm"] = np.nan
     return later
@@ -87,16 +103,15 @@ def with_later_windows(table: pd.DataFrame, tokenizer, data: Path, size: int) ->
 
 
 def needle_windows(table: pd.DataFrame, tokenizer, size: int, count: int, seed: int) -> pd.DataFrame:
-    """`count` short self-harm positives of the training split (30-200 characters, public sources),
-    each put after a sentence end drawn at random in a long self-harm-negative post of RMHD's training
-    split (over 1,200 characters), as the one window (`window_spans` of `size` tokens) that holds the
-    whole sentence: a row of the sentence's source and labels. What the maximum over a post's windows
-    has to find, and what training on the first tokens of every row never shows: a crisis statement
-    among sentences that are not."""
+    """`count` short self-harm positives of the training split (`needle_material`, public sources),
+    each put after a sentence end drawn at random in one of its long negative posts, as a window
+    (`window_characters` of `size` tokens) that holds the whole sentence, drawn where two do: a row of
+    the sentence's source and labels. What the maximum over a post's windows has to find, and what
+    training on the first tokens of every row never shows: a crisis statement among sentences that
+    are not."""
     ends = sentence_ends(tokenizer.convert_tokens_to_ids)
-    train = table[table["split"] == "train"]
-    hay = list(train[(train["source"] == "rmhd") & (train["self_harm"] == 0) & (train["text"].str.len() > 1200)]["text"])
-    positives = train[(train["self_harm"] == 1) & (train["source"] != "team") & train["text"].str.len().between(30, 200)]
+    hay, positives = needle_material(table, "train")
+    positives = positives[positives["source"] != "team"]
     rng = np.random.default_rng(seed)
     rows = []
     for needle in positives.sample(min(count, len(positives)), random_state=seed).to_dict("records"):
@@ -104,10 +119,7 @@ def needle_windows(table: pd.DataFrame, tokenizer, size: int, count: int, seed: 
         cuts = [m.end() for m in re.finditer(r"[.!?] ", post)] or [len(post) // 2]
         cut = cuts[rng.integers(len(cuts))]
         text = post[:cut] + needle["text"] + " " + post[cut:]
-        encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-        offsets = encoding["offset_mapping"]
-        spans = [(offsets[s][0], offsets[e - 1][1]) for s, e in window_spans(encoding["input_ids"], size, ends)]
-        holding = [(a, b) for a, b in spans if a <= cut and cut + len(needle["text"]) <= b]
+        holding = [(a, b) for a, b in window_characters(text, tokenizer, size, ends) if a <= cut and cut + len(needle["text"]) <= b]
         if holding:
             a, b = holding[rng.integers(len(holding))]
             rows.append({**needle, "text": text[a:b]})
