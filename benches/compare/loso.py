@@ -63,12 +63,14 @@ def main() -> None:
     datasets_module.add_table_arguments(parser, ROOT)
     parser.add_argument("--cli", type=Path, default=ROOT / "target/release/safespace")
     parser.add_argument("--categories", nargs="+", choices=CATEGORIES, default=list(CATEGORIES), help="the categories to run")
+    parser.add_argument("--tiers", type=Path, help="the per-source tiers (default: --cache/lexical-loso/tiers, "
+                        "what `lexical.py loso` writes; lexical-loso-positive/tiers after `--offensive positive`)")
     args = parser.parse_args()
 
     from profanity_check import predict_prob
 
     table = datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache)
-    tiers = args.cache / "lexical-loso" / "tiers"
+    tiers = args.tiers or args.cache / "lexical-loso" / "tiers"
     tools = ("fast engine", "rules alone", "alt-profanity-check", "rustrict")
     print("| held-out source | n (positives) | " + " | ".join(tools) + " |")
     print("|---|---|" + "---|" * len(tools))

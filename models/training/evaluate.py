@@ -165,8 +165,9 @@ VARIANT_CATEGORY_SHARES = {
     "harassment-from-misinformation": {"self_harm": 1 / 3, "harassment": 5 / 12, "misinformation": 0.25},
 }
 # Changes to the v2 recipe that `loso --variant` measures (the v2 column only; the references are the
-# main run's).
-VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight", *VARIANT_CATEGORY_SHARES)
+# main run's). "misinformation-two-sided" draws nothing from the misinformation sources that hold only
+# positives (Reddit health misinformation, COVIDLies), as v1 never did.
+VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight", "misinformation-two-sided", *VARIANT_CATEGORY_SHARES)
 
 
 def variant_labels(table, y, known, variant: str):
@@ -187,6 +188,8 @@ def v2_draws(table, train_idx, draws: int, seed, variant: str = ""):
     """`draws` rows from the v2 sampler (data.sampling_weights, with the category shares of
     `variant`) over the training rows."""
     rng = np.random.default_rng(seed)
+    if variant == "misinformation-two-sided":
+        train_idx = train.without_one_sided_misinformation(table, train_idx)
     shares = VARIANT_CATEGORY_SHARES.get(variant, datasets_module.EVEN_CATEGORY_SHARES)
     weights = datasets_module.sampling_weights(table.iloc[train_idx], category_shares=shares)
     return rng.choice(train_idx, size=draws, p=weights)

@@ -21,6 +21,8 @@ after pruning and quantization, the recipe, the sources) to --out. `loso` trains
 source and tests on all of it (data.held_out_test), with alt-profanity-check beside it for harassment;
 it writes the table and one tier per held-out source under --cache/lexical-loso/ (for
 benches/compare/loso.py, which runs the fast engine with each of them beside the peers).
+`--offensive positive` trains on Davidson's and HateXplain's "offensive" rows as harassment (tests
+leave them out either way; `loso` then writes under --cache/lexical-loso-positive/).
 
 `weights.bin`, little-endian: `b"SSLX"`, version `u8` (1), categories `u8` (3), feature count `u32`
 (2^18); then per category (self_harm, harassment, misinformation): `bias f32`, `unit f32`, count `u32`,
@@ -124,8 +126,9 @@ def probabilities(head: Head, a: float, b: float, features, levels: int) -> np.n
 
 
 def load(args):
-    """The table ("offensive" rows excluded), labels, known mask and features of every row."""
-    table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), "excluded")
+    """The table (the "offensive" rows read as --offensive says), labels, known mask and features of
+    every row."""
+    table = datasets_module.read_offensive(datasets_module.cached_table(args.data, args.datasets, args.seed, args.cache), args.offensive)
     y, known = datasets_module.labels(table)
     started = time.time()
     features = safespace.lexical_features(list(table["text"])).tocsc()
@@ -179,7 +182,8 @@ def train(args) -> None:
         "version": args.version,
         "features": {"buckets": N_FEATURES, "kept_per_category": args.features, "weight_levels": 2 * args.levels + 1},
         "recipe": f"liblinear logistic regression, C={C}, classes balanced; top {args.features} |weights| refitted; "
-                  f"Platt-calibrated on the pooled validation split; weights on {2 * args.levels + 1} levels (int8)",
+                  f"Platt-calibrated on the pooled validation split; weights on {2 * args.levels + 1} levels (int8)"
+                  + ("; Davidson's and HateXplain's 'offensive' rows as harassment" if args.offensive == "positive" else ""),
         "sources": {name: spec.license for name, spec in datasets_module.SOURCES.items()},
         "validation": metrics,
     })
@@ -190,8 +194,8 @@ def loso(args) -> None:
     """For each source, the category's head trained and calibrated without it, tested on all of it
     (decision values: ROC-AUC does not depend on calibration), and written as a whole tier (the other
     categories' heads trained on everything) to --cache/lexical-loso/tiers/<source>/ for
-    benches/compare/loso.py, with the table in --cache/lexical-loso/loso.json."""
-    out = args.cache / "lexical-loso"
+    benches/compare/loso.py, with the table in --cache/lexical-loso/loso.json (lexical-loso-positive/ under `--offensive positive`)."""
+    out = args.cache / ("lexical-loso" if args.offensive == "excluded" else f"lexical-loso-{args.offensive}")
     table, y, known, features = load(args)
     sources = table["source"].to_numpy()
     split = table["split"].to_numpy()
@@ -239,6 +243,8 @@ def main() -> None:
     parser.add_argument("--categories", nargs="+", choices=CATEGORIES, default=list(CATEGORIES), help="loso: the categories to run")
     parser.add_argument("--version", default="0.1.2")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--offensive", choices=datasets_module.OFFENSIVE_READINGS, default="excluded",
+                        help="reading of Davidson's and HateXplain's 'offensive' class")
     args = parser.parse_args()
     {"train": train, "loso": loso}[args.what](args)
 

@@ -8,7 +8,8 @@ Stages (intermediate files in --cache; an interrupted run continues with --resum
    (windows.py: the windows the Rust side scores past a post's first);
 2. fine-tune all layers of all-MiniLM-L6-v2 (or the lower --layers) and a two-layer head: each epoch
    draws --epoch-draws training rows from the sampler (data.sampling_weights: categories, sources and
-   labels balanced), cut into length-bucketed batches; masked binary cross-entropy (a source teaches
+   labels balanced; with --one-sided left-out, none from the misinformation sources that hold only
+   positives), cut into length-bucketed batches; masked binary cross-entropy (a source teaches
    only the categories it annotates); AdamW with layer-wise learning-rate decay, linear warm-up and
    decay. A checkpoint is written every --checkpoint-every steps and at the end of every epoch;
 3. keep the epoch with the best macro ROC-AUC on the pooled validation split;
@@ -71,6 +72,16 @@ def epoch_batches(train_idx, weights, lengths, draws: int, seed: int, epoch: int
         bucket = bucket[np.argsort(lengths[bucket], kind="stable")]
         batches += [bucket[i : i + BATCH] for i in range(0, len(bucket), BATCH)]
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def without_one_sided_misinformation(table, rows: np.ndarray) -> np.ndarray:
+    """`rows` (indices into `table`) without the rows of the misinformation sources whose known labels
+    are all positive (Reddit health misinformation, COVIDLies): `--one-sided left-out`."""
+    sources = table["source"].to_numpy()
+    labels = table["misinformation"].to_numpy()
+    one_sided = [s for s, spec in datasets_module.SOURCES.items()
+                 if spec.category == "misinformation" and np.nanmin(labels[sources == s], initial=1.0) == 1.0]
+    return rows[~np.isin(sources[rows], one_sided)]
 
 
 def tensors(encoded, idx):
@@ -275,6 +286,8 @@ def main() -> None:
     parser.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints")
     parser.add_argument("--offensive", choices=datasets_module.OFFENSIVE_READINGS, default="excluded",
                         help="reading of Davidson's and HateXplain's 'offensive' class")
+    parser.add_argument("--one-sided", choices=("drawn", "left-out"), default="drawn",
+                        help="whether the sampler draws from the misinformation sources that hold only positives")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--layers", type=int, default=ENCODER_LAYERS, choices=range(1, 7), help="transformer layers kept (1-6)")
@@ -296,6 +309,8 @@ def main() -> None:
     split = recipe_rows["split"].to_numpy()
     labeled = known.any(1)
     train_idx, val_idx, test_idx = (np.flatnonzero((split == s) & labeled) for s in ("train", "val", "test"))
+    if args.one_sided == "left-out":
+        train_idx = without_one_sided_misinformation(recipe_rows, train_idx)
     weights = datasets_module.sampling_weights(recipe_rows.iloc[train_idx])
 
     print(f"fine-tuning {args.layers} layers and the head", flush=True)
@@ -351,7 +366,7 @@ def main() -> None:
         "sha256": {"model.onnx": sha256(int8), "tokenizer.json": sha256(args.out / "tokenizer.json")},
         "training": {"seed": args.seed, "epochs": args.epochs, "epoch_draws": args.epoch_draws,
                      "train_tokens": TRAIN_TOKENS, "layers": args.layers,
-                     "offensive": args.offensive,
+                     "offensive": args.offensive, "one_sided_misinformation": args.one_sided,
                      "texts": {s: int(n) for s, n in table["source"].value_counts().items()},
                      "later_windows": int(recipe_rows["later_window"].sum()),
                      "licenses": {name: source.license for name, source in datasets_module.SOURCES.items()}},
