@@ -3,9 +3,9 @@
 # the load of a shared VM, where wall-clock medians of the same binary differ by 20 % between runs.
 # Each CLI given scores 2,048 posts of 280 bytes of each corpus of `--bench latency` (risk-dense and
 # everyday; 256 posts, eight times) with `--engine fast --threads 1`; only normalizing and the fast
-# stage (rules and lexical tier) are counted, not start-up, fusion and the report (`Detector::finish`:
-# about 14,000 per risk-dense post counted alone, 2026-12-05; named with the other two, callgrind left
-# it out of the count, so it is not named) or JSON. The digest of
+# stage (rules and lexical tier) are counted, not start-up, JSON, or fusion and the report
+# (`Detector::finish`, about 14,000 per risk-dense post counted alone on 2026-12-05; callgrind never
+# counted it as a third toggle, so earlier figures from this script leave it out too). The digest of
 # each CLI's output shows whether two builds give the same reports. The corpora repeat 14 and 6
 # distinct posts, so the lazy DFAs of the regex engine build their states in the first few.
 #

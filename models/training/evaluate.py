@@ -166,7 +166,8 @@ VARIANT_CATEGORY_SHARES = {
 }
 # Changes to the v2 recipe that `loso --variant` measures (the v2 column only; the references are the
 # main run's). "misinformation-two-sided" draws nothing from the misinformation sources that hold only
-# positives (Reddit health misinformation, COVIDLies), as v1 never did.
+# positives (Reddit health misinformation, COVIDLies), as v1 never did and as `train.py --one-sided
+# left-out` trains (both through train.without_one_sided_misinformation).
 VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight", "misinformation-two-sided", *VARIANT_CATEGORY_SHARES)
 
 

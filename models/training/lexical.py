@@ -194,7 +194,8 @@ def loso(args) -> None:
     """For each source, the category's head trained and calibrated without it, tested on all of it
     (decision values: ROC-AUC does not depend on calibration), and written as a whole tier (the other
     categories' heads trained on everything) to --cache/lexical-loso/tiers/<source>/ for
-    benches/compare/loso.py, with the table in --cache/lexical-loso/loso.json (lexical-loso-positive/ under `--offensive positive`)."""
+    benches/compare/loso.py, with the table in --cache/lexical-loso/loso.json (lexical-loso-positive/
+    under `--offensive positive`)."""
     out = args.cache / ("lexical-loso" if args.offensive == "excluded" else f"lexical-loso-{args.offensive}")
     table, y, known, features = load(args)
     sources = table["source"].to_numpy()
