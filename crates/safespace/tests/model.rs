@@ -93,8 +93,8 @@ fn despair_and_identity_in_the_first_person_are_not_harassment() {
 
 /// Survivors' stories: the rules find nothing in them, and the combiner reads the "past" context
 /// and holds its probability below the model's, which reads suicide as a topic: at least half a
-/// logit lower (with model 0.2.3, 1.6 for the attempt anniversary, 0.99 → 0.95, and 0.8 for the
-/// faded scars, 0.17 → 0.08). Under `general`, where the model cannot flag self-harm alone, nothing
+/// logit lower (with model 0.2.4, 1.5 for the attempt anniversary, 0.99 → 0.94, and 0.8 for the
+/// faded scars, 0.06 → 0.03). Under `general`, where the model cannot flag self-harm alone, nothing
 /// is flagged; under `peer_support` an attempt anniversary can still get resources (the model
 /// card's known failure modes). A target reporting abuse is not flagged.
 #[test]
