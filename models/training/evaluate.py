@@ -191,9 +191,7 @@ def v2_draws(table, train_idx, draws: int, seed, variant: str = ""):
     `variant`) over the training rows, without the one-sided misinformation sources' rows as
     train.py's default leaves them out (unless `variant` is "misinformation-one-sided")."""
     rng = np.random.default_rng(seed)
-    one_sided = "drawn" if variant == "misinformation-one-sided" else train.ONE_SIDED_DEFAULT
-    if one_sided == "left-out":
-        train_idx = train.without_one_sided_misinformation(table, train_idx)
+    train_idx = train.sampled_rows(table, train_idx, "drawn" if variant == "misinformation-one-sided" else train.ONE_SIDED_DEFAULT)
     shares = VARIANT_CATEGORY_SHARES.get(variant, datasets_module.EVEN_CATEGORY_SHARES)
     weights = datasets_module.sampling_weights(table.iloc[train_idx], category_shares=shares)
     return rng.choice(train_idx, size=draws, p=weights)

@@ -11,7 +11,8 @@ Stages (intermediate files in --cache; an interrupted run continues with --resum
    labels balanced; none from the misinformation sources that hold only positives unless
    --one-sided drawn, 0.2.3's recipe), cut into length-bucketed batches; masked binary
    cross-entropy (a source teaches only the categories it annotates); AdamW with layer-wise
-   learning-rate decay, linear warm-up and decay. A checkpoint is written every --checkpoint-every steps and at the end of every epoch;
+   learning-rate decay, linear warm-up and decay. A checkpoint is written every --checkpoint-every
+   steps and at the end of every epoch;
 3. keep the epoch with the best macro ROC-AUC on the pooled validation split;
 4. fit one temperature per category and choose thresholds on the pooled validation split;
 5. export one ONNX graph (encoder + mean pooling + head + sigmoid), store its weights as int8
@@ -76,17 +77,21 @@ def epoch_batches(train_idx, weights, lengths, draws: int, seed: int, epoch: int
 
 # Whether the sampler draws from the misinformation sources that hold only positives: "left-out"
 # since 0.2.4 ("drawn" is 0.2.3's recipe). evaluate.py's leave-one-source-out trains the same way.
+ONE_SIDED_CHOICES = ("drawn", "left-out")
 ONE_SIDED_DEFAULT = "left-out"
 
 
-def without_one_sided_misinformation(table, rows: np.ndarray) -> np.ndarray:
-    """`rows` (indices into `table`) without the rows of the misinformation sources whose known labels
-    are all positive (Reddit health misinformation, COVIDLies): `--one-sided left-out`."""
+def sampled_rows(table, rows: np.ndarray, one_sided: str = ONE_SIDED_DEFAULT) -> np.ndarray:
+    """The rows of `rows` (indices into `table`) the sampler may draw: with `one_sided` "left-out",
+    without the rows of the misinformation sources whose known labels are all positive (Reddit health
+    misinformation, COVIDLies)."""
+    if one_sided == "drawn":
+        return rows
     sources = table["source"].to_numpy()
     labels = table["misinformation"].to_numpy()
-    one_sided = [s for s, spec in datasets_module.SOURCES.items()
-                 if spec.category == "misinformation" and np.nanmin(labels[sources == s], initial=1.0) == 1.0]
-    return rows[~np.isin(sources[rows], one_sided)]
+    positives_only = [s for s, spec in datasets_module.SOURCES.items()
+                      if spec.category == "misinformation" and np.nanmin(labels[sources == s], initial=1.0) == 1.0]
+    return rows[~np.isin(sources[rows], positives_only)]
 
 
 def tensors(encoded, idx):
@@ -291,7 +296,7 @@ def main() -> None:
     parser.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints")
     parser.add_argument("--offensive", choices=datasets_module.OFFENSIVE_READINGS, default="excluded",
                         help="reading of Davidson's and HateXplain's 'offensive' class")
-    parser.add_argument("--one-sided", choices=("drawn", "left-out"), default=ONE_SIDED_DEFAULT,
+    parser.add_argument("--one-sided", choices=ONE_SIDED_CHOICES, default=ONE_SIDED_DEFAULT,
                         help="whether the sampler draws from the misinformation sources that hold only positives")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
@@ -314,8 +319,7 @@ def main() -> None:
     split = recipe_rows["split"].to_numpy()
     labeled = known.any(1)
     train_idx, val_idx, test_idx = (np.flatnonzero((split == s) & labeled) for s in ("train", "val", "test"))
-    if args.one_sided == "left-out":
-        train_idx = without_one_sided_misinformation(recipe_rows, train_idx)
+    train_idx = sampled_rows(recipe_rows, train_idx, args.one_sided)
     weights = datasets_module.sampling_weights(recipe_rows.iloc[train_idx])
 
     print(f"fine-tuning {args.layers} layers and the head", flush=True)
