@@ -2,6 +2,7 @@
 
     HF_HUB_OFFLINE=1 python models/training/evaluate.py functional --model models/safespace-minilm-int8
     HF_HUB_OFFLINE=1 python models/training/evaluate.py loso --data ../shared/data [--offensive positive]
+    HF_HUB_OFFLINE=1 python models/training/evaluate.py loso-beside --data ../shared/data  # after lexical.py loso and `cargo build --release`
     HF_HUB_OFFLINE=1 python models/training/evaluate.py chat --data ../shared/data
     python models/training/evaluate.py detector --data ../shared/data   # after `cargo build --release`
     python models/training/evaluate.py presets --data ../shared/data    # after `cargo build --release`
@@ -20,6 +21,9 @@ alt-profanity-check beside them for harassment. It prints the table and keeps it
 (loso-<reading>-<table>.json, named by the table's key, the later windows' texts and labels and the
 sampler's default, so that results of another label mapping, window recipe or sampler are never
 reused); an interrupted run resumes at the next source.
+
+`loso-beside` repeats leave-one-source-out for the model and the lexical tier together, as the full
+engine's combiner weighs them (its docstring says how), beside each alone.
 
 `chat` measures the model's self-harm false positives on chat it never saw (CHAT_SOURCES held out),
 with the v2 labels, in the same cheap configuration.
@@ -297,6 +301,55 @@ def loso(args) -> None:
     print_loso(results)
 
 
+def loso_beside(args) -> None:
+    """The model and the lexical tier together out of source, as the full engine fuses them: for each
+    category and source, the v2 recipe trained without it (as `loso`: the cheap configuration, --seed
+    or --train-seed; its held-out probabilities kept in --cache/loso-scores-<table>/) and the lexical
+    tier trained without it (`lexical.py loso`'s tier in --cache/lexical-loso/tiers/, scored by the
+    built CLI), each alone and summed as the model's combiner sums them, `learned × logit(p) + lexical
+    × logit(q)`, with the shipped combiner's weights and with equal ones (the rules and contexts,
+    which both tiers share, left out; the model's probabilities uncalibrated). Prints the table and
+    writes loso-beside-<table>.json to --cache."""
+    table, tokenizer, bert, states, masks = cheap_configuration(args)
+    y, known = datasets_module.labels(datasets_module.read_offensive(table, args.offensive))
+    sources = table["source"].to_numpy()
+    train_rows = (table["split"].to_numpy() == "train") & known.any(1)
+    seed = args.seed if args.train_seed is None else args.train_seed
+    suffix = "" if args.train_seed is None else f"-seed{seed}"
+    out_path = results_file(args, f"loso-beside{suffix}", table)
+    scores_dir = out_path.with_name(out_path.name.replace("loso-beside", "loso-scores").removesuffix(".json"))
+    scores_dir.mkdir(exist_ok=True)
+    weights = json.loads((args.model / "combiner.json").read_text())["categories"]
+    results = {}
+    for c, category, source, name in sources_to_run(args, results):
+        rows, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
+        kept = scores_dir / f"{category}-{source}.npy"
+        if not kept.exists():
+            print(f"{name}: training without it", flush=True)
+            draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, seed)
+            model = top_layer.train_top(bert, states, masks, y, known, draws, seed)
+            np.save(kept, test_scores(model, bert, tokenizer, states, masks, rows, texts, c))
+        p = np.load(kept)
+        tier = args.cache / "lexical-loso" / "tiers" / source
+        q = np.array([r["engine"]["lexical_scores"][category] for r in cli_reports(args, texts, "--engine", "fast", "--lexical", str(tier))])
+        w = weights[category]
+        results[name] = {"v2": test_block(p, labels_), "lexical": test_block(q, labels_)}
+        if len(np.unique(labels_)) == 2:  # a sum of logits has no threshold to count positives at
+            results[name] |= {"v2+lexical": test_block(logit_sum(p, q, w["learned"], w["lexical"]), labels_),
+                              "v2+lexical equal": test_block(logit_sum(p, q, 1.0, 1.0), labels_)}
+        print(f"  {name}: {results[name]}", flush=True)
+    out_path.write_text(json.dumps(results, indent=2) + "\n")
+    print_loso(results, refs=("v2", "lexical", "v2+lexical", "v2+lexical equal"))
+
+
+def logit_sum(p, q, a: float, b: float) -> np.ndarray:
+    """`a × logit(p) + b × logit(q)`, probabilities clamped as fusion.rs clamps them."""
+    def logit(x):
+        x = np.clip(np.asarray(x, dtype=float), 1e-4, 1 - 1e-4)
+        return np.log(x / (1 - x))
+    return a * logit(p) + b * logit(q)
+
+
 def loso_int8(args) -> None:
     import tempfile
 
@@ -503,7 +556,7 @@ def rebuild(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["functional", "loso", "loso-int8", "chat", "detector", "presets", "rebuild", "arithmetic"])
+    parser.add_argument("what", choices=["functional", "loso", "loso-beside", "loso-int8", "chat", "detector", "presets", "rebuild", "arithmetic"])
     parser.add_argument("--cli", type=Path, default=Path("target/release/safespace"))
     parser.add_argument("--model", type=Path, default=Path("models/safespace-minilm-int8"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -520,7 +573,7 @@ def main() -> None:
     parser.add_argument("--rebuilt", type=Path, help="rebuild: the --out folder of a train.py run to compare with --model")
     parser.add_argument("--texts", type=int, default=2_000, help="loso-int8: held-out rows scored per source")
     args = parser.parse_args()
-    commands = {"functional": functional, "loso": loso, "loso-int8": loso_int8, "chat": chat, "detector": detector, "presets": presets, "rebuild": rebuild,
+    commands = {"functional": functional, "loso": loso, "loso-beside": loso_beside, "loso-int8": loso_int8, "chat": chat, "detector": detector, "presets": presets, "rebuild": rebuild,
                 "arithmetic": arithmetic}
     commands[args.what](args)
 

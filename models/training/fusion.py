@@ -6,15 +6,17 @@ crates/safespace/src/fusion.rs), fitted on pooled validation.
     .venv/bin/python models/training/fusion.py --data ../shared/data --tier lexical  # the fast engine
 
 The engine scores a category `max(rules, ceiling × combined)`, where `combined = σ(bias + learned ×
-logit(p) + rules × r + damping × ln(d) + Σ contexts[k])` over the tier's calibrated probability `p`,
-the rules' score `r`, the rule files' hand-set damping `d` and an indicator per context kind that
-lowers the category in the text. The validation split of every source (data.py's hash split; never
-trained on, never read when writing rules) and the functional suite are scored by the release CLI with
-the tier's engine, whose reports carry every input (`engine.rules_scores`, `engine.<tier>_scores`,
-`engine.fusion.damping`, `engine.fusion.contexts`).
+logit(p) + lexical × logit(q) + rules × r + damping × ln(d) + Σ contexts[k])` over the tier's
+calibrated probability `p`, for the model the lexical tier's `q` beside it (the lexical tier's own
+combiner has no such term), the rules' score `r`, the rule files' hand-set damping `d` and an
+indicator per context kind that lowers the category in the text. The validation split of every source
+(data.py's hash split; never trained on, never read when writing rules) and the functional suite are
+scored by the release CLI with the tier's engine, whose reports carry every input
+(`engine.rules_scores`, `engine.<tier>_scores`, `engine.lexical_scores`, `engine.fusion.damping`,
+`engine.fusion.contexts`).
 
 Per category the script fits the logistic regression by L-BFGS-B on the log-loss, every source
-weighing the same, with an L2 pull (--l2) and the documented signs as bounds: the tier and the rules
+weighing the same, with an L2 pull (--l2) and the documented signs as bounds: the tiers and the rules
 raise; the damping's weight is at least 1, so the rule files' damping `d` multiplies the odds by `d`
 or less and every context they mark keeps lowering; a context kind's own weight is never above 0. A
 context kind gets a weight of its own only where it occurs in at least --min-kind texts of the
@@ -34,9 +36,15 @@ validation measures its false positives only on the sources that annotate misinf
 chat or forum text (what flagging alone cost 0.2.2 on everyday posts: the model card, "Fusion").
 Lower thresholds (`strict`) let the tier flag more, at the cost of more
 of the suite's hard negatives: the grid records how many under any preset.
+The model's combiner weighs the lexical tier beside it in the categories --beside names (default
+harassment and misinformation), where the two together rank held-out sources better than either
+(`evaluate.py loso-beside`); self-harm's has weight 0 there, because the lexical tier reads its topic
+words in recovery stories and negations, so the suite's budget would hold its ceiling at 0.46 and
+its recall at 0.60 instead of 0.73 (model 0.2.4).
 Every figure it prints for pooled validation is out of fold (5 folds: each fifth scored by a combiner
-fitted on the rest), beside the rules alone, the tier alone and the hand-set fusion it replaces
-(`max(rules, weight × p × d)`), and the functional suite per category at `peer_support`. The weights
+fitted on the rest), beside the rules alone, the tier alone (and for the model the lexical tier alone
+and the combiner fitted the other way, with or without it), the hand-set fusion it replaces (`max(rules, weight × p × d)`),
+and the functional suite per category at `peer_support`. The weights
 and the ceiling go to combiner.json in the tier's folder (embedded in the crate), the measurements to
 fusion.json beside it.
 """
@@ -58,8 +66,8 @@ from evaluate import PRESETS, cli_reports, suite_eval
 
 TIERS = {
     "model": {"flags": lambda args: ["--engine", "full", "--model", str(args.model), "--require-model"], "scores": "model_scores",
-              "hand_weights": [0.45, 0.7, 0.45]},
-    "lexical": {"flags": lambda args: ["--engine", "fast"], "scores": "lexical_scores",
+              "beside": "lexical_scores", "hand_weights": [0.45, 0.7, 0.45]},
+    "lexical": {"flags": lambda args: ["--engine", "fast"], "scores": "lexical_scores", "beside": None,
                 "hand_weights": [0.45, 0.7, 0.6]},
 }
 CEILINGS = np.round(np.arange(0.3, 1.001, 0.01), 2)
@@ -69,29 +77,41 @@ FOLDS = 5
 
 
 class Inputs:
-    """The combiner's inputs for a list of texts, per category: the tier's probability, the rules'
-    score, the damping and the context kinds that lower the category."""
+    """The combiner's inputs for a list of texts, per category: the tier's probability, the lexical
+    tier's beside the model's (`q`, None for the lexical tier), the rules' score, the damping and the
+    context kinds that lower the category."""
 
     def __init__(self, reports: list[dict], tier: str):
-        key = TIERS[tier]["scores"]
+        key, beside = TIERS[tier]["scores"], TIERS[tier]["beside"]
         self.p = np.array([[r["engine"][key][c] for c in CATEGORIES] for r in reports])
+        self.q = np.array([[r["engine"][beside][c] for c in CATEGORIES] for r in reports]) if beside else None
         self.rules = np.array([[r["engine"]["rules_scores"][c] for c in CATEGORIES] for r in reports])
         fusion = [r["engine"]["fusion"] for r in reports]
         self.damping = np.array([[f["damping"][c] for c in CATEGORIES] for f in fusion])
         self.kinds = [[set(f.get("contexts", {}).get(c, [])) for c in CATEGORIES] for f in fusion]
 
-    def design(self, c: int, kinds: list[str], rows=slice(None)) -> np.ndarray:
-        """Columns: logit(p), r, ln(d), then one indicator per kind in `kinds`."""
-        p = np.clip(self.p[rows, c], LOGIT_FLOOR, 1 - LOGIT_FLOOR)
+    def tiers(self, beside: bool = True) -> int:
+        """The tier columns `design` starts with: 2 where the lexical tier's stands beside the model's."""
+        return 2 if beside and self.q is not None else 1
+
+    def design(self, c: int, kinds: list[str], rows=slice(None), beside: bool = True) -> np.ndarray:
+        """Columns: logit(p), logit(q) (where `tiers(beside)` is 2), r, ln(d), then one indicator per
+        kind in `kinds`."""
         kind_rows = np.array(self.kinds, dtype=object)[rows, c] if len(kinds) else []
-        columns = [np.log(p / (1 - p)), self.rules[rows, c], np.log(np.clip(self.damping[rows, c], DAMPING_FLOOR, 1))]
+        tiers = [logit(self.p[rows, c])] + ([logit(self.q[rows, c])] if self.tiers(beside) == 2 else [])
+        columns = tiers + [self.rules[rows, c], np.log(np.clip(self.damping[rows, c], DAMPING_FLOOR, 1))]
         columns += [np.array([k in row for row in kind_rows], dtype=float) for k in kinds]
         return np.column_stack(columns)
 
 
-def fit(x: np.ndarray, y: np.ndarray, row_weight: np.ndarray, l2: float) -> np.ndarray:
-    """Bias and weights of the logistic regression with the fusion's signs: the tier's and the rules'
-    weights ≥ 0, the damping's ≥ 1 (the rule files' damping `d` multiplies the odds by `d` at least,
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, LOGIT_FLOOR, 1 - LOGIT_FLOOR)
+    return np.log(p / (1 - p))
+
+
+def fit(x: np.ndarray, y: np.ndarray, row_weight: np.ndarray, l2: float, tiers: int = 1) -> np.ndarray:
+    """Bias and weights of the logistic regression over `design`'s columns (the first `tiers` of them
+    the tiers' logits) with the fusion's signs: the tiers' and the rules' weights ≥ 0, the damping's ≥ 1 (the rule files' damping `d` multiplies the odds by `d` at least,
     so every context they mark keeps lowering), the context kinds' ≤ 0; the log-loss averaged with
     `row_weight` plus `l2 / n` × the squared weights (the bias is free)."""
     n, k = x.shape
@@ -105,9 +125,9 @@ def fit(x: np.ndarray, y: np.ndarray, row_weight: np.ndarray, l2: float) -> np.n
         grad = np.concatenate([[grad_z.sum()], x.T @ grad_z + 2 * l2 / n * w[1:]])
         return log_loss + penalty, grad
 
-    bounds = [(None, None), (0, None), (0, None), (DAMPING_MIN, None)] + [(None, 0)] * (k - 3)
+    bounds = [(None, None)] + [(0, None)] * (tiers + 1) + [(DAMPING_MIN, None)] + [(None, 0)] * (k - tiers - 2)
     start = np.zeros(k + 1)
-    start[1] = start[3] = 1.0
+    start[1] = start[tiers + 2] = 1.0
     return minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x
 
 
@@ -133,6 +153,8 @@ def main() -> None:
                         help="per category, the share of the functional suite's negatives that the combiner alone may flag at peer_support (others: 0)")
     parser.add_argument("--alone", nargs="*", default=["self_harm", "harassment"], choices=CATEGORIES,
                         help="categories the tier may flag without rule evidence at peer_support (others: ceiling at most its threshold)")
+    parser.add_argument("--beside", nargs="*", default=["harassment", "misinformation"], choices=CATEGORIES,
+                        help="model tier: categories whose combiner weighs the lexical tier beside the model (others: weight 0)")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 pull on the weights (in texts' worth of log-loss)")
     parser.add_argument("--min-kind", type=int, default=20, help="texts a context kind needs for a weight of its own")
     parser.add_argument("--seed", type=int, default=7)
@@ -160,19 +182,27 @@ def main() -> None:
         y, t = y_all[val][rows, c], peer_support[c]
         counts = Counter(kind for i in rows for kind in pooled.kinds[i][c])
         kinds = sorted(k for k, n in counts.items() if n >= args.min_kind)
-        x = pooled.design(c, kinds, rows)
+        beside = name in args.beside
+        x, tiers = pooled.design(c, kinds, rows, beside), pooled.tiers(beside)
         # Every source weighs the same in the fit, as in training: the team's stance-matched
         # negatives count as much as a large public set.
         _, source_index, source_size = np.unique(sources[rows], return_inverse=True, return_counts=True)
         row_weight = 1.0 / source_size[source_index]
         folds = np.random.default_rng(args.seed).permutation(len(rows)) % FOLDS
-        out_of_fold = np.zeros(len(rows))
-        for f in range(FOLDS):
-            train = folds != f
-            out_of_fold[~train] = combine(fit(x[train], y[train], row_weight[train], args.l2), x[~train])
-        w = fit(x, y, row_weight, args.l2)
+
+        def out_of_fold_combined(x, tiers):
+            out = np.zeros(len(rows))
+            for f in range(FOLDS):
+                train = folds != f
+                out[~train] = combine(fit(x[train], y[train], row_weight[train], args.l2, tiers), x[~train])
+            return out
+
+        out_of_fold = out_of_fold_combined(x, tiers)
+        w = fit(x, y, row_weight, args.l2, tiers)
+        # w: bias, the tiers' weights (learned, then lexical where it stands beside), rules, damping, kinds
+        bias, tier_weights, rules_weight, damping_weight, kind_weights = w[0], w[1:1 + tiers], w[1 + tiers], w[2 + tiers], w[3 + tiers:]
         r, p, d = pooled.rules[rows, c], pooled.p[rows, c], pooled.damping[rows, c]
-        suite_x = suite.design(c, kinds)
+        suite_x = suite.design(c, kinds, beside=beside)
         suite_negative = np.array([case[name] != 1 for case in cases])
         suite_combined = combine(w, suite_x)
 
@@ -193,13 +223,14 @@ def main() -> None:
             print(f"  warning: no ceiling meets the bounds; {name} takes the lowest, {grid[0]['ceiling']}")
             within = grid[:1]
         ceiling = max(g["ceiling"] for g in within)
-        largest_logit = w[0] + w[1] * np.log((1 - LOGIT_FLOOR) / LOGIT_FLOOR) + w[2]
+        largest_logit = bias + tier_weights.sum() * np.log((1 - LOGIT_FLOOR) / LOGIT_FLOOR) + rules_weight
         if largest_logit > 15:
             print(f"  warning: {name}'s logit reaches {largest_logit:.1f} > 15; build/combiners.rs will refuse it")
         combiner["categories"][name] = {
-            "bias": round(float(w[0]), 5), "learned": round(float(w[1]), 5), "rules": round(float(w[2]), 5),
-            "damping": round(float(w[3]), 5),
-            "contexts": {k: round(float(v), 5) for k, v in zip(kinds, w[4:]) if v < 0},
+            "bias": round(float(bias), 5), "learned": round(float(tier_weights[0]), 5),
+            **({"lexical": round(float(tier_weights[1]) if tiers == 2 else 0.0, 5)} if pooled.q is not None else {}),
+            "rules": round(float(rules_weight), 5), "damping": round(float(damping_weight), 5),
+            "contexts": {k: round(float(v), 5) for k, v in zip(kinds, kind_weights) if v < 0},
             "ceiling": ceiling,
         }
 
@@ -207,6 +238,11 @@ def main() -> None:
             "rules": r, "tier": p, "hand fusion": np.maximum(r, hand[c] * p * d),
             "combined": out_of_fold, "learned fusion": np.maximum(r, ceiling * out_of_fold),
         }
+        if pooled.q is not None:
+            # What weighing the lexical tier beside the model (--beside) does, measured both ways.
+            scorers["lexical"] = pooled.q[rows, c]
+            other = "combined without lexical" if beside else "combined with lexical"
+            scorers[other] = out_of_fold_combined(pooled.design(c, kinds, rows, not beside), pooled.tiers(not beside))
         suite_scorers = {
             "rules": suite.rules[:, c], "tier": suite.p[:, c],
             "hand fusion": np.maximum(suite.rules[:, c], hand[c] * suite.p[:, c] * suite.damping[:, c]),

@@ -1,7 +1,8 @@
 //! The learned tiers' combiners (`models/<tier>/combiner.json`, written by
 //! `models/training/fusion.py`) as Rust statics (`$OUT_DIR/combiners.rs`), so the library reads no
 //! JSON at run time. The build fails, naming the file, on a missing category or weight, an unknown
-//! field, or a weight against its documented sign: the tier and the rules raise the combined
+//! field (`lexical`, the lexical tier's weight beside the model, is the model's alone), or a weight
+//! against its documented sign: the tiers and the rules raise the combined
 //! probability, the damping's weight is at least 1 (the rule files' damping lowers the odds at least
 //! by its own factor), a context never raises it, and the ceiling lies in (0, 1]. The combined
 //! probability must also stay below 1 in `f32`, so that a threshold at or above the ceiling keeps the
@@ -14,16 +15,17 @@ use serde_json::{Map, Value};
 
 use crate::CATEGORIES;
 
-/// The combiners the crate embeds: the static's name and the tier's folder under `models/`.
-const TIERS: [(&str, &str); 2] = [
-    ("MODEL_COMBINER", "safespace-minilm-int8"),
-    ("LEXICAL_COMBINER", "safespace-lexical"),
+/// The combiners the crate embeds: the static's name, the tier's folder under `models/` and whether
+/// it weighs the lexical tier beside its own (the model's does).
+const TIERS: [(&str, &str, bool); 2] = [
+    ("MODEL_COMBINER", "safespace-minilm-int8", true),
+    ("LEXICAL_COMBINER", "safespace-lexical", false),
 ];
 
 /// Reads each tier's `combiner.json` under `models` and writes `out/combiners.rs`.
 pub fn write(models: &Path, out: &Path) -> Result<(), String> {
     let mut code = String::new();
-    for (name, folder) in TIERS {
+    for (name, folder, beside_lexical) in TIERS {
         let path = models.join(folder).join("combiner.json");
         let json = crate::read_json(&path)?;
         if let Some(unknown) = json
@@ -40,7 +42,7 @@ pub fn write(models: &Path, out: &Path) -> Result<(), String> {
                 let weights = json["categories"][category]
                     .as_object()
                     .ok_or_else(|| format!("no categories.{category}"))?;
-                category_literal(weights)
+                category_literal(weights, beside_lexical)
             })
             .collect::<Result<Vec<_>, String>>()
             .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -54,11 +56,15 @@ pub fn write(models: &Path, out: &Path) -> Result<(), String> {
     std::fs::write(out.join("combiners.rs"), code).map_err(|e| e.to_string())
 }
 
-/// The `CategoryCombiner` literal of one category's weights.
-fn category_literal(weights: &Map<String, Value>) -> Result<String, String> {
-    const FIELDS: [&str; 6] = ["bias", "learned", "rules", "damping", "contexts", "ceiling"];
-    if let Some(unknown) = weights.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(format!("unknown field {unknown:?} (expected {FIELDS:?})"));
+/// The `CategoryCombiner` literal of one category's weights, with a `lexical` weight where
+/// `beside_lexical`.
+fn category_literal(weights: &Map<String, Value>, beside_lexical: bool) -> Result<String, String> {
+    let fields = ["bias", "learned", "rules", "damping", "contexts", "ceiling"]
+        .into_iter()
+        .chain(beside_lexical.then_some("lexical"))
+        .collect::<Vec<_>>();
+    if let Some(unknown) = weights.keys().find(|k| !fields.contains(&k.as_str())) {
+        return Err(format!("unknown field {unknown:?} (expected {fields:?})"));
     }
     // Every weight as the f32 the library computes with, so the literal is the shortest that
     // reads back to it.
@@ -77,15 +83,25 @@ fn category_literal(weights: &Map<String, Value>) -> Result<String, String> {
         number("damping")?,
         number("ceiling")?,
     );
-    if learned < 0.0 || rules < 0.0 || damping < 1.0 || !(ceiling > 0.0 && ceiling <= 1.0) {
+    let lexical = if beside_lexical {
+        number("lexical")?
+    } else {
+        0.0
+    };
+    if learned < 0.0
+        || lexical < 0.0
+        || rules < 0.0
+        || damping < 1.0
+        || !(ceiling > 0.0 && ceiling <= 1.0)
+    {
         return Err(
-            "the learned and rules weights are ≥ 0, the damping's ≥ 1 and the ceiling in (0, 1]"
+            "the learned, lexical and rules weights are ≥ 0, the damping's ≥ 1 and the ceiling in (0, 1]"
                 .into(),
         );
     }
-    // The largest logit: the tier's probability at 1 - 1e-4 (fusion.rs's LOGIT_FLOOR), the rules at 1,
-    // no damping, no context. σ(z) rounds to 1 in f32 from z ≈ 16.6.
-    let largest = bias + learned * ((1.0 - 1e-4) / 1e-4_f32).ln() + rules;
+    // The largest logit: the tiers' probabilities at 1 - 1e-4 (fusion.rs's LOGIT_FLOOR), the rules at
+    // 1, no damping, no context. σ(z) rounds to 1 in f32 from z ≈ 16.6.
+    let largest = bias + (learned + lexical) * ((1.0 - 1e-4) / 1e-4_f32).ln() + rules;
     if largest > 15.0 {
         return Err(format!(
             "the combined probability can round to 1 (logit up to {largest:.1} > 15)"
@@ -109,8 +125,8 @@ fn category_literal(weights: &Map<String, Value>) -> Result<String, String> {
         }
     }
     Ok(format!(
-        "CategoryCombiner {{ bias: {bias:?}, learned: {learned:?}, rules: {rules:?}, damping: {damping:?}, \
-         contexts: &[{}], ceiling: {ceiling:?} }}",
+        "CategoryCombiner {{ bias: {bias:?}, learned: {learned:?}, lexical: {lexical:?}, rules: {rules:?}, \
+         damping: {damping:?}, contexts: &[{}], ceiling: {ceiling:?} }}",
         contexts.join(", ")
     ))
 }

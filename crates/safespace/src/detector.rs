@@ -1,6 +1,6 @@
 //! [`Detector`]: runs the pipeline stages in order and turns text into a [`Report`]: normalize →
-//! fast stage (rules, and the lexical tier unless the engine is `Full`) → model (on every text under
-//! `Full`, on the screened-in ones under `Auto`) → fusion → policy → report. Building one:
+//! fast stage (rules and lexical tier) → model (on every text under `Full`, on the screened-in ones
+//! under `Auto`) → fusion → policy → report. Building one:
 //! [`crate::builder`].
 
 use std::sync::Arc;
@@ -300,15 +300,12 @@ impl Detector {
             .collect()
     }
 
-    /// What the fast engine finds in a text: the rules' outcome and, unless the engine is `Full`,
-    /// the lexical tier's run.
+    /// What the fast engine finds in a text: the rules' outcome and the lexical tier's run, which
+    /// every engine fuses (beside the model's where it reads the text).
     fn fast_stage<'d>(&'d self, normalized: &NormalizedText) -> FastStage<'d> {
         FastStage {
             rules: self.rules.find(normalized.as_str()),
-            lexical: match self.engine {
-                Engine::Full if self.uses_model() => None,
-                _ => self.lexical.run(normalized),
-            },
+            lexical: self.lexical.run(normalized),
         }
     }
 
@@ -328,8 +325,7 @@ impl Detector {
             }
     }
 
-    /// The stages after the fast engine and the model: the lexical tier where it has not run and
-    /// the model gave nothing → fusion → policy → report.
+    /// The stages after the fast engine and the model: fusion → policy → report.
     fn finish(
         &self,
         text: &str,
@@ -338,11 +334,6 @@ impl Detector {
         model: Option<Result<[f32; 3], ModelError>>,
     ) -> Report {
         let FastStage { rules, lexical } = fast;
-        let model_ran = model.as_ref().is_some_and(|m| m.is_ok());
-        let lexical = match lexical {
-            None if !model_ran => self.lexical.run(normalized),
-            ran => ran,
-        };
         let scores = fuse(
             &rules,
             model,

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// | engine | tiers | needs | speed (280-char post, one core) |
 /// |---|---|---|---|
 /// | `auto` (default) | rules + lexical on every text, the model where they screen it in | ONNX Runtime (or tract) | fast on everyday text, full where it matters |
-/// | `full` | rules + model on every text | ONNX Runtime (or tract) | ~15 ms |
+/// | `full` | rules + lexical + model on every text | ONNX Runtime (or tract) | ~15 ms |
 /// | `fast` | rules + lexical | nothing | ~20 µs |
 ///
 /// `auto` sends a text to the model only where the model could change its flags: in a category the
@@ -36,7 +36,7 @@ pub enum Engine {
     /// The cascade: the fast engine on every text, the model on the texts it screens in.
     #[default]
     Auto,
-    /// The transformer fused with the rules, on every text.
+    /// The transformer fused with the rules and the lexical tier, on every text.
     Full,
     /// The rules and the lexical tier: no model, microseconds per post, what runs in the browser.
     Fast,

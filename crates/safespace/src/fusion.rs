@@ -1,15 +1,19 @@
-//! Fusing a learned tier's calibrated probability with the rule engine's evidence, through a
+//! Fusing the learned tiers' calibrated probabilities with the rule engine's evidence, through a
 //! learned combiner.
 //!
 //! Per category: `score = max(rules, ceiling × combined)`, where `combined` is a logistic regression
 //! over what the tiers said about the text:
 //!
 //! ```text
-//! combined = σ(bias + learned × logit(p) + rules × r + damping × ln(d) + Σ contexts[k])
+//! combined = σ(bias + learned × logit(p) + lexical × logit(q) + rules × r + damping × ln(d) + Σ contexts[k])
 //! ```
 //!
 //! - `p` is the learned tier's calibrated probability: the model's (the maximum over windows) in the
 //!   full engine, the lexical tier's in the fast one. Neither tier sees context.
+//! - `q` is the lexical tier's probability beside the model's, in the full engine only (the lexical
+//!   combiner has no such term). The two tiers err on different texts: a transformer reads meaning,
+//!   a linear model over n-grams the words of a community it was not trained on, so together they
+//!   rank text from unseen sources better than either (model card, "Fusion").
 //! - `r` is the rules' score: the noisy-OR of the rule evidence after its context modifiers. Rules
 //!   are precise and explain themselves, so the fused score never falls below it; agreement between
 //!   a weak rule hit and the learned tier raises `combined`.
@@ -26,9 +30,10 @@
 //!
 //! The weights are fitted per tier and category on pooled validation (every public source's
 //! validation split, never trained on) by `models/training/fusion.py` and shipped as data next to
-//! the tier (`combiner.json`), turned into constants and checked at build time. Severity and action come from the policy
-//! ([`crate::policy`]), evidence from the rules and, where the lexical tier carries a flag, from its
-//! strongest words.
+//! the tier (`combiner.json`), turned into constants and checked at build time. The model's are
+//! fitted with the built-in lexical tier beside it; a refitted tier (`lexical_dir`) takes its
+//! place with the same weight. Severity and action come from the policy ([`crate::policy`]),
+//! evidence from the rules and, where the lexical tier carries a flag, from its strongest words.
 
 use crate::error::ModelError;
 use crate::rules::{LearnedContext, RuleOutcome};
@@ -44,8 +49,8 @@ pub(crate) struct Scores {
     pub rules: [f32; 3],
     /// The model's calibrated probabilities, when it ran.
     pub model: Option<[f32; 3]>,
-    /// The lexical tier's calibrated probabilities, when it ran (fused only where the model did
-    /// not).
+    /// The lexical tier's calibrated probabilities, when it ran (fused alone where the model did
+    /// not, beside it where it did).
     pub lexical: Option<[f32; 3]>,
     /// The combiner's probabilities, when a learned tier was fused.
     pub combined: Option<[f32; 3]>,
@@ -63,7 +68,8 @@ impl Scores {
 }
 
 /// Fuses the rules' outcome with the model's probabilities (`None` when no model runs, `Some(Err)`
-/// when its run failed) or, where the model gave none, the lexical tier's.
+/// when its run failed) and the lexical tier's, or with the lexical tier's alone where the model
+/// gave none.
 pub(crate) fn fuse(
     rules: &RuleOutcome,
     model: Option<Result<[f32; 3], ModelError>>,
@@ -75,13 +81,13 @@ pub(crate) fn fuse(
         None => (None, None),
     };
     let combiner = match (model, lexical) {
-        (Some(p), _) => Some((Combiner::model(), p)),
-        (None, Some(p)) => Some((Combiner::lexical(), p)),
+        (Some(p), beside) => Some((Combiner::model(), p, beside)),
+        (None, Some(p)) => Some((Combiner::lexical(), p, None)),
         (None, None) => None,
     };
     let (categories, combined) = match combiner {
-        Some((combiner, p)) => {
-            let combined = Category::ALL.map(|c| combiner.combine(c, p, rules));
+        Some((combiner, p, beside)) => {
+            let combined = Category::ALL.map(|c| combiner.combine(c, p, beside, rules));
             let fused = Category::ALL.map(|c| {
                 let i = c.index();
                 rules.category_scores[i].max(combiner.ceiling(c) * combined[i])
@@ -116,6 +122,8 @@ pub(crate) struct CategoryCombiner {
     bias: f32,
     /// Weight of the tier's logit, `≥ 0`.
     learned: f32,
+    /// Weight of the lexical tier's logit beside the model's, `≥ 0` (0 in the lexical combiner).
+    lexical: f32,
     /// Weight of the rules' score, `≥ 0`.
     rules: f32,
     /// Weight of `ln(damping)`, `≥ 1` (so the rule files' damping lowers the odds at least by its own
@@ -156,24 +164,38 @@ impl Combiner {
         self.category(category).ceiling
     }
 
-    /// The combined probability of `category` for a tier's probabilities `p`.
-    fn combine(&self, category: Category, p: [f32; 3], rules: &RuleOutcome) -> f32 {
+    /// The combined probability of `category` for a tier's probabilities `p`, with the lexical
+    /// tier's `beside` them where the model's combiner has it.
+    fn combine(
+        &self,
+        category: Category,
+        p: [f32; 3],
+        beside: Option<[f32; 3]>,
+        rules: &RuleOutcome,
+    ) -> f32 {
         let context = &rules.learned_context;
         let c = self.category(category);
         let i = category.index();
-        let p = p[i].clamp(LOGIT_FLOOR, 1.0 - LOGIT_FLOOR);
+        let beside = beside.map_or(0.0, |q| c.lexical * logit(q[i]));
         let contexts: f32 = context.kinds[i]
             .iter()
             .filter_map(|kind| c.contexts.iter().find(|(k, _)| k == kind))
             .map(|(_, weight)| weight)
             .sum();
         let z = c.bias
-            + c.learned * (p / (1.0 - p)).ln()
+            + c.learned * logit(p[i])
+            + beside
             + c.rules * rules.category_scores[i]
             + c.damping * context.damping[i].clamp(DAMPING_FLOOR, 1.0).ln()
             + contexts;
         1.0 / (1.0 + (-z).exp())
     }
+}
+
+/// `ln(p / (1 - p))`, with `p` clamped to `[LOGIT_FLOOR, 1 - LOGIT_FLOOR]`.
+fn logit(p: f32) -> f32 {
+    let p = p.clamp(LOGIT_FLOOR, 1.0 - LOGIT_FLOOR);
+    (p / (1.0 - p)).ln()
 }
 
 #[cfg(test)]
@@ -209,6 +231,7 @@ mod tests {
     const PLAIN: CategoryCombiner = CategoryCombiner {
         bias: 0.0,
         learned: 1.0,
+        lexical: 0.0,
         rules: 0.0,
         damping: 0.0,
         contexts: &[],
@@ -218,8 +241,25 @@ mod tests {
     #[test]
     fn a_unit_learned_weight_returns_the_tier_probability() {
         let rules = outcome([0.0; 3], [1.0; 3], vec![]);
-        let c = combiner(PLAIN).combine(Category::Harassment, [0.2, 0.7, 0.1], &rules);
+        let c = combiner(PLAIN).combine(Category::Harassment, [0.2, 0.7, 0.1], None, &rules);
         assert!((c - 0.7).abs() < 1e-5, "{c}");
+    }
+
+    #[test]
+    fn the_lexical_tier_beside_the_model_moves_the_odds_by_its_weight() {
+        let rules = outcome([0.0; 3], [1.0; 3], vec![]);
+        let both = combiner(CategoryCombiner {
+            lexical: 1.0,
+            ..PLAIN
+        });
+        let at = |q: f32| both.combine(Category::SelfHarm, [0.5; 3], Some([q; 3]), &rules);
+        assert!(
+            (at(0.8) - 0.8).abs() < 1e-5,
+            "a model at even odds leaves the lexical tier's"
+        );
+        assert!(at(0.1) < at(0.5) && at(0.5) < at(0.9));
+        let plain = combiner(PLAIN).combine(Category::SelfHarm, [0.5; 3], Some([0.9; 3]), &rules);
+        assert!((plain - 0.5).abs() < 1e-5, "no weight, no effect");
     }
 
     #[test]
@@ -235,7 +275,7 @@ mod tests {
         let past = outcome([0.0; 3], [1.0; 3], vec![ContextKind::Past]);
         let negated = outcome([0.0; 3], [1.0; 3], vec![ContextKind::Negation]);
         let damped = outcome([0.0; 3], [0.5; 3], vec![]);
-        let score = |o: &RuleOutcome| combiner.combine(Category::SelfHarm, [0.6; 3], o);
+        let score = |o: &RuleOutcome| combiner.combine(Category::SelfHarm, [0.6; 3], None, o);
         assert!(score(&past) < score(&plain));
         assert_eq!(score(&negated), score(&plain), "a kind without a weight");
         assert!(score(&damped) < score(&plain));
@@ -260,8 +300,18 @@ mod tests {
         assert!(full.categories[1] > 0.0 && full.categories[1] < ceiling);
         assert!(
             !full.carried_by_lexical(1),
-            "the model's answer replaces the lexical tier's"
+            "beside the model, the lexical tier's words are not its evidence"
         );
+        let beside = |q: f32| {
+            fuse(&rules, Some(Ok([0.3; 3])), Some([q; 3]))
+                .combined
+                .expect("the model was fused")
+        };
+        let (low, high) = (beside(0.05), beside(0.95));
+        for c in Category::ALL {
+            let (i, weight) = (c.index(), Combiner::model().category(c).lexical);
+            assert_eq!(low[i] < high[i], weight > 0.0, "{c}: {weight}");
+        }
         let fast = fuse(&rules, None, Some([0.1, 0.9999, 0.1]));
         assert!(fast.carried_by_lexical(1));
         assert!(fast.categories[1] < Combiner::lexical().ceiling(Category::Harassment));
@@ -276,7 +326,7 @@ mod tests {
             for category in Category::ALL {
                 let c = combiner.category(category);
                 assert!(
-                    c.learned >= 0.0 && c.rules >= 0.0 && c.damping >= 1.0,
+                    c.learned >= 0.0 && c.lexical >= 0.0 && c.rules >= 0.0 && c.damping >= 1.0,
                     "{c:?}"
                 );
                 assert!(c.contexts.iter().all(|(_, w)| *w <= 0.0), "{c:?}");
@@ -301,7 +351,8 @@ mod tests {
                 let mut scores = [0.0; 3];
                 scores[category.index()] = threshold;
                 let rules = outcome(scores, [1.0; 3], Vec::new());
-                let most = model.ceiling(category) * model.combine(category, [1.0; 3], &rules);
+                let most = model.ceiling(category)
+                    * model.combine(category, [1.0; 3], Some([1.0; 3]), &rules);
                 assert!(most < threshold, "{preset:?} {category}: {most}");
                 checked += 1;
             }

@@ -155,8 +155,8 @@ impl PartialEq<&str> for EngineMode {
 pub struct EngineInfo {
     /// The full engine (`"model+rules"`), the fast one (`"fast"`), or the rules alone (`"rules"`).
     pub mode: EngineMode,
-    /// The tiers that ran, in order: `["rules", "lexical"]` (fast), `["rules", "lexical",
-    /// "model"]` (a text the cascade sent to the model), `["rules", "model"]` (full).
+    /// The tiers that ran, in order: `["rules", "lexical"]` (fast, or a text the cascade kept from
+    /// the model), `["rules", "lexical", "model"]` (full, or a text the cascade sent to the model).
     pub tiers: Vec<Tier>,
     /// The model name and hash prefix, when a model ran.
     pub model: Option<String>,

@@ -31,7 +31,7 @@ use crate::{Category, Engine, Locale, Preset};
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
-    /// The engine: `full` (rules + model) or `fast` (rules + lexical tier).
+    /// The engine: `full` (rules + lexical tier + model) or `fast` (rules + lexical tier).
     #[serde(deserialize_with = "parsed")]
     pub engine: Option<Engine>,
     /// Policy preset: thresholds and actions.
