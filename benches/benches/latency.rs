@@ -103,7 +103,7 @@ fn full_engine(arithmetic: ModelArithmetic) {
         println!("model, {arithmetic}: not measured ({})", model.unwrap_err());
         return;
     };
-    println!("\nfull engine (model + rules), {arithmetic} arithmetic, batch 1, 1 thread");
+    println!("\nfull engine (rules + lexical + model), {arithmetic} arithmetic, batch 1, 1 thread");
     one_thread.install(|| latency_table(&model, 2, posts));
     println!("\nfull engine, {arithmetic} arithmetic, score_batch of 32 posts");
     println!("{:>6} {:>8} {:>12}", "bytes", "threads", "posts/s");

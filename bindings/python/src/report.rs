@@ -366,7 +366,7 @@ impl Engine {
     fn lexical_scores(&self) -> Option<BTreeMap<&'static str, f64>> {
         self.0.lexical_scores.as_ref().map(by_category)
     }
-    /// How the learned tier's probability was combined with the rules, when one ran: a dict with
+    /// How the learned tiers' probabilities were combined with the rules, when one ran: a dict with
     /// the combiner's probability (`combined`) and the rule files' damping (`damping`) per category,
     /// and `contexts`, the context kinds that lowered each category.
     #[getter]

@@ -59,7 +59,7 @@ export interface EngineInfo {
   model_scores?: Record<Category, number>;
   /** The lexical tier's own probabilities, before fusion. */
   lexical_scores?: Record<Category, number>;
-  /** How the learned tier was combined with the rules, when one ran. */
+  /** How the learned tiers were combined with the rules, when one ran. */
   fusion?: {
     /** The combiner's probability, before its ceiling and the maximum with the rules. */
     combined: Record<Category, number>;

@@ -107,8 +107,9 @@ pub(crate) fn fuse(
     }
 }
 
-/// A learned tier's combiner: one logistic regression per category over the tier's probability,
-/// the rules' score and the contexts (see the module docs). The shipped ones are the tiers'
+/// A learned tier's combiner: one logistic regression per category over the tier's probability
+/// (the model's with the lexical tier's beside it), the rules' score and the contexts (see the
+/// module docs). The shipped ones are the tiers'
 /// `combiner.json`, turned into statics (and checked) at build time by `build/combiners.rs`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Combiner {

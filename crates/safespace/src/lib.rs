@@ -18,14 +18,14 @@
 //!
 //! 1. [`Normalizer`] (`normalize`): undoes spelling tricks (confusables, leetspeak, spacing), keeps an
 //!    offset map back to the original;
-//! 2. a learned tier: in the full engine the model (`model`): calibrated probabilities per category
-//!    from the quantized MiniLM, maximum over sentence-aware windows; in the fast engine (see
-//!    [`Engine`]) the lexical tier (`lexical`): a linear model over hashed n-grams;
+//! 2. the learned tiers: the lexical tier (`lexical`), a linear model over hashed n-grams, and in the
+//!    full engine (see [`Engine`]) the model beside it (`model`): calibrated probabilities per
+//!    category from the quantized MiniLM, maximum over sentence-aware windows;
 //! 3. the rule engine (`rules`): patterns plus context modifiers (negation, recovery, third person,
 //!    quotation, idioms) → a rule outcome (evidence, noisy-OR scores, severities, content warnings,
 //!    the contexts that lower the learned tier);
 //! 4. fusion (`fusion`): `max(rules, ceiling × combined)` per category, `combined` a learned
-//!    combiner over the learned tier's probability, the rules' score and those contexts;
+//!    combiner over the learned tiers' probabilities, the rules' score and those contexts;
 //! 5. [`Policy`] (`policy`): thresholds → flags, severity, action, content warnings, crisis resources;
 //! 6. [`Report`] (`report`): evidence (rules', and the lexical tier's words where it carries a flag)
 //!    in text order with byte and UTF-16 offsets into the original.

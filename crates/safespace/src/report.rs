@@ -115,7 +115,7 @@ pub struct Evidence {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EngineMode {
-    /// The full engine: the model fused with the rules.
+    /// The full engine: the model and the lexical tier fused with the rules.
     #[serde(rename = "model+rules")]
     ModelAndRules,
     /// The fast engine: the lexical tier fused with the rules (by choice, or because the model
@@ -173,7 +173,7 @@ pub struct EngineInfo {
     /// The lexical tier's calibrated probabilities before fusion with the rules, when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lexical_scores: Option<CategoryScores>,
-    /// How the learned tier's probability was combined with the rules, when one ran.
+    /// How the learned tiers' probabilities were combined with the rules, when one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fusion: Option<FusionInfo>,
     /// Why the model did not run, when it was wanted but unavailable.
@@ -181,7 +181,7 @@ pub struct EngineInfo {
     pub note: Option<String>,
 }
 
-/// How a learned tier's probability entered the scores: the combiner's output and the contexts it
+/// How the learned tiers' probabilities entered the scores: the combiner's output and the contexts it
 /// read (see the fusion stage in the README).
 ///
 /// ```

@@ -141,7 +141,7 @@ fn per_tag_accuracy_meets_floors() {
     }
 }
 
-/// The bar for the engines on this suite. Per category, the full engine (model + rules) flags
+/// The bar for the engines on this suite. Per category, the full engine (rules + lexical tier + model) flags
 /// every case the fast engine (rules + lexical tier) rightly flags, and at most the fusion budget of
 /// cases negative for the category beyond the fast engine's: `suite_budget` in the model's
 /// `fusion.json` (1 % of them for self-harm, none for the others; the rules get every case here, so

@@ -388,9 +388,15 @@ fn the_cascade_sends_risky_text_to_the_model_and_answers_everyday_text_fast() {
         screened.engine.tiers,
         [Tier::Rules, Tier::Lexical, Tier::Model]
     );
+    let full_report = full.score(plain_ideation);
     assert_eq!(
-        screened.scores,
-        full.score(plain_ideation).scores,
+        full_report.engine.tiers,
+        [Tier::Rules, Tier::Lexical, Tier::Model],
+        "the full engine fuses both learned tiers"
+    );
+    assert!(full_report.engine.lexical_scores.is_some());
+    assert_eq!(
+        screened.scores, full_report.scores,
         "the model's answer, fused as in full"
     );
     assert!(

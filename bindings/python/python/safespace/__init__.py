@@ -75,8 +75,8 @@ __all__ = [
 
 #: A category's name (``report.flagged``, ``report.scores`` keys, ``evidence.category``).
 Category = Literal["self_harm", "harassment", "misinformation"]
-#: The engines of :class:`Detector`: the cascade (default), the full one (model + rules on every text)
-#: and the fast one (rules + lexical tier).
+#: The engines of :class:`Detector`: the cascade (default), the full one (rules, lexical tier and model
+#: on every text) and the fast one (rules + lexical tier).
 EngineName = Literal["auto", "full", "fast"]
 ModelArithmeticName = Literal["fp32", "int8"]
 #: How serious a report or a piece of evidence is, from least to most.

@@ -60,7 +60,8 @@ class Engine:
         """``"model+rules"`` (the full engine) or ``"fast"`` (rules and lexical tier)."""
     @property
     def tiers(self) -> list[str]:
-        """The tiers that ran: ``["rules", "model"]`` or ``["rules", "lexical"]``."""
+        """The tiers that ran: ``["rules", "lexical", "model"]`` (full, or a text the cascade sent to
+        the model) or ``["rules", "lexical"]`` (fast)."""
     @property
     def model(self) -> Optional[str]: ...
     @property
@@ -75,7 +76,7 @@ class Engine:
     def lexical_scores(self) -> Optional[dict[Category, float]]: ...
     @property
     def fusion(self) -> Optional[dict[str, Any]]:
-        """How the learned tier was combined with the rules, when one ran: ``combined`` and
+        """How the learned tiers were combined with the rules, when one ran: ``combined`` and
         ``damping`` per category, and ``contexts`` (category → the context kinds that lowered it)."""
     @property
     def note(self) -> Optional[str]: ...
