@@ -253,6 +253,20 @@ def sources_to_run(args, results: dict):
                 yield CATEGORIES.index(category), category, source, name
 
 
+def train_seed(args) -> int:
+    """The seed of the draws and initialisation: --train-seed, or --seed (which the table's splits keep)."""
+    return args.seed if args.train_seed is None else args.train_seed
+
+
+def v2_without(table, bert, states, masks, y, known, train_rows, draws: int, seed, variant: str = ""):
+    """The v2 recipe (changed by `variant`) in the cheap configuration, trained on `draws` rows drawn
+    from the `train_rows` mask, as `loso` trains it without a held-out source."""
+    order = v2_draws(table, np.flatnonzero(train_rows), draws, seed, variant)
+    pos_weight = class_balanced(order, y, known) if variant == "pos-weight" else None
+    return top_layer.train_top(bert, states, masks, y, known, order, seed, pos_weight=pos_weight,
+                               per_category=variant == "per-category-loss")
+
+
 def loso(args) -> None:
     """Leave-one-source-out: for each category and each of its sources, train the v2 recipe and the v1
     recipe without that source (the cheap configuration of top_layer.py for both) and test on all of
@@ -270,7 +284,7 @@ def loso(args) -> None:
     sources = table["source"].to_numpy()
     train_split = table["split"].to_numpy() == "train"
     train_rows = train_split & known.any(1)
-    seed = args.seed if args.train_seed is None else args.train_seed
+    seed = train_seed(args)
     v1_train = np.intersect1d(v1_rows(excluded, seed), np.flatnonzero(train_split & test_known.any(1)))
     y2, known2 = variant_labels(table, y, known, args.variant)
     suffix = ("-" + args.variant if args.variant else "") + ("" if args.train_seed is None else f"-seed{seed}")
@@ -280,10 +294,7 @@ def loso(args) -> None:
     for c, category, source, name in sources_to_run(args, results):
         rows, texts, labels_ = datasets_module.held_out_test(args.data, table, source, category)
         print(f"{name}: training without it", flush=True)
-        draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, seed, args.variant)
-        pos_weight = class_balanced(draws, y2, known2) if args.variant == "pos-weight" else None
-        v2 = top_layer.train_top(bert, states, masks, y2, known2, draws, seed, pos_weight=pos_weight,
-                                 per_category=args.variant == "per-category-loss")
+        v2 = v2_without(table, bert, states, masks, y2, known2, train_rows & (sources != source), args.draws, seed, args.variant)
         entry = {"v2": test_block(test_scores(v2, bert, tokenizer, states, masks, rows, texts, c), labels_)}
         if not args.variant:
             v1_key = source if source in V1_SOURCES else "all"
@@ -310,14 +321,16 @@ def loso_beside(args) -> None:
     × logit(q)`, with the shipped combiner's weights and with equal ones (the rules and contexts,
     which both tiers share, left out; the model's probabilities uncalibrated). Prints the table and
     writes loso-beside-<table>.json to --cache."""
+    from fusion import logit  # here: fusion.py imports this module
+
     table, tokenizer, bert, states, masks = cheap_configuration(args)
     y, known = datasets_module.labels(datasets_module.read_offensive(table, args.offensive))
     sources = table["source"].to_numpy()
     train_rows = (table["split"].to_numpy() == "train") & known.any(1)
-    seed = args.seed if args.train_seed is None else args.train_seed
+    seed = train_seed(args)
     suffix = "" if args.train_seed is None else f"-seed{seed}"
     out_path = results_file(args, f"loso-beside{suffix}", table)
-    scores_dir = out_path.with_name(out_path.name.replace("loso-beside", "loso-scores").removesuffix(".json"))
+    scores_dir = results_file(args, f"loso-scores{suffix}", table).with_suffix("")
     scores_dir.mkdir(exist_ok=True)
     weights = json.loads((args.model / "combiner.json").read_text())["categories"]
     results = {}
@@ -326,8 +339,7 @@ def loso_beside(args) -> None:
         kept = scores_dir / f"{category}-{source}.npy"
         if not kept.exists():
             print(f"{name}: training without it", flush=True)
-            draws = v2_draws(table, np.flatnonzero(train_rows & (sources != source)), args.draws, seed)
-            model = top_layer.train_top(bert, states, masks, y, known, draws, seed)
+            model = v2_without(table, bert, states, masks, y, known, train_rows & (sources != source), args.draws, seed)
             np.save(kept, test_scores(model, bert, tokenizer, states, masks, rows, texts, c))
         p = np.load(kept)
         tier = args.cache / "lexical-loso" / "tiers" / source
@@ -335,19 +347,11 @@ def loso_beside(args) -> None:
         w = weights[category]
         results[name] = {"v2": test_block(p, labels_), "lexical": test_block(q, labels_)}
         if len(np.unique(labels_)) == 2:  # a sum of logits has no threshold to count positives at
-            results[name] |= {"v2+lexical": test_block(logit_sum(p, q, w["learned"], w["lexical"]), labels_),
-                              "v2+lexical equal": test_block(logit_sum(p, q, 1.0, 1.0), labels_)}
+            results[name] |= {"v2+lexical": test_block(w["learned"] * logit(p) + w["lexical"] * logit(q), labels_),
+                              "v2+lexical equal": test_block(logit(p) + logit(q), labels_)}
         print(f"  {name}: {results[name]}", flush=True)
     out_path.write_text(json.dumps(results, indent=2) + "\n")
     print_loso(results, refs=("v2", "lexical", "v2+lexical", "v2+lexical equal"))
-
-
-def logit_sum(p, q, a: float, b: float) -> np.ndarray:
-    """`a × logit(p) + b × logit(q)`, probabilities clamped as fusion.rs clamps them."""
-    def logit(x):
-        x = np.clip(np.asarray(x, dtype=float), 1e-4, 1 - 1e-4)
-        return np.log(x / (1 - x))
-    return a * logit(p) + b * logit(q)
 
 
 def loso_int8(args) -> None:

@@ -226,10 +226,11 @@ def main() -> None:
         largest_logit = bias + tier_weights.sum() * np.log((1 - LOGIT_FLOOR) / LOGIT_FLOOR) + rules_weight
         if largest_logit > 15:
             print(f"  warning: {name}'s logit reaches {largest_logit:.1f} > 15; build/combiners.rs will refuse it")
-        combiner["categories"][name] = {
-            "bias": round(float(bias), 5), "learned": round(float(tier_weights[0]), 5),
-            **({"lexical": round(float(tier_weights[1]) if tiers == 2 else 0.0, 5)} if pooled.q is not None else {}),
-            "rules": round(float(rules_weight), 5), "damping": round(float(damping_weight), 5),
+        weights = {"bias": bias, "learned": tier_weights[0]}
+        if pooled.q is not None:  # the model's combiner: the lexical tier's weight, 0 outside --beside
+            weights["lexical"] = tier_weights[1] if tiers == 2 else 0.0
+        weights |= {"rules": rules_weight, "damping": damping_weight}
+        combiner["categories"][name] = {k: round(float(v), 5) for k, v in weights.items()} | {
             "contexts": {k: round(float(v), 5) for k, v in zip(kinds, kind_weights) if v < 0},
             "ceiling": ceiling,
         }
